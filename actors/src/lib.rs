@@ -1,0 +1,1 @@
+//! The imperative shell of anycastd: actors, sockets, timers, signals.

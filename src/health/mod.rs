@@ -1,0 +1,1 @@
+//! Health decisions: check debounce and service strategies.
