@@ -1,1 +1,3 @@
 //! The imperative shell of anycastd: actors, sockets, timers, signals.
+
+pub mod probe;
