@@ -1,0 +1,7 @@
+//! Tests of the pure core crate: one test binary, one module per area.
+
+mod codec;
+mod config;
+mod fsm;
+mod health;
+mod purity;
