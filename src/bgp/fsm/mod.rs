@@ -12,6 +12,8 @@
 //! - A second connection in OpenSent/OpenConfirm/Established is the actor's to resolve with
 //!   [`collision_winner`]; when this connection loses, [`Event::CollisionLost`] closes it with
 //!   Cease/7 and the session waits in Active for the winning connection's `TcpConnected`.
+//! - The expiry of a timer the session did not arm (or has stopped since) is stale and ignored, so
+//!   a cancellation racing with an expiry cannot reset a session.
 //! - [`Action::Down`] is emitted whenever a connected attempt ends (leaving OpenSent, OpenConfirm
 //!   or Established), so failed handshakes are counted with their reason.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
@@ -105,6 +107,10 @@ impl Session {
     pub fn handle(&mut self, event: Event) -> Vec<Action> {
         let mut out = Vec::new();
         if let Event::TimerExpired(timer) = event {
+            if !self.running.contains(timer) {
+                // A timer we did not arm, or stopped while its expiry was on the way: stale.
+                return out;
+            }
             self.running.remove(timer);
         }
         let from = self.state;

@@ -640,10 +640,24 @@ fn unexpected_messages_are_fsm_errors_with_the_state_subcode() {
 }
 
 #[test]
-fn a_stray_connect_retry_expiry_in_established_is_an_unspecified_fsm_error() {
+fn the_expiry_of_a_timer_that_is_not_running_is_ignored() {
     let mut s = established();
-    let actions = s.handle(Event::TimerExpired(Timer::ConnectRetry));
-    assert_eq!(actions[0], send_notification(5, 0, &[]));
+    assert_eq!(s.handle(Event::TimerExpired(Timer::ConnectRetry)), []);
+    assert_eq!(s.handle(Event::TimerExpired(Timer::IdleHold)), []);
+    let mut idle = Session::new(config(), SEED);
+    assert_eq!(idle.handle(Event::TimerExpired(Timer::IdleHold)), []);
+    // Stopped while backing off: a late IdleHold expiry does not restart the session.
+    let mut stopped = established();
+    stopped.handle(Event::TcpFailed);
+    stopped.handle(Event::Stop(StopReason::shutdown(None)));
+    assert_eq!(stopped.handle(Event::TimerExpired(Timer::IdleHold)), []);
+    assert_eq!(stopped.state(), State::Idle);
+    // A timer expires once: the second report is stale.
+    let mut s = established();
+    assert_eq!(s.handle(Event::TimerExpired(Timer::Keepalive)).len(), 2);
+    let mut s2 = established();
+    s2.handle(Event::TimerExpired(Timer::Hold));
+    assert_eq!(s2.handle(Event::TimerExpired(Timer::Hold)), []);
 }
 
 #[test]
