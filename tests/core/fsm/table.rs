@@ -16,7 +16,7 @@ use anycastd::bgp::types::{Asn, HoldTime};
 
 const SEED: u64 = 1;
 
-fn config() -> SessionConfig {
+pub(super) fn config() -> SessionConfig {
     SessionConfig {
         local_asn: Asn::new(65001).unwrap(),
         remote_asn: Asn::new(65002).unwrap(),
@@ -43,7 +43,7 @@ fn peer_open() -> Open {
     }
 }
 
-fn events() -> Vec<(&'static str, Event)> {
+pub(super) fn events() -> Vec<(&'static str, Event)> {
     let received = |m| Event::Received(m);
     let mut shutdown = vec![11];
     shutdown.extend_from_slice(b"maintenance");
