@@ -9,6 +9,8 @@
 //! - Reconnects back off (DampPeerOscillations, §8.1.1): after a failure or a session loss the
 //!   next wait doubles from `connect_retry` up to 120 s, ±25% jitter, reset on Established.
 //! - A passive session waits in Active with no ConnectRetryTimer.
+//! - An inbound connection while our outgoing one is pending is reported as `TcpConnected` in
+//!   Connect or Active; the actor keeps that connection and drops the other attempt.
 //! - A second connection in OpenSent/OpenConfirm/Established is the actor's to resolve with
 //!   [`collision_winner`]; when this connection loses, [`Event::CollisionLost`] closes it with
 //!   Cease/7 and the session waits in Active for the winning connection's `TcpConnected`.
