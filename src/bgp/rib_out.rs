@@ -205,6 +205,19 @@ impl RibOut {
         out
     }
 
+    /// The peer sent ROUTE-REFRESH for `family` (RFC 2918 §4): re-send all of that family's desired
+    /// routes, together with any pending change of other families.
+    pub fn refresh(&mut self, facts: &PeerFacts, family: (Afi, Safi)) -> Vec<Update> {
+        let is_ipv4 = match family {
+            IPV4_UNICAST => true,
+            IPV6_UNICAST => false,
+            _ => return self.updates(facts),
+        };
+        self.advertised
+            .retain(|prefix, _| prefix.is_ipv4() != is_ipv4);
+        self.updates(facts)
+    }
+
     /// After Established: everything desired, then End-of-RIB for each negotiated family.
     pub fn full_table(&mut self, facts: &PeerFacts) -> Vec<Update> {
         self.reset();

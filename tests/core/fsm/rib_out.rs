@@ -532,3 +532,20 @@ fn attributes_too_large_for_any_update_are_not_sent() {
     assert_eq!(rib.updates(&ebgp()), [announce4(&["198.51.100.0/24"], &[])]);
     assert_eq!(rib.advertised().collect::<Vec<_>>(), [p("198.51.100.0/24")]);
 }
+
+#[test]
+fn a_route_refresh_re_sends_that_family_only() {
+    let mut rib = RibOut::new();
+    rib.set_desired(plain(&["192.0.2.0/24", "2001:db8:1::/48"]));
+    rib.updates(&ebgp());
+    assert_eq!(
+        rib.refresh(&ebgp(), IPV6_UNICAST),
+        [announce6(&["2001:db8:1::/48"])]
+    );
+    assert_eq!(
+        rib.refresh(&ebgp(), IPV4_UNICAST),
+        [announce4(&["192.0.2.0/24"], &[])]
+    );
+    assert_eq!(rib.refresh(&ebgp(), (Afi::Other(25), Safi::Other(70))), []);
+    assert_eq!(rib.advertised_count(), 2);
+}
