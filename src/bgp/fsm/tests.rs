@@ -705,3 +705,25 @@ fn down_reasons_have_stable_labels() {
     );
     assert_eq!(DownReason::Collision.as_label(), "collision");
 }
+
+#[test]
+fn a_decode_error_becomes_a_failure_with_the_codec_verdict() {
+    use crate::bgp::codec::DecodeContext;
+    let mut frame = vec![0xff; 16];
+    frame.extend_from_slice(&[0, 19, 9]); // unknown message type 9
+    let error = Message::decode(&frame, &DecodeContext::default()).unwrap_err();
+    let failure = DecodeFailure::from(&error);
+    assert!(failure.reset);
+    assert_eq!(
+        (failure.notification.code, failure.notification.subcode),
+        (1, 3)
+    );
+
+    // UPDATE with ORIGIN 5 (undefined) for 192.0.2.0/24: treat-as-withdraw (RFC 7606 §7.1).
+    let mut frame = vec![0xff; 16];
+    frame.extend_from_slice(&[0, 31, 2, 0, 0, 0, 4, 0x40, 1, 1, 5, 24, 192, 0, 2]);
+    let error = Message::decode(&frame, &DecodeContext::default()).unwrap_err();
+    let failure = DecodeFailure::from(&error);
+    assert!(!failure.reset, "{error:?}");
+    assert_eq!(failure.notification.code, 3);
+}

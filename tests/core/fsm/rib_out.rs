@@ -3,8 +3,11 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use bytes::BytesMut;
+
 use anycastd::bgp::codec::{
-    Afi, AsPathSegment, LargeCommunity, MpReach, MpUnreach, Origin, PathAttribute, Safi, Update,
+    Afi, AsPathSegment, DecodeContext, EncodeContext, LargeCommunity, Message, MpReach, MpUnreach,
+    Origin, PathAttribute, Safi, Update,
 };
 use anycastd::bgp::fsm::{IPV4_UNICAST, IPV6_UNICAST};
 use anycastd::bgp::rib_out::{
@@ -448,6 +451,26 @@ fn check_packing(updates: &[Update], facts: &PeerFacts, prefixes: &[Prefix], at_
     for update in updates {
         let len = encoded_len(update, facts.four_octet_as);
         assert!(len <= MAX_MESSAGE_LEN, "UPDATE of {len} octets");
+        // The codec writes at most what the RIB counted, and reads back the same UPDATE.
+        let cx = EncodeContext {
+            four_octet_as: facts.four_octet_as,
+        };
+        let message = Message::Update(update.clone());
+        let mut bytes = BytesMut::new();
+        message.encode(&cx, &mut bytes);
+        assert_eq!(bytes.len(), message.encoded_len(&cx));
+        assert!(
+            bytes.len() <= len,
+            "codec wrote {} octets, RIB counted {len}",
+            bytes.len()
+        );
+        let decoded = Message::decode(
+            &bytes,
+            &DecodeContext {
+                four_octet_as: facts.four_octet_as,
+            },
+        );
+        assert_eq!(decoded.as_ref(), Ok(&message));
         // Full: not even the next prefix would have fitted (except for the last one).
         assert!(
             len > MAX_MESSAGE_LEN - 17 || std::ptr::eq(update, updates.last().unwrap()),
