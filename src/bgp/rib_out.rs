@@ -8,19 +8,19 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+pub use crate::bgp::codec::MAX_MESSAGE_LEN;
 use crate::bgp::codec::{
-    Afi, AsPathSegment, LargeCommunity, MpReach, MpUnreach, Origin, PathAttribute, Safi, Update,
+    Afi, AsPathSegment, HEADER_LEN, LargeCommunity, MpReach, MpUnreach, Origin, PathAttribute,
+    Safi, Update,
 };
 use crate::bgp::fsm::{IPV4_UNICAST, IPV6_UNICAST, Negotiated, SessionConfig};
 use crate::bgp::types::{Asn, Prefix};
 
-/// The largest BGP message (RFC 4271 §4.1).
-pub const MAX_MESSAGE_LEN: usize = 4096;
 /// LOCAL_PREF sent to internal peers (RFC 4271 §5.1.5), the common default.
 pub const DEFAULT_LOCAL_PREF: u32 = 100;
 
-/// Header (19) + Withdrawn Routes Length (2) + Total Path Attribute Length (2).
-const UPDATE_OVERHEAD: usize = 19 + 2 + 2;
+/// Header + Withdrawn Routes Length (2) + Total Path Attribute Length (2).
+const UPDATE_OVERHEAD: usize = HEADER_LEN + 2 + 2;
 /// The most ASNs one AS_PATH segment holds (its length is one octet).
 const MAX_SEGMENT_LEN: usize = 255;
 

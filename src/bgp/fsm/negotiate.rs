@@ -7,7 +7,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use crate::bgp::codec::{
-    Afi, Capability, FsmSubcode, GracefulRestartCapability, Notification, Open, OpenSubcode, Safi,
+    Afi, BGP_VERSION, Capability, FsmSubcode, GracefulRestartCapability, Notification, Open,
+    OpenSubcode, Safi,
 };
 use crate::bgp::types::{Asn, HoldTime};
 use crate::config::model::{Announcer, Peer};
@@ -112,7 +113,7 @@ impl SessionConfig {
             }));
         }
         Open {
-            version: 4,
+            version: BGP_VERSION,
             my_as: self.local_asn.as_u16_or_trans(),
             hold_time: self.hold_time.seconds(),
             router_id: self.router_id,
@@ -148,7 +149,7 @@ pub struct Negotiated {
 /// NOTIFICATION to send.
 pub fn negotiate(config: &SessionConfig, open: &Open) -> Result<Negotiated, Notification> {
     // §6.2: Unsupported Version Number; Data = the largest version we support (2 octets).
-    if open.version != 4 {
+    if open.version != BGP_VERSION {
         return Err(open_error(
             OpenSubcode::UnsupportedVersionNumber,
             vec![0, 4],
