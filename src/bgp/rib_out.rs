@@ -361,7 +361,7 @@ fn pack(prefixes: &[Prefix], budget: usize) -> Vec<Vec<Prefix>> {
 
 /// One NLRI entry: length octet plus the significant octets (RFC 4271 §4.3).
 pub fn prefix_len(prefix: Prefix) -> usize {
-    1 + usize::from(prefix.len()).div_ceil(8)
+    1 + usize::from(prefix.prefix_len()).div_ceil(8)
 }
 
 /// The encoded length of `update` (RFC 4271 §4.3): header, both length fields, withdrawn routes,
