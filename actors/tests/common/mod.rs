@@ -1,0 +1,175 @@
+//! Helpers for the probe tests: real servers started as child processes and killed by PID on drop,
+//! free loopback ports, and reading metric values back from a `prometheus::Registry`.
+#![allow(dead_code)]
+
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anycastd_actors::probe::{ProbeContext, ProbeMetrics};
+
+/// A child process that is killed (by its own PID) and reaped when the guard drops.
+pub struct Server {
+    child: Child,
+    name: &'static str,
+}
+
+impl Server {
+    /// Starts `command`, failing loudly when `binary` is missing (naming the Debian `package`).
+    pub fn start(binary: &str, package: &str, mut command: Command, name: &'static str) -> Server {
+        require_binary(binary, package);
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary} ({name}): {e}"));
+        Server { child, name }
+    }
+
+    /// The server's PID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Panics when the server already exited (a bad config, a port in use).
+    pub fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("{} exited early: {status}", self.name);
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Panics with the Debian package to install when `binary` is missing.
+pub fn require_binary(binary: &str, package: &str) {
+    assert!(
+        Path::new(binary).exists(),
+        "{binary} is missing: install the Debian package `{package}` (apt-get install -y {package})"
+    );
+}
+
+/// Panics unless running as root (network namespaces, raw sockets).
+pub fn require_root() {
+    let uid = rustix::process::geteuid();
+    assert!(
+        uid.is_root(),
+        "this test needs root (network namespaces / raw sockets); uid is {}",
+        uid.as_raw()
+    );
+}
+
+/// A UDP port that was free on `ip` a moment ago.
+pub fn free_udp_port(ip: &str) -> u16 {
+    let socket = UdpSocket::bind((ip, 0)).expect("bind a UDP probe port");
+    socket.local_addr().expect("local addr").port()
+}
+
+/// A port free for both UDP and TCP on `ip`.
+pub fn free_port(ip: &str) -> u16 {
+    loop {
+        let tcp = TcpListener::bind((ip, 0)).expect("bind a TCP probe port");
+        let port = tcp.local_addr().expect("local addr").port();
+        if UdpSocket::bind((ip, port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Waits until `ready()` holds, panicking after `limit` with `what`.
+pub fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "{what} not ready after {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until a TCP listener accepts on `addr`.
+pub fn wait_tcp(addr: SocketAddr) {
+    wait_until(
+        &format!("TCP listener on {addr}"),
+        Duration::from_secs(10),
+        || std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok(),
+    );
+}
+
+/// A fresh registry with the probe metrics registered, and a context for `service`/`check`.
+pub fn context(check: &str) -> (prometheus::Registry, ProbeContext) {
+    let registry = prometheus::Registry::new();
+    let metrics: Arc<ProbeMetrics> =
+        ProbeMetrics::register(&registry).expect("register probe metrics");
+    (
+        registry,
+        ProbeContext {
+            service: "svc".to_owned(),
+            check: check.to_owned(),
+            metrics,
+        },
+    )
+}
+
+/// The value of the series `name{labels}` in `registry`, if present.
+pub fn metric(registry: &prometheus::Registry, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    for family in registry.gather() {
+        if family.name() != name {
+            continue;
+        }
+        let counter = family.get_field_type() == prometheus::proto::MetricType::COUNTER;
+        for m in family.get_metric() {
+            let matches = labels.iter().all(|(k, v)| {
+                m.get_label()
+                    .iter()
+                    .any(|l| l.name() == *k && l.value() == *v)
+            });
+            if matches && m.get_label().len() == labels.len() {
+                return Some(if counter {
+                    m.get_counter().get_value()
+                } else {
+                    m.get_gauge().get_value()
+                });
+            }
+        }
+    }
+    None
+}
+
+/// A UDP socket on `ip` that reads every datagram and never answers; the reader thread ends with
+/// the socket's read timeout once the guard is dropped.
+pub struct BlackHole {
+    pub addr: SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl BlackHole {
+    pub fn udp(ip: &str) -> BlackHole {
+        let socket = UdpSocket::bind((ip, 0)).expect("bind black hole");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .expect("read timeout");
+        let addr = socket.local_addr().expect("local addr");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 2048];
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = socket.recv_from(&mut buffer);
+            }
+        });
+        BlackHole { addr, stop }
+    }
+}
+
+impl Drop for BlackHole {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
