@@ -151,7 +151,7 @@ async fn the_hosts_file_is_never_used() {
 
 #[tokio::test]
 async fn a_silent_server_times_out_after_every_try() {
-    let hole = common::BlackHole::udp(IP);
+    let hole = common::UdpServer::silent(IP);
     let mut silent = spec(hole.addr, "www.anycast.test", DnsRecordType::A, &[]);
     silent.retry = Retry {
         tries: 3,

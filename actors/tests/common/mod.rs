@@ -142,16 +142,16 @@ pub fn metric(registry: &prometheus::Registry, name: &str, labels: &[(&str, &str
     None
 }
 
-/// A UDP socket on `ip` that reads every datagram and never answers; the reader thread ends with
-/// the socket's read timeout once the guard is dropped.
-pub struct BlackHole {
+/// A UDP server on `ip` run by a thread: `answer` maps each datagram to an optional reply. The
+/// thread ends (its socket closed) within 100 ms of the guard being dropped.
+pub struct UdpServer {
     pub addr: SocketAddr,
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
-impl BlackHole {
-    pub fn udp(ip: &str) -> BlackHole {
-        let socket = UdpSocket::bind((ip, 0)).expect("bind black hole");
+impl UdpServer {
+    pub fn new(ip: &str, answer: impl Fn(&[u8]) -> Option<Vec<u8>> + Send + 'static) -> UdpServer {
+        let socket = UdpSocket::bind((ip, 0)).expect("bind a test UDP server");
         socket
             .set_read_timeout(Some(Duration::from_millis(100)))
             .expect("read timeout");
@@ -161,14 +161,23 @@ impl BlackHole {
         std::thread::spawn(move || {
             let mut buffer = [0u8; 2048];
             while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                let _ = socket.recv_from(&mut buffer);
+                if let Ok((n, from)) = socket.recv_from(&mut buffer) {
+                    if let Some(reply) = answer(&buffer[..n]) {
+                        let _ = socket.send_to(&reply, from);
+                    }
+                }
             }
         });
-        BlackHole { addr, stop }
+        UdpServer { addr, stop }
+    }
+
+    /// A server that reads every datagram and never answers.
+    pub fn silent(ip: &str) -> UdpServer {
+        UdpServer::new(ip, |_| None)
     }
 }
 
-impl Drop for BlackHole {
+impl Drop for UdpServer {
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
