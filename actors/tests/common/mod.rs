@@ -182,3 +182,97 @@ impl Drop for UdpServer {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+/// A network namespace created for one test and deleted on drop. Its name is unique
+/// (`acd-<area>-<pid>-<n>`).
+pub struct Netns {
+    pub name: String,
+}
+
+static NETNS_COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Runs `ip ARGS`, panicking with its stderr on failure.
+pub fn ip(args: &[&str]) {
+    require_binary("/usr/sbin/ip", "iproute2");
+    let out = Command::new("/usr/sbin/ip")
+        .args(args)
+        .output()
+        .expect("run ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Netns {
+    /// Creates the namespace with its loopback up.
+    pub fn new(area: &str) -> Netns {
+        require_root();
+        let n = NETNS_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("acd-{area}-{}-{n}", std::process::id());
+        ip(&["netns", "add", &name]);
+        let ns = Netns { name };
+        ns.exec(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// Runs `ip ARGS` inside the namespace.
+    pub fn exec(&self, args: &[&str]) {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        ip(&all);
+    }
+
+    /// Re-executes this test binary inside the namespace, running only `test` with `env` set
+    /// (`prefix` is put before the binary, e.g. `setpriv` to drop privileges). Panics unless the
+    /// child test passes.
+    pub fn run_test(&self, test: &str, env: &[(&str, &str)], prefix: &[&str]) {
+        let exe = std::env::current_exe().expect("current exe");
+        let mut command = Command::new("/usr/sbin/ip");
+        command
+            .args(["netns", "exec", &self.name])
+            .args(prefix)
+            .arg(&exe);
+        command.args(["--exact", test, "--nocapture", "--test-threads=1"]);
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let out = command
+            .output()
+            .expect("run the test binary in the namespace");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{test} inside {} failed:\n{stdout}\n{}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("/usr/sbin/ip")
+            .args(["netns", "delete", &self.name])
+            .status();
+    }
+}
+
+/// The environment variable that tells a re-executed test it runs inside its namespace.
+pub const IN_NETNS: &str = "ACD_PROBE_TEST_IN_NETNS";
+
+/// True in the re-executed child.
+pub fn in_netns() -> bool {
+    std::env::var_os(IN_NETNS).is_some()
+}
+
+/// A current-thread tokio runtime for tests that re-execute themselves.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
