@@ -1,6 +1,12 @@
 //! `assigned_address`: passes while the address is configured on an interface (on `interface` when
 //! given) and that interface is up: the kernel marks it `RUNNING` (administratively up with its
 //! lower layer up; loopback and dummy interfaces are `RUNNING` as soon as they are set up).
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use anycastd::config::model::AssignedAddressSpec;
 use anycastd::health::Outcome;

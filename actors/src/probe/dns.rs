@@ -5,6 +5,12 @@
 //! Pass: the answer section holds at least one record of the asked type (for `host`: A or AAAA, like
 //! Go's `LookupHost`) and every `expect` value. NXDOMAIN, SERVFAIL and the other rcodes fail with the
 //! rcode named; NOERROR with no matching record fails as an empty answer.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 

@@ -2,6 +2,12 @@
 //! process group. Exit 0 = Pass, 1 = Degraded, 2 = Fail, 3 or more or a signal = Inconclusive; the
 //! first line of stdout (at most 4 KiB are kept) goes into the reason. Past `timeout`, or when the
 //! probe's future is dropped, the whole process group is killed with SIGKILL and the child reaped.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};

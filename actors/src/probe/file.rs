@@ -1,5 +1,11 @@
 //! `file`: an operator's maintenance switch. The presence of `path` means, by `present_means`:
 //! `down` = Fail, `up` = Pass (absence fails), `drain` = `Degraded("drain requested by <path>")`.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use anycastd::config::model::{FilePresence, FileSpec};
 use anycastd::health::Outcome;

@@ -7,6 +7,12 @@
 //! else a raw socket (CAP_NET_RAW). Its receive task belongs to the client created here, so a
 //! dropped probe stops it and closes the socket. Duplicates are not reported by surge-ping (the
 //! first reply settles a sequence number), so the duplicates counter stays at zero.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::net::IpAddr;
 use std::time::Duration;

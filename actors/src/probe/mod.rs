@@ -4,6 +4,12 @@
 //!
 //! Every probe here owns its sockets and child processes inside its future: dropping the future
 //! closes the sockets, and the `exec` probe kills its whole process group from a drop guard.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::sync::Arc;
 

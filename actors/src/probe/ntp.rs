@@ -5,6 +5,12 @@
 //! server (stratum 16 or leap indicator 3, §7.3), on a malformed answer and on a time-out. The
 //! exchange is rsntp's async client on tokio: its socket lives inside the future, so a dropped probe
 //! closes it.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 

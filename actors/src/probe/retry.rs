@@ -1,5 +1,11 @@
 //! The retry loop shared by `dns_lookup`, `ntpq` and `tftp_rrq`: `tries` attempts, each bounded by
 //! `timeout`, with `interval` paused between two attempts (never after the last one).
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::fmt;
 use std::future::Future;

@@ -1,5 +1,11 @@
 //! `tcp_connect`: passes when a TCP connection to `address` (`host:port`, resolved on every run)
 //! is established within `timeout`. Every resolved address is tried in turn.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use anycastd::config::model::TcpConnectSpec;
 use anycastd::health::Outcome;

@@ -5,6 +5,12 @@
 //! dropped probe cannot stop, keeps the whole file in memory, and panics on an ERROR packet whose
 //! message is not UTF-8. Here the socket lives in the future, the file is hashed as it arrives and
 //! never kept, and its size is capped.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -106,8 +112,8 @@ async fn download(spec: &TftpRrqSpec) -> Result<(u64, String), AttemptError> {
             continue; // not our transfer (§4: another TID)
         }
         let packet = buffer.get(..n).unwrap_or_default();
-        let opcode = packet.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]));
-        let block = packet.get(2..4).map(|b| u16::from_be_bytes([b[0], b[1]]));
+        let opcode = be16(packet.get(..2));
+        let block = be16(packet.get(2..4));
         match (opcode, block) {
             (Some(ERROR), code) => {
                 let text = packet.get(4..).unwrap_or_default();
@@ -156,4 +162,10 @@ async fn download(spec: &TftpRrqSpec) -> Result<(u64, String), AttemptError> {
             }
         }
     }
+}
+
+fn be16(bytes: Option<&[u8]>) -> Option<u16> {
+    bytes
+        .and_then(|b| <[u8; 2]>::try_from(b).ok())
+        .map(u16::from_be_bytes)
 }

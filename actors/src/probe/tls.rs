@@ -7,6 +7,12 @@
 //! handshake is verified, host name included, against `ca_file` or the system roots unless
 //! `insecure`; a local file is verified only when `ca_file` is given. The handshake uses
 //! tokio-openssl, so a dropped probe closes its socket at once.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::net::IpAddr;
 use std::path::Path;
