@@ -168,7 +168,7 @@ async fn a_silent_server_times_out_after_every_try() {
     // 3 x 200 ms plus 2 pauses of 100 ms: no pause after the last try.
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(800) && took < Duration::from_millis(1000),
+        took >= Duration::from_millis(800) && took < Duration::from_millis(1500),
         "{took:?}"
     );
 
