@@ -70,6 +70,24 @@ fn loopback_answers_every_echo() {
 }
 
 #[test]
+fn ipv6_loopback_answers() {
+    common::require_root();
+    block_on(async {
+        let (registry, cx) = common::context("icmp");
+        assert_eq!(
+            probe::run(&spec("::1", 2, Duration::from_secs(2), 0.0), &cx).await,
+            Outcome::Pass
+        );
+        let received = metric(
+            &registry,
+            "anycastd_check_packets_received_total",
+            &labels("::1"),
+        );
+        assert_eq!(received, Some(2.0));
+    });
+}
+
+#[test]
 fn a_swallowed_address_loses_everything() {
     if in_netns() {
         return block_on(async {
