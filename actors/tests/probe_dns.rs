@@ -16,6 +16,9 @@ const IP: &str = "127.0.0.1";
 /// dnsmasq answering only from its command line: `.test` is local, so unknown names are NXDOMAIN.
 fn dnsmasq() -> (Server, SocketAddr) {
     let port = common::free_port(IP);
+    // Three 250-byte strings: the answer exceeds 512 bytes, so UDP answers are truncated.
+    let chunk = "x".repeat(250);
+    let big = format!("--txt-record=big.anycast.test,\"{chunk}\",\"{chunk}\",\"{chunk}\"");
     let mut command = Command::new("/usr/sbin/dnsmasq");
     command.args([
         "--no-daemon",
@@ -33,6 +36,7 @@ fn dnsmasq() -> (Server, SocketAddr) {
         "--cname=alias.anycast.test,www.anycast.test",
         "--txt-record=txt.anycast.test,\"hello world\"",
         "--mx-host=anycast.test,mail.anycast.test,10",
+        &big,
     ]);
     let mut server = Server::start("/usr/sbin/dnsmasq", "dnsmasq", command, "dnsmasq");
     let addr: SocketAddr = format!("{IP}:{port}").parse().expect("addr");
@@ -107,6 +111,15 @@ async fn answers_pass_for_every_type_and_transport() {
     );
     tcp.protocol = DnsProtocol::Tcp;
     assert_eq!(run(tcp).await, Outcome::Pass);
+}
+
+#[tokio::test]
+async fn a_truncated_udp_answer_is_retried_over_tcp() {
+    let (_server, addr) = dnsmasq();
+    assert_eq!(
+        run(spec(addr, "big.anycast.test", DnsRecordType::Txt, &[])).await,
+        Outcome::Pass
+    );
 }
 
 #[tokio::test]
