@@ -13,7 +13,10 @@ use super::{AS4, encode, hex};
 
 macro_rules! captured {
     ($daemon:literal, $name:literal) => {
-        (concat!($daemon, "/", $name), include_str!(concat!("../../data/", $daemon, "/", $name, ".hex")))
+        (
+            concat!($daemon, "/", $name),
+            include_str!(concat!("../../data/", $daemon, "/", $name, ".hex")),
+        )
     };
 }
 
@@ -35,7 +38,10 @@ const FILES: [(&str, &str); 14] = [
 ];
 
 fn decode(name: &str) -> (Vec<u8>, Message) {
-    let (_, text) = FILES.iter().find(|(n, _)| *n == name).expect("captured file");
+    let (_, text) = FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .expect("captured file");
     let bytes = hex(text);
     let message = Message::decode(&bytes, &AS4.0).unwrap_or_else(|e| panic!("{name}: {e}"));
     (bytes, message)
@@ -46,7 +52,11 @@ fn p(text: &str) -> Prefix {
 }
 
 fn large() -> PathAttribute {
-    PathAttribute::LargeCommunities(vec![LargeCommunity { global: 65000, local1: 1, local2: 2 }])
+    PathAttribute::LargeCommunities(vec![LargeCommunity {
+        global: 65000,
+        local1: 1,
+        local2: 2,
+    }])
 }
 
 fn gr_both_families() -> Capability {
@@ -54,12 +64,18 @@ fn gr_both_families() -> Capability {
         restarting: false,
         notification: false,
         restart_time: 120,
-        families: vec![(Afi::Ipv4, Safi::Unicast, false), (Afi::Ipv6, Safi::Unicast, false)],
+        families: vec![
+            (Afi::Ipv4, Safi::Unicast, false),
+            (Afi::Ipv6, Safi::Unicast, false),
+        ],
     })
 }
 
 fn shutdown() -> Message {
-    Message::Notification(Notification::cease(CeaseSubcode::AdministrativeShutdown, Some("maintenance")))
+    Message::Notification(Notification::cease(
+        CeaseSubcode::AdministrativeShutdown,
+        Some("maintenance"),
+    ))
 }
 
 #[test]
@@ -68,7 +84,11 @@ fn every_captured_message_decodes_and_survives_a_round_trip() {
         let (bytes, message) = decode(name);
         assert_eq!(super::frame_len_of(&bytes), Some(bytes.len()), "{name}");
         let again = encode(&message, AS4.1);
-        assert_eq!(Message::decode(&again, &AS4.0).as_ref(), Ok(&message), "{name}");
+        assert_eq!(
+            Message::decode(&again, &AS4.0).as_ref(),
+            Ok(&message),
+            "{name}"
+        );
     }
 }
 
@@ -88,7 +108,10 @@ fn bird_open_has_graceful_restart_enhanced_refresh_and_llgr() {
             Capability::FourOctetAs(65000),
             Capability::EnhancedRouteRefresh,
             // Long-Lived Graceful Restart (code 71), kept opaque: both families, 3600 s.
-            Capability::Unknown { code: 71, value: hex("0001 01 00 000e10 0002 01 00 000e10") },
+            Capability::Unknown {
+                code: 71,
+                value: hex("0001 01 00 000e10 0002 01 00 000e10"),
+            },
         ],
     };
     assert_eq!(message, Message::Open(open));
@@ -99,8 +122,14 @@ fn bird_open_has_graceful_restart_enhanced_refresh_and_llgr() {
 #[test]
 fn bird_keepalive_and_end_of_rib() {
     assert_eq!(decode("bird/keepalive").1, Message::Keepalive);
-    assert_eq!(decode("bird/eor-ipv4").1, Message::Update(Update::end_of_rib(Afi::Ipv4, Safi::Unicast)));
-    assert_eq!(decode("bird/eor-ipv6").1, Message::Update(Update::end_of_rib(Afi::Ipv6, Safi::Unicast)));
+    assert_eq!(
+        decode("bird/eor-ipv4").1,
+        Message::Update(Update::end_of_rib(Afi::Ipv4, Safi::Unicast))
+    );
+    assert_eq!(
+        decode("bird/eor-ipv6").1,
+        Message::Update(Update::end_of_rib(Afi::Ipv6, Safi::Unicast))
+    );
 }
 
 #[test]
@@ -151,8 +180,13 @@ fn bird_ipv6_update_uses_mp_reach_with_extended_length() {
 fn bird_cease_carries_the_shutdown_communication() {
     let (bytes, message) = decode("bird/notification");
     assert_eq!(message, shutdown());
-    let Message::Notification(n) = &message else { unreachable!() };
-    assert_eq!(n.to_string(), "Cease / Administrative Shutdown: \"maintenance\"");
+    let Message::Notification(n) = &message else {
+        unreachable!()
+    };
+    assert_eq!(
+        n.to_string(),
+        "Cease / Administrative Shutdown: \"maintenance\""
+    );
     assert_eq!(encode(&message, AS4.1), bytes);
 }
 
@@ -167,13 +201,19 @@ fn gobgp_open_has_one_parameter_with_fqdn_and_extended_next_hop() {
         capabilities: vec![
             Capability::RouteRefresh,
             // FQDN (code 73): host name and domain name, kept opaque.
-            Capability::Unknown { code: 73, value: hex("02 766d 00") },
+            Capability::Unknown {
+                code: 73,
+                value: hex("02 766d 00"),
+            },
             Capability::MultiProtocol(Afi::Ipv4, Safi::Unicast),
             Capability::MultiProtocol(Afi::Ipv6, Safi::Unicast),
             Capability::FourOctetAs(65000),
             gr_both_families(),
             // Extended Next Hop Encoding (code 5): IPv4 unicast over IPv6, kept opaque.
-            Capability::Unknown { code: 5, value: hex("0001 0001 0002") },
+            Capability::Unknown {
+                code: 5,
+                value: hex("0001 0001 0002"),
+            },
         ],
     };
     assert_eq!(message, Message::Open(open));
@@ -183,8 +223,14 @@ fn gobgp_open_has_one_parameter_with_fqdn_and_extended_next_hop() {
 #[test]
 fn gobgp_keepalive_and_end_of_rib() {
     assert_eq!(decode("gobgp/keepalive").1, Message::Keepalive);
-    assert_eq!(decode("gobgp/eor-ipv4").1, Message::Update(Update::end_of_rib(Afi::Ipv4, Safi::Unicast)));
-    assert_eq!(decode("gobgp/eor-ipv6").1, Message::Update(Update::end_of_rib(Afi::Ipv6, Safi::Unicast)));
+    assert_eq!(
+        decode("gobgp/eor-ipv4").1,
+        Message::Update(Update::end_of_rib(Afi::Ipv4, Safi::Unicast))
+    );
+    assert_eq!(
+        decode("gobgp/eor-ipv6").1,
+        Message::Update(Update::end_of_rib(Afi::Ipv6, Safi::Unicast))
+    );
 }
 
 #[test]
