@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use crate::bgp::types::{Asn, HoldTime, Prefix};
 
+pub use super::model_health::*;
+
 /// The whole configuration file, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -23,6 +25,8 @@ pub struct Config {
     pub metrics: Metrics,
     /// What happens on SIGTERM / SIGINT. Extension.
     pub shutdown: Shutdown,
+    /// Reload guard and drain switch. Extension.
+    pub lifecycle: Lifecycle,
 }
 
 /// `announcer`: the local BGP speaker.
@@ -59,7 +63,10 @@ pub struct GracefulRestart {
 
 impl Default for GracefulRestart {
     fn default() -> Self {
-        Self { enabled: false, restart_time: Duration::from_secs(120) }
+        Self {
+            enabled: false,
+            restart_time: Duration::from_secs(120),
+        }
     }
 }
 
@@ -124,6 +131,8 @@ pub struct Service {
     pub routes: Option<Vec<Prefix>>,
     /// The checks, in file order; names are unique within the service.
     pub checks: Vec<Check>,
+    /// Extensions `hold_down`, `dampening`, `inconclusive_grace`, `states`.
+    pub health: ServiceHealth,
 }
 
 impl Service {
@@ -183,7 +192,9 @@ impl Retry {
     /// Worst-case duration of a run: every attempt times out, with pauses between them.
     pub fn worst_case(&self) -> Duration {
         let tries = u32::from(self.tries.max(1));
-        self.timeout.saturating_mul(tries).saturating_add(self.interval.saturating_mul(tries - 1))
+        self.timeout
+            .saturating_mul(tries)
+            .saturating_add(self.interval.saturating_mul(tries - 1))
     }
 }
 

@@ -1,6 +1,12 @@
 //! Health decisions: what one probe run means, rise/fall debounce, and how checks combine into a
 //! service's health. Pure: time, when needed, is an argument.
 
+pub mod dampening;
+pub mod guard;
+pub mod hold_down;
+pub mod ladder;
+pub mod tracker;
+
 /// The result of one run of a probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
