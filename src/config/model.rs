@@ -63,10 +63,7 @@ pub struct GracefulRestart {
 
 impl Default for GracefulRestart {
     fn default() -> Self {
-        Self {
-            enabled: false,
-            restart_time: Duration::from_secs(120),
-        }
+        Self { enabled: false, restart_time: Duration::from_secs(120) }
     }
 }
 
