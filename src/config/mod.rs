@@ -12,9 +12,7 @@ use std::path::Path;
 /// Returns every error found, never only the first.
 pub fn load(path: &Path, text: &str) -> Result<model::Config, ConfigErrors> {
     let _ = (path, text);
-    Err(ConfigErrors(vec![
-        "config loading is not implemented yet".to_string(),
-    ]))
+    Err(ConfigErrors(vec!["config loading is not implemented yet".to_string()]))
 }
 
 /// Every error found in one file, one line each (`FILE:LINE:COL: path: message`).
