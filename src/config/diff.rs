@@ -308,7 +308,7 @@ fn diff_checks(old: &Service, new: &Service, changes: &mut BTreeSet<Change>) {
 }
 
 /// Items by name; validation keeps names unique, and should two collide the first one counts.
-fn by_name<'a, T>(items: &'a [T], name: impl Fn(&T) -> &String) -> BTreeMap<&'a str, &'a T> {
+fn by_name<T>(items: &[T], name: impl Fn(&T) -> &String) -> BTreeMap<&str, &T> {
     let mut map = BTreeMap::new();
     for item in items {
         map.entry(name(item).as_str()).or_insert(item);
