@@ -6,6 +6,7 @@ mod dampening;
 mod diff;
 mod guard;
 mod ladder;
+mod properties;
 mod tracker;
 
 use std::net::IpAddr;
