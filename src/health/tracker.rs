@@ -65,8 +65,8 @@ impl ServiceTracker {
         }
     }
 
-    /// Takes new settings on reload, keeping the history: the healthy streak, the penalty (when
-    /// dampening stays enabled) and the counters.
+    /// Takes new settings on reload, keeping the history: the healthy streak, the counters and the
+    /// penalty (when the dampening settings are unchanged; new settings start from no penalty).
     pub fn reconfigure(&mut self, settings: &ServiceHealth, now: Duration) -> Option<ServiceState> {
         let since = self.hold_down.healthy_since();
         self.hold_down = HoldDown::new(settings.hold_down);
