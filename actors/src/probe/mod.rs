@@ -2,6 +2,8 @@
 //! returns an [`Outcome`]; the check actor bounds it with the check's deadline, so a probe must be
 //! cancel-safe (dropping its future leaves nothing behind: no stray process, socket or task).
 
+pub mod http;
+
 use std::sync::Arc;
 
 use anycastd::config::model::CheckSpec;
@@ -24,7 +26,9 @@ pub struct ProbeMetrics {}
 
 impl ProbeMetrics {
     /// Creates the families and registers them in `registry`.
-    pub fn register(registry: &prometheus::Registry) -> Result<Arc<ProbeMetrics>, prometheus::Error> {
+    pub fn register(
+        registry: &prometheus::Registry,
+    ) -> Result<Arc<ProbeMetrics>, prometheus::Error> {
         let _ = registry;
         Ok(Arc::new(ProbeMetrics {}))
     }
@@ -32,6 +36,8 @@ impl ProbeMetrics {
 
 /// Runs one probe of `spec`.
 pub async fn run(spec: &CheckSpec, cx: &ProbeContext) -> Outcome {
-    let _ = cx;
-    Outcome::Inconclusive(format!("check kind {} is not implemented", spec.kind()))
+    match spec {
+        CheckSpec::Http2xx(spec) => http::run(spec, cx).await,
+        other => Outcome::Inconclusive(format!("check kind {} is not implemented", other.kind())),
+    }
 }
