@@ -21,12 +21,13 @@ struct State {
     supervisor: Addr<Supervisor>,
 }
 
-/// Binds the endpoint on `address`; the returned server must be spawned (or awaited) to serve.
+/// Binds the endpoint on `address`; returns the server (to be spawned or awaited) and the bound
+/// addresses (the real port when `address` has port 0).
 pub fn bind(
     address: SocketAddr,
     metrics: Arc<Metrics>,
     supervisor: Addr<Supervisor>,
-) -> std::io::Result<Server> {
+) -> std::io::Result<(Server, Vec<SocketAddr>)> {
     let state = State {
         metrics,
         supervisor,
@@ -40,9 +41,9 @@ pub fn bind(
     .workers(1)
     .disable_signals()
     .shutdown_timeout(1)
-    .bind(address)?
-    .run();
-    Ok(server)
+    .bind(address)?;
+    let bound = server.addrs();
+    Ok((server.run(), bound))
 }
 
 async fn render_metrics(state: web::Data<State>) -> HttpResponse {

@@ -101,7 +101,7 @@ async fn run(config: Config, path: std::path::PathBuf) -> ExitCode {
     let mut server = None;
     if let (true, Some(address)) = (config.metrics.enabled, config.metrics.address) {
         match anycastd_actors::http::bind(address, metrics.clone(), supervisor.clone()) {
-            Ok(bound) => {
+            Ok((bound, _)) => {
                 server = Some(bound.handle());
                 actix_rt::spawn(bound);
                 log::info!(address = address.to_string().as_str(); "serving /metrics and /healthz");

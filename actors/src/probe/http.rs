@@ -12,6 +12,7 @@
 
 use anycastd::config::model::Http2xxSpec;
 use anycastd::health::Outcome;
+use awc::error::SendRequestError;
 use awc::http::Method;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 
@@ -88,7 +89,10 @@ async fn attempt_once(
         Some(payload) => request.send_body(payload.clone()).await,
         None => request.send().await,
     };
-    let mut response = sent.map_err(|e| format!("request failed: {e}"))?;
+    let mut response = sent.map_err(|e| match e {
+        SendRequestError::Timeout => format!("timed out after {}", humanize(spec.retry.timeout)),
+        other => format!("request failed: {other}"),
+    })?;
     let status = response.status();
     let body = response.body().limit(BODY_LIMIT).await;
     let code = status.as_u16();
