@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use anycastd_actors::metrics::Metrics;
 use anycastd_actors::routes::DesiredRoutes;
-use anycastd_actors::supervisor::{AddPeer, Shutdown, Supervisor};
+use anycastd_actors::supervisor::{AddPeer, Reload, Shutdown, Supervisor};
 use common::{
     Answer, TestServer, config, get, http_check, http_spec, metric, prefix, service, wait_metrics,
 };
@@ -23,6 +23,10 @@ struct Daemon {
 }
 
 fn start(config: anycastd::config::model::Config) -> Daemon {
+    start_from(config, "test.yaml".into())
+}
+
+fn start_from(config: anycastd::config::model::Config, path: std::path::PathBuf) -> Daemon {
     let metrics = Metrics::new().expect("metrics");
     let context: Context<Supervisor> = Context::new();
     let supervisor = context.address();
@@ -34,7 +38,7 @@ fn start(config: anycastd::config::model::Config) -> Daemon {
     .expect("bind the endpoint on 127.0.0.1:0");
     let handle = server.handle();
     actix_rt::spawn(server);
-    context.run(Supervisor::new(config, "test.yaml".into(), metrics));
+    context.run(Supervisor::new(config, path, metrics));
     Daemon {
         base: format!("http://{}", bound[0]),
         supervisor,
@@ -360,6 +364,77 @@ fn a_shared_prefix_is_announced_only_while_every_owner_is_up_and_withdrawn_at_sh
             !daemon.supervisor.connected(),
             "the supervisor stops after shutdown"
         );
+        daemon.server.stop(true).await;
+    });
+}
+
+#[test]
+fn a_failed_reload_keeps_the_running_services_and_counts_the_failure() {
+    actix_rt::System::new().block_on(async {
+        let target = TestServer::start(Answer::Ok);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("broken.yaml");
+        std::fs::write(&path, "services: [this is not valid\n").expect("write");
+        let check = http_check(
+            "http_2xx",
+            http_spec(&target.url("/")),
+            Duration::from_millis(150),
+            Duration::from_secs(1),
+        );
+        let daemon = start_from(
+            config(
+                vec![service("web", vec![check], None)],
+                vec![prefix("192.0.2.1/32")],
+                None,
+            ),
+            path,
+        );
+        let web = up("web");
+        wait_metrics(&daemon.base, WAIT, |t| web(t) == Some(1.0))
+            .await
+            .expect("up");
+
+        let errors = daemon
+            .supervisor
+            .send(Reload)
+            .await
+            .expect("reload answered");
+        assert!(errors.is_err_and(|e| !e.0.is_empty()));
+        let text = wait_metrics(&daemon.base, WAIT, |t| {
+            metric(t, "anycastd_config_reload_total", &[("result", "failure")]) == Some(1.0)
+        })
+        .await
+        .expect("failure counted");
+        assert_eq!(
+            metric(
+                &text,
+                "anycastd_config_reload_total",
+                &[("result", "success")]
+            ),
+            Some(0.0)
+        );
+        assert_eq!(
+            metric(&text, "anycastd_config_last_reload_success", &[]),
+            Some(0.0)
+        );
+        assert_eq!(web(&text), Some(1.0));
+
+        // The old services still run: a failing target is still noticed.
+        target.set(Answer::Error);
+        wait_metrics(&daemon.base, WAIT, |t| web(t) == Some(0.0))
+            .await
+            .expect("still checking");
+
+        // An unreadable file is a failed reload too.
+        std::fs::remove_file(dir.path().join("broken.yaml")).expect("remove");
+        let errors = daemon
+            .supervisor
+            .send(Reload)
+            .await
+            .expect("reload answered");
+        assert!(errors.is_err_and(|e| e.0.iter().any(|l| l.contains("cannot read"))));
+
+        daemon.supervisor.send(Shutdown).await.expect("shutdown");
         daemon.server.stop(true).await;
     });
 }
