@@ -10,6 +10,8 @@
 //! - The body is always read (up to [`BODY_LIMIT`]) and dropped, and the client with its connections
 //!   is dropped after the run, so nothing leaks (the Go daemon leaked connections).
 
+use std::sync::OnceLock;
+
 use anycastd::config::model::Http2xxSpec;
 use anycastd::health::Outcome;
 use awc::error::SendRequestError;
@@ -60,13 +62,25 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
     Outcome::Fail(last)
 }
 
-fn client(spec: &Http2xxSpec) -> Result<awc::Client, openssl::error::ErrorStack> {
-    let mut tls = SslConnector::builder(SslMethod::tls())?;
-    if spec.insecure {
-        tls.set_verify(SslVerifyMode::NONE);
-    }
+/// TLS settings, built once per mode (loading the system roots is file I/O) and shared by every run.
+fn tls(insecure: bool) -> Result<SslConnector, String> {
+    static VERIFYING: OnceLock<Result<SslConnector, String>> = OnceLock::new();
+    static INSECURE: OnceLock<Result<SslConnector, String>> = OnceLock::new();
+    let build = || -> Result<SslConnector, String> {
+        let mut tls = SslConnector::builder(SslMethod::tls()).map_err(|e| e.to_string())?;
+        if insecure {
+            tls.set_verify(SslVerifyMode::NONE);
+        }
+        Ok(tls.build())
+    };
+    let cell = if insecure { &INSECURE } else { &VERIFYING };
+    cell.get_or_init(build).clone()
+}
+
+/// A fresh client per run: no connection outlives the run (each run opens its own connection).
+fn client(spec: &Http2xxSpec) -> Result<awc::Client, String> {
     let connector = awc::Connector::new()
-        .openssl(tls.build())
+        .openssl(tls(spec.insecure)?)
         .timeout(spec.retry.timeout);
     Ok(awc::Client::builder()
         .connector(connector)
