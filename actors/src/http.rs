@@ -61,15 +61,22 @@ async fn render_metrics(state: web::Data<State>) -> HttpResponse {
 }
 
 async fn healthz(state: web::Data<State>) -> HttpResponse {
-    let unavailable = |name: &str| {
-        HttpResponse::ServiceUnavailable()
+    match unresponsive(&state.supervisor).await {
+        Some(name) => HttpResponse::ServiceUnavailable()
             .content_type(ContentType::plaintext())
-            .body(format!("{name} does not answer\n"))
-    };
-    let actors = match tokio::time::timeout(PING_DEADLINE, state.supervisor.send(ListActors)).await
-    {
+            .body(format!("{name} does not answer\n")),
+        None => HttpResponse::Ok()
+            .content_type(ContentType::plaintext())
+            .body("ok\n"),
+    }
+}
+
+/// Pings every actor (each within [`PING_DEADLINE`], all at once); returns the name of the first
+/// one that did not answer, `None` when all did.
+pub async fn unresponsive(supervisor: &Addr<Supervisor>) -> Option<String> {
+    let actors = match tokio::time::timeout(PING_DEADLINE, supervisor.send(ListActors)).await {
         Ok(Ok(actors)) => actors,
-        _ => return unavailable("supervisor"),
+        _ => return Some("supervisor".to_string()),
     };
     let pings = actors.into_iter().map(|(name, actor)| async move {
         match tokio::time::timeout(PING_DEADLINE, actor.send(Ping)).await {
@@ -77,15 +84,34 @@ async fn healthz(state: web::Data<State>) -> HttpResponse {
             _ => Some(name),
         }
     });
-    match futures_util::future::join_all(pings)
+    futures_util::future::join_all(pings)
         .await
         .into_iter()
         .flatten()
         .next()
-    {
-        Some(name) => unavailable(&name),
-        None => HttpResponse::Ok()
-            .content_type(ContentType::plaintext())
-            .body("ok\n"),
+}
+
+/// systemd watchdog (`WatchdogSec=`): sends `WATCHDOG=1` at half the period, only while every actor
+/// answers, so a stuck daemon is restarted. Returns at once when the watchdog is not enabled.
+pub async fn watchdog(supervisor: Addr<Supervisor>) {
+    let Some(period) = sd_notify::watchdog_enabled() else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(period / 2);
+    loop {
+        ticks.tick().await;
+        match unresponsive(&supervisor).await {
+            None => {
+                if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]) {
+                    log::warn!(error = e.to_string().as_str(); "cannot notify the systemd watchdog");
+                }
+            }
+            Some(name) => {
+                log::error!(actor = name.as_str(); "actor does not answer: withholding the watchdog ping")
+            }
+        }
+        if !supervisor.connected() {
+            return;
+        }
     }
 }

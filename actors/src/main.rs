@@ -113,6 +113,7 @@ async fn run(config: Config, path: std::path::PathBuf) -> ExitCode {
         }
     }
     context.run(Supervisor::new(config, path, metrics));
+    actix_rt::spawn(anycastd_actors::http::watchdog(supervisor.clone()));
     signals.run(supervisor).await;
     if let Some(server) = server {
         server.stop(true).await;
