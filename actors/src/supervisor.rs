@@ -299,6 +299,9 @@ impl Handler<Reload> for Supervisor {
     type Result = ResponseActFuture<Self, Result<(), ConfigErrors>>;
 
     fn handle(&mut self, _: Reload, _ctx: &mut Self::Context) -> Self::Result {
+        if self.shutting_down {
+            return Box::pin(actix::fut::ready(Ok(())));
+        }
         let path = self.path.clone();
         log::info!(file = path.display().to_string().as_str(); "reloading the configuration");
         let load = async move {

@@ -288,3 +288,62 @@ fn one_failing_service_withdraws_a_shared_prefix_whatever_the_order() {
     health[0] = Some(Health::Up);
     assert_eq!(step(&health).len(), 2);
 }
+
+// ---- properties ---------------------------------------------------------------------------------
+
+mod properties {
+    use anycastd::health::{Debounce, Outcome, Status};
+    use proptest::prelude::*;
+
+    fn outcome() -> impl Strategy<Value = Outcome> {
+        prop_oneof![
+            Just(Outcome::Pass),
+            Just(Outcome::Fail("x".into())),
+            Just(Outcome::Degraded("x".into())),
+            Just(Outcome::Inconclusive("x".into())),
+        ]
+    }
+
+    proptest! {
+        /// A change is reported only when the status really changes; after the first result, a
+        /// fall needs `fall` failures in a row and a rise `rise` up results in a row (inconclusive
+        /// results are skipped, not counted).
+        #[test]
+        fn changes_respect_rise_and_fall(rise in 1u32..5, fall in 1u32..5, seq in proptest::collection::vec(outcome(), 0..60)) {
+            let mut debounce = Debounce::new(rise, fall);
+            let mut previous: Option<Status> = None;
+            let mut conclusive: Vec<&Outcome> = Vec::new();
+            for o in &seq {
+                let change = debounce.observe(o);
+                if !matches!(o, Outcome::Inconclusive(_)) {
+                    conclusive.push(o);
+                }
+                if let Some(now) = change {
+                    prop_assert_ne!(Some(now), previous);
+                    match (previous, now) {
+                        (None, _) => {}
+                        (Some(p), Status::Down) if p.is_up() => {
+                            let tail = conclusive.iter().rev().take(fall as usize);
+                            prop_assert!(conclusive.len() >= fall as usize);
+                            for t in tail {
+                                prop_assert!(matches!(t, Outcome::Fail(_)));
+                            }
+                        }
+                        (Some(Status::Down), up) => {
+                            prop_assert!(up.is_up());
+                            prop_assert!(conclusive.len() >= rise as usize);
+                            for t in conclusive.iter().rev().take(rise as usize) {
+                                prop_assert!(matches!(t, Outcome::Pass | Outcome::Degraded(_)));
+                            }
+                        }
+                        // Up <-> Degraded follows the latest result at once.
+                        (Some(_), now) => prop_assert!(now.is_up()),
+                    }
+                    previous = Some(now);
+                } else {
+                    prop_assert_eq!(debounce.status(), previous.or(debounce.status()));
+                }
+            }
+        }
+    }
+}
