@@ -2,7 +2,7 @@
 //! /metrics over HTTP, check durations, deadlines that do not stall other services, the route set
 //! delivered to peers, /healthz and shutdown.
 
-mod common;
+mod support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use actix::prelude::*;
 use anycastd_actors::metrics::Metrics;
 use anycastd_actors::routes::DesiredRoutes;
 use anycastd_actors::supervisor::{AddPeer, Reload, Shutdown, Supervisor};
-use common::{
+use support::{
     Answer, TestServer, config, get, http_check, http_spec, metric, prefix, service, wait_metrics,
 };
 

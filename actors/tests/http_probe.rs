@@ -1,7 +1,7 @@
 //! The http_2xx probe against a real local HTTP server: statuses, tries, timeouts, redirects,
 //! headers, payload and body checks.
 
-mod common;
+mod support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anycastd::health::Outcome;
 use anycastd_actors::probe::http::{USER_AGENT, run};
 use anycastd_actors::probe::{ProbeContext, ProbeMetrics};
-use common::{Answer, TestServer, http_spec};
+use support::{Answer, TestServer, http_spec};
 
 fn cx() -> ProbeContext {
     let metrics = ProbeMetrics::register(&prometheus::Registry::new()).expect("probe metrics");

@@ -1,7 +1,7 @@
 //! The http_2xx probe over https against a local TLS server with a self-signed certificate:
 //! verification against the system roots rejects it, `insecure` accepts it.
 
-mod common;
+mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anycastd::health::Outcome;
 use anycastd_actors::probe::http::run;
 use anycastd_actors::probe::{ProbeContext, ProbeMetrics};
-use common::http_spec;
+use support::http_spec;
 use openssl::asn1::Asn1Time;
 use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;

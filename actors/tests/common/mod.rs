@@ -1,301 +1,278 @@
-//! Helpers shared by the actor tests: a real HTTP server whose answer the test switches, config
-//! builders, and a `/metrics` reader.
+//! Helpers for the probe tests: real servers started as child processes and killed by PID on drop,
+//! free loopback ports, and reading metric values back from a `prometheus::Registry`.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anycastd::bgp::types::{Asn, Prefix};
-use anycastd::config::model::{
-    Announcer, Check, CheckSpec, Config, GracefulRestart, Http2xxSpec, Metrics, Retry, Service,
-    Shutdown as ShutdownCfg, Strategy,
-};
+use anycastd_actors::probe::{ProbeContext, ProbeMetrics};
 
-/// What the test server answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Answer {
-    /// 200 OK, body `healthy`.
-    Ok = 0,
-    /// 500 Internal Server Error.
-    Error = 1,
-    /// Accepts, reads the request, never answers.
-    Hang = 2,
-    /// 301 to /elsewhere.
-    Redirect = 3,
+/// A child process that is killed (by its own PID) and reaped when the guard drops.
+pub struct Server {
+    child: Child,
+    name: &'static str,
 }
 
-/// A tiny HTTP/1.1 server on 127.0.0.1:0 run by std threads; every request is recorded.
-pub struct TestServer {
-    pub addr: SocketAddr,
-    answer: Arc<AtomicU8>,
-    stop: Arc<AtomicBool>,
-    pub requests: Arc<Mutex<Vec<String>>>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl TestServer {
-    pub fn start(answer: Answer) -> TestServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("test server: bind 127.0.0.1:0");
-        let addr = listener.local_addr().expect("test server: local_addr");
-        let answer = Arc::new(AtomicU8::new(answer as u8));
-        let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let (a, s, r) = (answer.clone(), stop.clone(), requests.clone());
-        let thread = std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if s.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let (a, s, r) = (a.clone(), s.clone(), r.clone());
-                std::thread::spawn(move || serve(stream, &a, &s, &r));
-            }
-        });
-        TestServer {
-            addr,
-            answer,
-            stop,
-            requests,
-            thread: Some(thread),
-        }
+impl Server {
+    /// Starts `command`, failing loudly when `binary` is missing (naming the Debian `package`).
+    pub fn start(binary: &str, package: &str, mut command: Command, name: &'static str) -> Server {
+        require_binary(binary, package);
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {binary} ({name}): {e}"));
+        Server { child, name }
     }
 
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+    /// The server's PID.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
-    pub fn set(&self, answer: Answer) {
-        self.answer.store(answer as u8, Ordering::SeqCst);
-    }
-
-    /// A handle that switches the answer from another thread.
-    pub fn switch(&self) -> impl Fn(Answer) + Send + 'static {
-        let answer = self.answer.clone();
-        move |a| answer.store(a as u8, Ordering::SeqCst)
-    }
-
-    pub fn request_count(&self) -> usize {
-        self.requests.lock().map(|r| r.len()).unwrap_or(0)
-    }
-
-    /// Stops accepting; afterwards connections are refused.
-    pub fn stop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+    /// Panics when the server already exited (a bad config, a port in use).
+    pub fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("{} exited early: {status}", self.name);
         }
     }
 }
 
-impl Drop for TestServer {
+impl Drop for Server {
     fn drop(&mut self) {
-        self.stop();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
-fn serve(
-    mut stream: TcpStream,
-    answer: &AtomicU8,
-    stop: &AtomicBool,
-    requests: &Mutex<Vec<String>>,
-) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
+/// Panics with the Debian package to install when `binary` is missing.
+pub fn require_binary(binary: &str, package: &str) {
+    assert!(
+        Path::new(binary).exists(),
+        "{binary} is missing: install the Debian package `{package}` (apt-get install -y {package})"
+    );
+}
+
+/// Panics unless running as root (network namespaces, raw sockets).
+pub fn require_root() {
+    let uid = rustix::process::geteuid();
+    assert!(
+        uid.is_root(),
+        "this test needs root (network namespaces / raw sockets); uid is {}",
+        uid.as_raw()
+    );
+}
+
+/// A UDP port that was free on `ip` a moment ago.
+pub fn free_udp_port(ip: &str) -> u16 {
+    let socket = UdpSocket::bind((ip, 0)).expect("bind a UDP probe port");
+    socket.local_addr().expect("local addr").port()
+}
+
+/// A port free for both UDP and TCP on `ip`.
+pub fn free_port(ip: &str) -> u16 {
     loop {
-        if stop.load(Ordering::SeqCst) {
-            return;
+        let tcp = TcpListener::bind((ip, 0)).expect("bind a TCP probe port");
+        let port = tcp.local_addr().expect("local addr").port();
+        if UdpSocket::bind((ip, port)).is_ok() {
+            return port;
         }
-        // Read one request: head, then Content-Length bytes of body.
-        let head_end = loop {
-            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break pos + 4;
-            }
-            match stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        let length = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse::<usize>().ok())
-                    .flatten()
-            })
-            .unwrap_or(0);
-        while buf.len() < head_end + length {
-            match stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+    }
+}
+
+/// Waits until `ready()` holds, panicking after `limit` with `what`.
+pub fn wait_until(what: &str, limit: Duration, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < limit, "{what} not ready after {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until a TCP listener accepts on `addr`.
+pub fn wait_tcp(addr: SocketAddr) {
+    wait_until(
+        &format!("TCP listener on {addr}"),
+        Duration::from_secs(10),
+        || std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok(),
+    );
+}
+
+/// A fresh registry with the probe metrics registered, and a context for `service`/`check`.
+pub fn context(check: &str) -> (prometheus::Registry, ProbeContext) {
+    let registry = prometheus::Registry::new();
+    let metrics: Arc<ProbeMetrics> =
+        ProbeMetrics::register(&registry).expect("register probe metrics");
+    (
+        registry,
+        ProbeContext {
+            service: "svc".to_owned(),
+            check: check.to_owned(),
+            metrics,
+        },
+    )
+}
+
+/// The value of the series `name{labels}` in `registry`, if present.
+pub fn metric(registry: &prometheus::Registry, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    for family in registry.gather() {
+        if family.name() != name {
+            continue;
+        }
+        let counter = family.get_field_type() == prometheus::proto::MetricType::COUNTER;
+        for m in family.get_metric() {
+            let matches = labels.iter().all(|(k, v)| {
+                m.get_label()
+                    .iter()
+                    .any(|l| l.name() == *k && l.value() == *v)
+            });
+            if matches && m.get_label().len() == labels.len() {
+                return Some(if counter {
+                    m.get_counter().get_value()
+                } else {
+                    m.get_gauge().get_value()
+                });
             }
         }
-        let request = String::from_utf8_lossy(&buf[..head_end + length]).to_string();
-        buf.drain(..head_end + length);
-        if let Ok(mut r) = requests.lock() {
-            r.push(request);
-        }
-        let response: &[u8] = match answer.load(Ordering::SeqCst) {
-            0 => b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\nContent-Type: text/plain\r\n\r\nhealthy",
-            1 => b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\nsick",
-            3 => b"HTTP/1.1 301 Moved Permanently\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n",
-            _ => {
-                // Hang: hold the connection open without answering until the client goes away.
-                while !stop.load(Ordering::SeqCst) {
-                    match stream.read(&mut chunk) {
-                        Ok(0) => return,
-                        Ok(_) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
-                        Err(_) => return,
+    }
+    None
+}
+
+/// A UDP server on `ip` run by a thread: `answer` maps each datagram to an optional reply. The
+/// thread ends (its socket closed) within 100 ms of the guard being dropped.
+pub struct UdpServer {
+    pub addr: SocketAddr,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl UdpServer {
+    pub fn new(ip: &str, answer: impl Fn(&[u8]) -> Option<Vec<u8>> + Send + 'static) -> UdpServer {
+        let socket = UdpSocket::bind((ip, 0)).expect("bind a test UDP server");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .expect("read timeout");
+        let addr = socket.local_addr().expect("local addr");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 2048];
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Ok((n, from)) = socket.recv_from(&mut buffer) {
+                    if let Some(reply) = answer(&buffer[..n]) {
+                        let _ = socket.send_to(&reply, from);
                     }
                 }
-                let _ = stream.shutdown(Shutdown::Both);
-                return;
             }
-        };
-        if stream.write_all(response).is_err() {
-            return;
+        });
+        UdpServer { addr, stop }
+    }
+
+    /// A server that reads every datagram and never answers.
+    pub fn silent(ip: &str) -> UdpServer {
+        UdpServer::new(ip, |_| None)
+    }
+}
+
+impl Drop for UdpServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A network namespace created for one test and deleted on drop. Its name is unique
+/// (`acd-<area>-<pid>-<n>`).
+pub struct Netns {
+    pub name: String,
+}
+
+static NETNS_COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// Runs `ip ARGS`, panicking with its stderr on failure.
+pub fn ip(args: &[&str]) {
+    require_binary("/usr/sbin/ip", "iproute2");
+    let out = Command::new("/usr/sbin/ip")
+        .args(args)
+        .output()
+        .expect("run ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Netns {
+    /// Creates the namespace with its loopback up.
+    pub fn new(area: &str) -> Netns {
+        require_root();
+        let n = NETNS_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("acd-{area}-{}-{n}", std::process::id());
+        ip(&["netns", "add", &name]);
+        let ns = Netns { name };
+        ns.exec(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// Runs `ip ARGS` inside the namespace.
+    pub fn exec(&self, args: &[&str]) {
+        let mut all = vec!["-n", self.name.as_str()];
+        all.extend_from_slice(args);
+        ip(&all);
+    }
+
+    /// Re-executes this test binary inside the namespace, running only `test` with `env` set
+    /// (`prefix` is put before the binary, e.g. `setpriv` to drop privileges). Panics unless the
+    /// child test passes.
+    pub fn run_test(&self, test: &str, env: &[(&str, &str)], prefix: &[&str]) {
+        let exe = std::env::current_exe().expect("current exe");
+        let mut command = Command::new("/usr/sbin/ip");
+        command
+            .args(["netns", "exec", &self.name])
+            .args(prefix)
+            .arg(&exe);
+        command.args(["--exact", test, "--nocapture", "--test-threads=1"]);
+        for (k, v) in env {
+            command.env(k, v);
         }
+        let out = command
+            .output()
+            .expect("run the test binary in the namespace");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{test} inside {} failed:\n{stdout}\n{}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
-pub fn prefix(text: &str) -> Prefix {
-    text.parse().expect("test prefix")
-}
-
-pub fn http_spec(url: &str) -> Http2xxSpec {
-    Http2xxSpec {
-        url: url.to_string(),
-        method: "GET".to_string(),
-        headers: BTreeMap::new(),
-        payload: None,
-        expected_status: vec![(200, 299)],
-        body_contains: None,
-        insecure: false,
-        retry: Retry {
-            tries: 1,
-            interval: Duration::from_millis(50),
-            timeout: Duration::from_secs(2),
-        },
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("/usr/sbin/ip")
+            .args(["netns", "delete", &self.name])
+            .status();
     }
 }
 
-pub fn http_check(name: &str, spec: Http2xxSpec, interval: Duration, deadline: Duration) -> Check {
-    Check {
-        name: name.to_string(),
-        group: String::new(),
-        interval,
-        deadline,
-        rise: 1,
-        fall: 1,
-        spec: CheckSpec::Http2xx(spec),
-    }
+/// The environment variable that tells a re-executed test it runs inside its namespace.
+pub const IN_NETNS: &str = "ACD_PROBE_TEST_IN_NETNS";
+
+/// True in the re-executed child.
+pub fn in_netns() -> bool {
+    std::env::var_os(IN_NETNS).is_some()
 }
 
-pub fn service(name: &str, checks: Vec<Check>, routes: Option<Vec<Prefix>>) -> Service {
-    Service {
-        name: name.to_string(),
-        check_interval: Duration::from_millis(200),
-        strategy: Strategy::AtLeastOne,
-        routes,
-        checks,
-    }
-}
-
-pub fn config(services: Vec<Service>, routes: Vec<Prefix>, metrics: Option<SocketAddr>) -> Config {
-    Config {
-        source: PathBuf::from("test.yaml"),
-        announcer: Announcer {
-            router_id: "192.0.2.254".parse().expect("router id"),
-            local_address: "127.0.0.1".parse().expect("local address"),
-            local_asn: Asn::new(65001).expect("asn"),
-            routes,
-            peers: Vec::new(),
-            next_hop_ipv6: None,
-            next_hop_ipv4: None,
-            graceful_restart: GracefulRestart::default(),
-        },
-        services,
-        metrics: Metrics {
-            enabled: metrics.is_some(),
-            address: metrics,
-        },
-        shutdown: ShutdownCfg::default(),
-    }
-}
-
-/// GET `url` with awc (inside the actix system); returns status and body.
-pub async fn get(url: &str) -> Result<(u16, String), String> {
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .finish();
-    let mut response = client
-        .get(url)
-        .send()
-        .await
-        .map_err(|e| format!("GET {url}: {e}"))?;
-    let body = response
-        .body()
-        .limit(4 << 20)
-        .await
-        .map_err(|e| format!("GET {url} body: {e}"))?;
-    Ok((
-        response.status().as_u16(),
-        String::from_utf8_lossy(&body).to_string(),
-    ))
-}
-
-/// The value of the series `name{labels}` in a Prometheus text exposition.
-pub fn metric(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    text.lines()
-        .filter(|l| !l.starts_with('#'))
-        .find_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            let (series_name, rest) = series.split_once('{').unwrap_or((series, ""));
-            if series_name != name {
-                return None;
-            }
-            let all = labels
-                .iter()
-                .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
-            if all { value.parse().ok() } else { None }
-        })
-}
-
-/// Scrapes `/metrics` until `pred` holds or `within` passes; returns the last text.
-pub async fn wait_metrics(
-    base: &str,
-    within: Duration,
-    pred: impl Fn(&str) -> bool,
-) -> Result<String, String> {
-    let deadline = Instant::now() + within;
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        if let Ok((200, text)) = get(&format!("{base}/metrics")).await {
-            if pred(&text) {
-                return Ok(text);
-            }
-            last = text;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Err(last)
-}
-
-/// A free port on 127.0.0.1 (bound then released).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+/// A current-thread tokio runtime for tests that re-execute themselves.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
 }
