@@ -359,10 +359,13 @@ impl<'p> Ctx<'p> {
                 }
             },
             Value::Int(_) | Value::Float(_) => {
-                let hint = Some(format!(
-                    "durations need a unit, e.g. write \"{}s\"",
-                    shown(node)
-                ));
+                let hint = Some(match node.value {
+                    Value::Int(n) if n >= 1_000_000_000 && n % 1_000_000_000 == 0 => format!(
+                        "write \"{}s\" (the Go daemon read a bare number as nanoseconds)",
+                        n / 1_000_000_000
+                    ),
+                    _ => format!("durations need a unit, e.g. write \"{}s\"", shown(node)),
+                });
                 self.wrong_type(node, field, "a duration string", hint);
                 None
             }
@@ -596,16 +599,16 @@ impl<'p> Ctx<'p> {
     }
 
     fn asn(&mut self, node: &Node, field: &str) -> Option<Asn> {
-        let value = self.int(node, field, 0, i128::from(u32::MAX))?;
-        let asn = u32::try_from(value).ok().and_then(Asn::new);
-        if asn.is_none() {
+        if matches!(node.value, Value::Int(0)) {
             self.invalid(
                 node.pos,
                 field,
                 "AS number 0 is reserved; use 1..=4294967295",
             );
+            return None;
         }
-        asn
+        let value = self.int(node, field, 1, i128::from(u32::MAX))?;
+        u32::try_from(value).ok().and_then(Asn::new)
     }
 
     // ----------------------------------------------------------------------------------------------
@@ -839,6 +842,15 @@ impl<'p> Ctx<'p> {
         };
         let ttl_value = match obj.get("multihop_ttl") {
             None => None,
+            Some(n) if matches!(n.value, Value::Int(v) if !(0..=255).contains(&v)) => {
+                self.invalid(
+                    n.pos,
+                    &obj.f("multihop_ttl"),
+                    format!("{} is out of range 1..=255", shown(n)),
+                );
+                ok = false;
+                None
+            }
             Some(n) => match self.int(n, &obj.f("multihop_ttl"), 0, 255) {
                 Some(v) => Some((v, n.pos)),
                 None => {
