@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::CheckConfig(path) => {
-            return match read_config(&path) {
+            return match read_config(&path, false) {
                 Ok(_) => {
                     println!("{}: ok", path.display());
                     ExitCode::SUCCESS
@@ -57,7 +57,7 @@ fn main() -> ExitCode {
         _ => logging::Format::Human,
     };
     logging::init(level, format);
-    let config = match read_config(&path) {
+    let config = match read_config(&path, true) {
         Ok(config) => config,
         Err(code) => return code,
     };
@@ -65,7 +65,8 @@ fn main() -> ExitCode {
 }
 
 /// Reads and validates `path`; on error prints every line on stderr and returns exit code 2.
-fn read_config(path: &Path) -> Result<Config, ExitCode> {
+/// Warnings go to the log when `logged` (the daemon), else to stderr (`--check-config`).
+fn read_config(path: &Path, logged: bool) -> Result<Config, ExitCode> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => {
@@ -73,10 +74,22 @@ fn read_config(path: &Path) -> Result<Config, ExitCode> {
             return Err(ExitCode::from(EXIT_CONFIG));
         }
     };
-    config::load(path, &text).map_err(|errors| {
-        eprint!("{errors}");
-        ExitCode::from(EXIT_CONFIG)
-    })
+    match config::load_with_warnings(path, &text) {
+        Ok((config, warnings)) => {
+            for warning in warnings {
+                if logged {
+                    log::warn!("{warning}");
+                } else {
+                    eprintln!("warning: {warning}");
+                }
+            }
+            Ok(config)
+        }
+        Err(errors) => {
+            eprint!("{errors}");
+            Err(ExitCode::from(EXIT_CONFIG))
+        }
+    }
 }
 
 /// Binds the endpoint, starts the actors and serves signals until a clean stop.

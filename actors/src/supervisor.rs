@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use anycastd::bgp::types::Prefix;
-use anycastd::config::{self, ConfigErrors, model::Config};
+use anycastd::config::{self, ConfigError, ConfigErrors, ConfigWarning, model::Config};
 use anycastd::health::{Health, routes};
 
 use crate::check::CheckActor;
@@ -202,7 +202,7 @@ impl Supervisor {
 
     fn apply_reload(
         &mut self,
-        loaded: Result<Config, ConfigErrors>,
+        loaded: Result<(Config, Vec<ConfigWarning>), ConfigErrors>,
         ctx: &mut Context<Self>,
     ) -> Result<(), ConfigErrors> {
         match loaded {
@@ -218,7 +218,10 @@ impl Supervisor {
                 self.metrics.config_last_reload_success.set(0.0);
                 Err(errors)
             }
-            Ok(config) => {
+            Ok((config, warnings)) => {
+                for warning in &warnings {
+                    log::warn!("{warning}");
+                }
                 if config.metrics != self.config.metrics {
                     log::warn!("metrics settings changed: they take effect at the next restart");
                 }
@@ -306,11 +309,8 @@ impl Handler<Reload> for Supervisor {
         log::info!(file = path.display().to_string().as_str(); "reloading the configuration");
         let load = async move {
             match tokio::fs::read_to_string(&path).await {
-                Ok(text) => config::load(&path, &text),
-                Err(e) => Err(ConfigErrors(vec![format!(
-                    "{}: cannot read: {e}",
-                    path.display()
-                )])),
+                Ok(text) => config::load_with_warnings(&path, &text),
+                Err(e) => Err(ConfigError::whole_file(&path, format!("cannot read: {e}")).into()),
             }
         };
         Box::pin(
