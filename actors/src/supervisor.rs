@@ -211,11 +211,12 @@ impl Supervisor {
                     log::error!(file = self.path.display().to_string().as_str(); "{line}");
                 }
                 log::error!("configuration reload failed, keeping the running configuration");
+                // The gauge first: whoever sees the counter move also sees the gauge.
+                self.metrics.config_last_reload_success.set(0.0);
                 self.metrics
                     .config_reload
                     .with_label_values(&["failure"])
                     .inc();
-                self.metrics.config_last_reload_success.set(0.0);
                 Err(errors)
             }
             Ok((config, warnings)) => {
@@ -235,11 +236,11 @@ impl Supervisor {
                 }
                 self.config = config;
                 self.build(ctx, &previous);
+                self.metrics.config_last_reload_success.set(1.0);
                 self.metrics
                     .config_reload
                     .with_label_values(&["success"])
                     .inc();
-                self.metrics.config_last_reload_success.set(1.0);
                 log::warn!(services = self.services.len(); "configuration reloaded");
                 Ok(())
             }

@@ -121,9 +121,14 @@ fn service_up_follows_the_server_and_is_present_from_the_start() {
         );
 
         target.set(Answer::Ok);
-        let text = wait_metrics(&daemon.base, WAIT, |t| web(t) == Some(1.0))
-            .await
-            .expect("up after 200");
+        // The supervisor publishes the route just after the service reports: wait for both.
+        let announced =
+            |t: &str| metric(t, "anycastd_route_announced", &[("prefix", "192.0.2.1/32")]);
+        let text = wait_metrics(&daemon.base, WAIT, |t| {
+            web(t) == Some(1.0) && announced(t) == Some(1.0)
+        })
+        .await
+        .expect("up after 200");
         let duration = metric(
             &text,
             "anycastd_check_duration_seconds",
@@ -141,9 +146,11 @@ fn service_up_follows_the_server_and_is_present_from_the_start() {
         );
 
         target.set(Answer::Error);
-        let text = wait_metrics(&daemon.base, WAIT, |t| web(t) == Some(0.0))
-            .await
-            .expect("down after 500");
+        let text = wait_metrics(&daemon.base, WAIT, |t| {
+            web(t) == Some(0.0) && announced(t) == Some(0.0)
+        })
+        .await
+        .expect("down after 500");
         assert_eq!(
             metric(
                 &text,
@@ -432,7 +439,7 @@ fn a_failed_reload_keeps_the_running_services_and_counts_the_failure() {
             .send(Reload)
             .await
             .expect("reload answered");
-        assert!(errors.is_err_and(|e| e.0.iter().any(|l| l.contains("cannot read"))));
+        assert!(errors.is_err_and(|e| e.0.iter().any(|l| l.to_string().contains("cannot read"))));
 
         daemon.supervisor.send(Shutdown).await.expect("shutdown");
         daemon.server.stop(true).await;
