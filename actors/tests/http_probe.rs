@@ -49,6 +49,14 @@ fn a_200_passes_and_sends_the_user_agent() {
         requests[0]
     );
     assert!(USER_AGENT.starts_with("anycastd/") && USER_AGENT.ends_with(" (http_2xx check)"));
+    // No connection is kept for later: every request asks the server to close it.
+    assert!(
+        requests[0]
+            .to_ascii_lowercase()
+            .contains("connection: close\r\n"),
+        "{}",
+        requests[0]
+    );
 }
 
 #[test]

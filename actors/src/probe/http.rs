@@ -7,10 +7,13 @@
 //!   `expected_status` lists it. A health check asks one server one question; following a redirect
 //!   would check another one.
 //! - A `Host` header sets the request's host; TLS uses the system roots unless `insecure`.
-//! - The body is always read (up to [`BODY_LIMIT`]) and dropped, and the client with its connections
-//!   is dropped after the run, so nothing leaks (the Go daemon leaked connections).
+//! - The body is always read (up to [`BODY_LIMIT`]) and dropped, and every request asks for
+//!   `Connection: close`, so no connection is kept or leaked (the Go daemon leaked connections).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
+use std::time::Duration;
 
 use anycastd::config::model::Http2xxSpec;
 use anycastd::health::Outcome;
@@ -77,17 +80,29 @@ fn tls(insecure: bool) -> Result<SslConnector, String> {
     cell.get_or_init(build).clone()
 }
 
-/// A fresh client per run: no connection outlives the run (each run opens its own connection).
+/// The client for `spec`'s TLS mode and timeout, built once per arbiter thread (building one loads
+/// the system roots) and shared by the checks on it. Requests are sent with `Connection: close`
+/// ([`attempt_once`]), so no connection is pooled or outlives its attempt: every attempt tests a
+/// fresh connection, and nothing leaks.
 fn client(spec: &Http2xxSpec) -> Result<awc::Client, String> {
+    thread_local! {
+        static CLIENTS: RefCell<HashMap<(bool, Duration), awc::Client>> = RefCell::new(HashMap::new());
+    }
+    let key = (spec.insecure, spec.retry.timeout);
+    if let Some(client) = CLIENTS.with(|clients| clients.borrow().get(&key).cloned()) {
+        return Ok(client);
+    }
     let connector = awc::Connector::new()
         .openssl(tls(spec.insecure)?)
         .timeout(spec.retry.timeout);
-    Ok(awc::Client::builder()
+    let client = awc::Client::builder()
         .connector(connector)
         .disable_redirects()
         .timeout(spec.retry.timeout)
         .add_default_header((awc::http::header::USER_AGENT, USER_AGENT))
-        .finish())
+        .finish();
+    CLIENTS.with(|clients| clients.borrow_mut().insert(key, client.clone()));
+    Ok(client)
 }
 
 async fn attempt_once(
@@ -95,7 +110,9 @@ async fn attempt_once(
     method: &Method,
     spec: &Http2xxSpec,
 ) -> Result<(), String> {
-    let mut request = client.request(method.clone(), spec.url.as_str());
+    let mut request = client
+        .request(method.clone(), spec.url.as_str())
+        .force_close();
     for (name, value) in &spec.headers {
         request = request.insert_header((name.as_str(), value.as_str()));
     }
