@@ -35,6 +35,7 @@ pub struct CheckActor {
     metrics: Arc<Metrics>,
     service: Recipient<CheckResult>,
     running: bool,
+    overdue: bool,
     last_label: Option<&'static str>,
 }
 
@@ -59,15 +60,16 @@ impl CheckActor {
             metrics,
             service,
             running: false,
+            overdue: false,
             last_label: None,
         }
     }
 
-    /// Starts one run unless one is in flight (a run never overlaps the previous one).
+    /// Starts one run, or, when one is in flight (runs never overlap), marks the next one overdue
+    /// so it starts as soon as the current one ends: a slow run delays the schedule, never halves it.
     fn tick(&mut self, ctx: &mut Context<Self>) {
         if self.running {
-            log::debug!(service = self.probe.service.as_str(), check = self.probe.check.as_str();
-                "previous run still in flight, skipping this one");
+            self.overdue = true;
             return;
         }
         self.running = true;
@@ -83,10 +85,12 @@ impl CheckActor {
             };
             (outcome, started.elapsed())
         };
-        ctx.spawn(
-            run.into_actor(self)
-                .map(|(outcome, duration), act, _ctx| act.finish(outcome, duration)),
-        );
+        ctx.spawn(run.into_actor(self).map(|(outcome, duration), act, ctx| {
+            act.finish(outcome, duration);
+            if std::mem::take(&mut act.overdue) {
+                act.tick(ctx);
+            }
+        }));
     }
 
     fn finish(&mut self, outcome: Outcome, duration: Duration) {
