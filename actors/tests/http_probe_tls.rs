@@ -11,13 +11,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anycastd::health::Outcome;
 use anycastd_actors::probe::http::run;
 use anycastd_actors::probe::{ProbeContext, ProbeMetrics};
-use support::http_spec;
 use openssl::asn1::Asn1Time;
 use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::rsa::Rsa;
 use openssl::ssl::{SslAcceptor, SslMethod};
 use openssl::x509::{X509, X509NameBuilder};
+use support::http_spec;
 
 /// A one-thread TLS server on 127.0.0.1:0 answering 200 to every request, until dropped.
 struct TlsServer {
