@@ -483,3 +483,31 @@ fn systemd_is_told_ready_after_the_first_checks_and_pinged_while_actors_answer()
     daemon.signal("TERM");
     assert_eq!(daemon.wait_exit().code(), Some(0));
 }
+
+#[test]
+fn metrics_disabled_runs_without_an_endpoint_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = TestServer::start(Answer::Ok);
+    let addr = metrics_addr();
+    let text = yaml(&[("a", &target.url("/"))], addr).replace(
+        &format!("metrics:\n  enabled: true\n  address: \"{addr}\"\n"),
+        "metrics:\n  enabled: false\n",
+    );
+    assert!(text.contains("enabled: false"), "{text}");
+    let config = write(dir.path(), "c.yaml", &text);
+    let mut daemon = Daemon::start(&config, addr, dir.path().join("log"), None);
+    // It keeps checking: the target sees requests, and nothing listens on the metrics address.
+    let deadline = Instant::now() + WAIT;
+    while target.request_count() < 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(target.request_count() >= 3, "log:\n{}", daemon.log_text());
+    assert!(http_get(addr, "/metrics").is_none(), "metrics are disabled");
+    assert!(
+        matches!(daemon.child.try_wait(), Ok(None)),
+        "log:\n{}",
+        daemon.log_text()
+    );
+    daemon.signal("TERM");
+    assert_eq!(daemon.wait_exit().code(), Some(0));
+}
