@@ -63,7 +63,10 @@ pub struct GracefulRestart {
 
 impl Default for GracefulRestart {
     fn default() -> Self {
-        Self { enabled: false, restart_time: Duration::from_secs(120) }
+        Self {
+            enabled: false,
+            restart_time: Duration::from_secs(120),
+        }
     }
 }
 
