@@ -6,6 +6,7 @@ mod dampening;
 mod diff;
 mod guard;
 mod ladder;
+mod loaded;
 mod properties;
 mod tracker;
 
