@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::Health;
 use crate::bgp::rib_out::RouteAttributes;
 use crate::bgp::types::Prefix;
 use crate::config::model::{RouteAction, StateRoute, StateRoutes};
@@ -31,13 +32,14 @@ impl ServiceState {
     /// Every state, best first.
     pub const ALL: [ServiceState; 4] = [Self::Up, Self::Degraded, Self::Draining, Self::Down];
 
-    /// The state of a service from its health (`Up`, `Degraded` or `Down`) and the operator's drain
-    /// switch: a drained service that is not down is `Draining`; a down service stays `Down`.
-    pub fn assess(health: ServiceState, drained: bool) -> ServiceState {
+    /// The state of a service from its health and the operator's drain switch: a drained service that
+    /// is not down is `Draining`; a down service stays `Down`.
+    pub fn assess(health: Health, drained: bool) -> ServiceState {
         match health {
-            Self::Down => Self::Down,
-            _ if drained => Self::Draining,
-            other => other,
+            Health::Down => Self::Down,
+            Health::Up | Health::Degraded if drained => Self::Draining,
+            Health::Up => Self::Up,
+            Health::Degraded => Self::Degraded,
         }
     }
 
@@ -77,6 +79,13 @@ impl ServiceState {
             RouteAction::Announce(attributes) => Some(attributes.clone()),
             RouteAction::Withdraw => None,
         }
+    }
+}
+
+impl From<Health> for ServiceState {
+    /// The state of a service that is not drained.
+    fn from(health: Health) -> ServiceState {
+        ServiceState::assess(health, false)
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use anycastd::bgp::codec::LargeCommunity;
 use anycastd::bgp::rib_out::RouteAttributes;
 use anycastd::config::model::{GRACEFUL_SHUTDOWN, RouteAction, StateRoute, StateRoutes};
+use anycastd::health::Health;
 use anycastd::health::ladder::ServiceState::{self, Degraded, Down, Draining, Up};
 use anycastd::health::ladder::{PeerRoutes, ServiceRoutes, announced, desired};
 
@@ -33,13 +34,12 @@ fn med(value: u32) -> RouteAttributes {
 #[test]
 fn assessment_of_health_and_drain() {
     let table = [
-        (Up, false, Up),
-        (Degraded, false, Degraded),
-        (Down, false, Down),
-        (Up, true, Draining),
-        (Degraded, true, Draining),
-        (Down, true, Down),
-        (Draining, false, Draining),
+        (Health::Up, false, Up),
+        (Health::Degraded, false, Degraded),
+        (Health::Down, false, Down),
+        (Health::Up, true, Draining),
+        (Health::Degraded, true, Draining),
+        (Health::Down, true, Down),
     ];
     for (health, drained, state) in table {
         assert_eq!(
@@ -47,6 +47,9 @@ fn assessment_of_health_and_drain() {
             state,
             "{health:?} drained={drained}"
         );
+        if !drained {
+            assert_eq!(ServiceState::from(health), state);
+        }
     }
 }
 
