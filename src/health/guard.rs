@@ -12,6 +12,7 @@ use std::time::Duration;
 use super::Outcome;
 use super::ladder::{self, ServiceRoutes, ServiceState};
 use crate::bgp::types::Prefix;
+use crate::config::diff::{Change, diff};
 use crate::config::model::Config;
 
 /// A reload refused because it would withdraw too much.
@@ -91,6 +92,35 @@ pub fn announced(
         &services,
         config.announcer.peers.iter().map(|peer| peer.name.as_str()),
     )
+}
+
+/// Decides a reload from `running` to `new`: its changes ([`diff`]), or [`Refused`] when it would
+/// withdraw more than the running configuration's `max_withdraw_percent` of the prefixes announced
+/// now and `force` (the `--force` flag) is not set.
+///
+/// `state_of` gives each running service's current state (`None` before its first evaluation). The
+/// projection keeps those states for the services the new configuration keeps and counts the ones it
+/// adds as up, so only what the edit itself withdraws is measured. The running limit applies, so a
+/// reload cannot raise the limit and use it at once.
+pub fn check_reload(
+    running: &Config,
+    new: &Config,
+    state_of: impl Fn(&str) -> Option<ServiceState>,
+    force: bool,
+) -> Result<BTreeSet<Change>, Refused> {
+    if !force {
+        let before = announced(running, &state_of);
+        let known: BTreeSet<&str> = running.services.iter().map(|s| s.name.as_str()).collect();
+        let after = announced(new, |name| {
+            if known.contains(name) {
+                state_of(name)
+            } else {
+                Some(ServiceState::Up)
+            }
+        });
+        check_withdraw(&before, &after, running.lifecycle.max_withdraw_percent)?;
+    }
+    Ok(diff(running, new))
 }
 
 /// Grace for probes that could not run: an `Inconclusive` outcome stays inconclusive (the check keeps

@@ -3,8 +3,11 @@
 use std::collections::BTreeSet;
 
 use anycastd::bgp::types::Prefix;
+use anycastd::config::diff::Change;
 use anycastd::health::Outcome;
-use anycastd::health::guard::{InconclusiveGrace, Refused, announced, check_withdraw};
+use anycastd::health::guard::{
+    InconclusiveGrace, Refused, announced, check_reload, check_withdraw,
+};
 use anycastd::health::ladder::ServiceState::{Down, Up};
 
 use super::{config, p, ps, s};
@@ -97,6 +100,36 @@ fn emptying_the_global_routes_is_refused_and_a_new_service_is_neutral() {
     assert_eq!(announced(&new, known), before);
     new.services.retain(|service| service.name != "web");
     assert_eq!(check_withdraw(&before, &announced(&new, known), 0), Ok(()));
+}
+
+#[test]
+fn a_reload_is_refused_by_the_running_limit_unless_forced() {
+    let running = config();
+    let up = |_: &str| Some(Up);
+    // Dropping the IPv4 global route withdraws 1 of 3: allowed, with its changes.
+    let mut new = config();
+    new.announcer.routes.remove(0);
+    assert_eq!(
+        check_reload(&running, &new, up, false).map(|c| c.into_iter().collect::<Vec<_>>()),
+        Ok(vec![
+            Change::ServiceRoutesChanged("dns".to_string()),
+            Change::GlobalRoutesChanged
+        ])
+    );
+    // Removing `dns` withdraws 2 of 3, even with a new limit of 100 in the same file.
+    let mut new = config();
+    new.services.retain(|service| service.name != "dns");
+    new.lifecycle.max_withdraw_percent = 100;
+    let refused = check_reload(&running, &new, up, false).expect_err("66% > 50%");
+    assert_eq!((refused.withdrawn.len(), refused.announced), (2, 3));
+    assert_eq!(
+        check_reload(&running, &new, up, true).map(|c| c.len()),
+        Ok(2),
+        "forced: ServiceRemoved and LifecycleChanged"
+    );
+    // Services not evaluated yet announce nothing, so removing them withdraws nothing.
+    let unevaluated = |name: &str| (name == "web").then_some(Up);
+    assert!(check_reload(&running, &new, unevaluated, false).is_ok());
 }
 
 #[test]
