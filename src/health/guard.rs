@@ -10,7 +10,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::Outcome;
-use super::ladder::{self, ServiceRoutes, ServiceState};
+use super::ladder::{self, ServiceState};
 use crate::bgp::types::Prefix;
 use crate::config::diff::{Change, diff};
 use crate::config::model::Config;
@@ -79,15 +79,7 @@ pub fn announced(
     config: &Config,
     state_of: impl Fn(&str) -> Option<ServiceState>,
 ) -> BTreeSet<Prefix> {
-    let services: Vec<ServiceRoutes<'_>> = config
-        .services
-        .iter()
-        .map(|service| ServiceRoutes {
-            state: state_of(&service.name),
-            prefixes: service.prefixes(&config.announcer),
-            states: &service.health.states,
-        })
-        .collect();
+    let services = ladder::services(config, state_of);
     ladder::announced(
         &services,
         config.announcer.peers.iter().map(|peer| peer.name.as_str()),

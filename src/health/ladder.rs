@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Health;
 use crate::bgp::rib_out::RouteAttributes;
 use crate::bgp::types::Prefix;
-use crate::config::model::{RouteAction, StateRoute, StateRoutes};
+use crate::config::model::{Config, RouteAction, StateRoute, StateRoutes};
 
 /// Where a service stands on the ladder. Ordered from best to worst, so `max` is the worst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -98,6 +98,23 @@ pub struct ServiceRoutes<'a> {
     pub prefixes: &'a [Prefix],
     /// Its `states` mapping.
     pub states: &'a StateRoutes,
+}
+
+/// The route view of every service of `config`, in file order, each in the state `state_of(name)`
+/// returns (`None`: not evaluated yet).
+pub fn services(
+    config: &Config,
+    state_of: impl Fn(&str) -> Option<ServiceState>,
+) -> Vec<ServiceRoutes<'_>> {
+    config
+        .services
+        .iter()
+        .map(|service| ServiceRoutes {
+            state: state_of(&service.name),
+            prefixes: service.prefixes(&config.announcer),
+            states: &service.health.states,
+        })
+        .collect()
 }
 
 /// The routes one peer should have.

@@ -297,3 +297,34 @@ fn announced_is_the_union_over_peers() {
     );
     assert!(announced(&services, []).is_empty());
 }
+
+#[test]
+fn a_configuration_gives_each_peer_its_routes() {
+    let mut config = super::config();
+    config.services[1].health.states.degraded = StateRoute {
+        action: RouteAction::Announce(med(50)),
+        peers: BTreeMap::from([("r2".to_string(), RouteAction::Withdraw)]),
+    };
+    let state_of = |name: &str| match name {
+        "dns" => Some(Up),
+        _ => Some(Degraded),
+    };
+    let services = anycastd::health::ladder::services(&config, state_of);
+    assert_eq!(services.len(), 2);
+    let routes = |peer| desired(&services, peer).routes;
+    assert_eq!(
+        routes("r1"),
+        BTreeMap::from([
+            (p("198.51.100.53/32"), med0()),
+            (p("198.51.100.80/32"), med(50)),
+            (p("2001:db8:53::/48"), med0()),
+        ])
+    );
+    assert_eq!(
+        routes("r2"),
+        BTreeMap::from([
+            (p("198.51.100.53/32"), med0()),
+            (p("2001:db8:53::/48"), med0()),
+        ])
+    );
+}
