@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::bgp::rib_out::RouteAttributes;
 
-/// GRACEFUL_SHUTDOWN well-known community 65535:0 (RFC 8326 §5): receivers lower the route's
+/// GRACEFUL_SHUTDOWN well-known community 65535:0 (RFC 8326 §3): receivers lower the route's
 /// preference, so traffic moves away before the route is withdrawn.
 pub const GRACEFUL_SHUTDOWN: u32 = 0xFFFF_0000;
 
