@@ -18,11 +18,11 @@ use crate::config::model::{Config, RouteAction, StateRoute, StateRoutes};
 pub enum ServiceState {
     /// Healthy: announce (default: plainly).
     Up,
-    /// Healthy but asking to be less preferred, e.g. an `exec` warning or a strategy between two
-    /// thresholds (default: announce plainly; set MED or prepend in `states.degraded`).
+    /// Healthy but asking to be less preferred, e.g. an `exec` warning (default: announce plainly;
+    /// set MED or prepend in `states.degraded`).
     Degraded,
-    /// Healthy, but the operator is moving traffic away (drain file, `file` check with
-    /// `present_means: drain`). Default: GRACEFUL_SHUTDOWN (RFC 8326) and the highest MED.
+    /// Healthy, but the operator is moving traffic away (`lifecycle.drain_file` exists). Default:
+    /// GRACEFUL_SHUTDOWN (RFC 8326 §3) and the highest MED.
     Draining,
     /// Failing: withdraw (default).
     Down,
