@@ -1,0 +1,120 @@
+//! Inputs of the session FSM: RFC 4271 §8.1 events, as facts the actor observed.
+
+use crate::bgp::codec::{Message, Notification};
+
+use super::state::Timer;
+
+/// Something that happened to the session (RFC 4271 §8.1; event numbers in the variant docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Events 1/4 (ManualStart, with PassiveTcpEstablishment when the session is passive). The
+    /// automatic start (Events 3/5) is the expiry of [`Timer::IdleHold`] in Idle.
+    Start,
+    /// Event 2 (ManualStop): Cease with this subcode and optional shutdown text (RFC 8203).
+    Stop(StopReason),
+    /// Events 9 (ConnectRetryTimer_Expires), 10 (HoldTimer_Expires), 11 (KeepaliveTimer_Expires),
+    /// 13 (IdleHoldTimer_Expires).
+    TimerExpired(Timer),
+    /// Events 16/17 (Tcp_CR_Acked, TcpConnectionConfirmed): our connection completed or the peer's
+    /// was accepted.
+    TcpConnected,
+    /// Event 18 (TcpConnectionFails), also a failed connect or a write/read error.
+    TcpFailed,
+    /// Events 19, 24-27: a well-formed message arrived (OPEN, NOTIFICATION, KEEPALIVE, UPDATE,
+    /// ROUTE-REFRESH).
+    Received(Message),
+    /// Events 21/22/28 (BGPHeaderErr, BGPOpenMsgErr, UpdateMsgErr): a message failed to decode.
+    DecodeFailed(DecodeFailure),
+    /// Event 23 (OpenCollisionDump): this connection lost a collision (RFC 4271 §6.8).
+    CollisionLost,
+}
+
+/// Why we stop a session (Event 2), sent as a Cease NOTIFICATION (RFC 4486).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopReason {
+    /// The Cease subcode.
+    pub subcode: CeaseSubcode,
+    /// Shutdown Communication (RFC 8203 / RFC 9003), sent with Administrative Shutdown or Reset;
+    /// truncated to 255 octets on a character boundary.
+    pub text: Option<String>,
+}
+
+impl StopReason {
+    /// Administrative Shutdown with an optional text (what SIGTERM sends).
+    pub fn shutdown(text: Option<String>) -> StopReason {
+        StopReason {
+            subcode: CeaseSubcode::AdministrativeShutdown,
+            text,
+        }
+    }
+
+    /// A Cease with this subcode and no text.
+    pub fn cease(subcode: CeaseSubcode) -> StopReason {
+        StopReason {
+            subcode,
+            text: None,
+        }
+    }
+}
+
+/// Cease NOTIFICATION subcodes (RFC 4486 §4; 9 from RFC 8538, 10 from RFC 9384).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CeaseSubcode {
+    /// 1 (RFC 4486).
+    MaximumPrefixesReached,
+    /// 2 (RFC 4486, text per RFC 8203).
+    AdministrativeShutdown,
+    /// 3 (RFC 4486).
+    PeerDeconfigured,
+    /// 4 (RFC 4486, text per RFC 8203).
+    AdministrativeReset,
+    /// 5 (RFC 4486).
+    ConnectionRejected,
+    /// 6 (RFC 4486).
+    OtherConfigurationChange,
+    /// 7 (RFC 4486, RFC 4271 §6.8).
+    ConnectionCollisionResolution,
+    /// 8 (RFC 4486).
+    OutOfResources,
+    /// 9 (RFC 8538).
+    HardReset,
+    /// 10 (RFC 9384).
+    BfdDown,
+}
+
+impl CeaseSubcode {
+    /// The subcode on the wire.
+    pub fn code(self) -> u8 {
+        match self {
+            CeaseSubcode::MaximumPrefixesReached => 1,
+            CeaseSubcode::AdministrativeShutdown => 2,
+            CeaseSubcode::PeerDeconfigured => 3,
+            CeaseSubcode::AdministrativeReset => 4,
+            CeaseSubcode::ConnectionRejected => 5,
+            CeaseSubcode::OtherConfigurationChange => 6,
+            CeaseSubcode::ConnectionCollisionResolution => 7,
+            CeaseSubcode::OutOfResources => 8,
+            CeaseSubcode::HardReset => 9,
+            CeaseSubcode::BfdDown => 10,
+        }
+    }
+
+    /// True for the subcodes that may carry a Shutdown Communication (RFC 8203 §2).
+    pub fn carries_text(self) -> bool {
+        matches!(
+            self,
+            CeaseSubcode::AdministrativeShutdown | CeaseSubcode::AdministrativeReset
+        )
+    }
+}
+
+/// A message that could not be decoded, as the actor reports it. Built from the codec's error:
+/// the NOTIFICATION it calls for, and whether the session must be reset (RFC 7606 §2: otherwise the
+/// UPDATE is treated as a withdraw or the attribute discarded, and the session stays up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeFailure {
+    /// The NOTIFICATION RFC 4271 §6 (or RFC 7606) requires for the error, data filled in.
+    pub notification: Notification,
+    /// True for session reset; false for treat-as-withdraw or attribute discard.
+    pub reset: bool,
+}
