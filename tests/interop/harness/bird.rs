@@ -29,6 +29,8 @@ pub struct BirdPeer {
     pub ttl_security: bool,
     /// `hold time`.
     pub hold_time: u16,
+    /// Channels (`ipv4`, `ipv6`); by default the family of the neighbour address.
+    pub families: Vec<&'static str>,
 }
 
 impl BirdPeer {
@@ -43,6 +45,7 @@ impl BirdPeer {
             password: None,
             ttl_security: false,
             hold_time: 9,
+            families: Vec::new(),
         }
     }
 
@@ -68,7 +71,12 @@ pub fn config(router_id: &str, log: &std::path::Path, peers: &[BirdPeer]) -> Str
     let _ = writeln!(text, "timeformat protocol \"%s\";");
     let _ = writeln!(text, "protocol device {{ }}");
     for peer in peers {
-        let family = if peer.is_ipv6() { "ipv6" } else { "ipv4" };
+        let default = if peer.is_ipv6() { "ipv6" } else { "ipv4" };
+        let families = if peer.families.is_empty() {
+            vec![default]
+        } else {
+            peer.families.clone()
+        };
         let _ = writeln!(text, "protocol bgp {} {{", peer.name);
         let _ = writeln!(text, "  local {} as {};", peer.local, peer.local_as);
         let _ = writeln!(
@@ -85,7 +93,15 @@ pub fn config(router_id: &str, log: &std::path::Path, peers: &[BirdPeer]) -> Str
         if peer.ttl_security {
             let _ = writeln!(text, "  ttl security yes;");
         }
-        let _ = writeln!(text, "  {family} {{ import all; export none; }};");
+        for family in families {
+            // A next hop of the other family is not on a link BIRD knows: resolve it in the table.
+            let gateway = if family != default {
+                " next hop self; gateway recursive;"
+            } else {
+                ""
+            };
+            let _ = writeln!(text, "  {family} {{ import all; export none;{gateway} }};");
+        }
         let _ = writeln!(text, "}}");
     }
     text

@@ -10,6 +10,7 @@
 pub mod anycastd;
 pub mod bird;
 pub mod gobgp;
+pub mod inprocess;
 pub mod netns;
 pub mod process;
 
