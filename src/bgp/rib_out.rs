@@ -8,19 +8,19 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+pub use crate::bgp::codec::MAX_MESSAGE_LEN;
 use crate::bgp::codec::{
-    Afi, AsPathSegment, LargeCommunity, MpReach, MpUnreach, Origin, PathAttribute, Safi, Update,
+    Afi, AsPathSegment, HEADER_LEN, LargeCommunity, MpReach, MpUnreach, Origin, PathAttribute,
+    Safi, Update,
 };
 use crate::bgp::fsm::{IPV4_UNICAST, IPV6_UNICAST, Negotiated, SessionConfig};
 use crate::bgp::types::{Asn, Prefix};
 
-/// The largest BGP message (RFC 4271 §4.1).
-pub const MAX_MESSAGE_LEN: usize = 4096;
 /// LOCAL_PREF sent to internal peers (RFC 4271 §5.1.5), the common default.
 pub const DEFAULT_LOCAL_PREF: u32 = 100;
 
-/// Header (19) + Withdrawn Routes Length (2) + Total Path Attribute Length (2).
-const UPDATE_OVERHEAD: usize = 19 + 2 + 2;
+/// Header + Withdrawn Routes Length (2) + Total Path Attribute Length (2).
+const UPDATE_OVERHEAD: usize = HEADER_LEN + 2 + 2;
 /// The most ASNs one AS_PATH segment holds (its length is one octet).
 const MAX_SEGMENT_LEN: usize = 255;
 
@@ -205,6 +205,19 @@ impl RibOut {
         out
     }
 
+    /// The peer sent ROUTE-REFRESH for `family` (RFC 2918 §4): re-send all of that family's desired
+    /// routes, together with any pending change of other families.
+    pub fn refresh(&mut self, facts: &PeerFacts, family: (Afi, Safi)) -> Vec<Update> {
+        let is_ipv4 = match family {
+            IPV4_UNICAST => true,
+            IPV6_UNICAST => false,
+            _ => return self.updates(facts),
+        };
+        self.advertised
+            .retain(|prefix, _| prefix.is_ipv4() != is_ipv4);
+        self.updates(facts)
+    }
+
     /// After Established: everything desired, then End-of-RIB for each negotiated family.
     pub fn full_table(&mut self, facts: &PeerFacts) -> Vec<Update> {
         self.reset();
@@ -348,7 +361,7 @@ fn pack(prefixes: &[Prefix], budget: usize) -> Vec<Vec<Prefix>> {
 
 /// One NLRI entry: length octet plus the significant octets (RFC 4271 §4.3).
 pub fn prefix_len(prefix: Prefix) -> usize {
-    1 + usize::from(prefix.len()).div_ceil(8)
+    1 + usize::from(prefix.prefix_len()).div_ceil(8)
 }
 
 /// The encoded length of `update` (RFC 4271 §4.3): header, both length fields, withdrawn routes,

@@ -42,7 +42,11 @@ pub struct HoldTime(u16);
 impl HoldTime {
     /// `None` for 1 and 2, which RFC 4271 forbids.
     pub const fn new(seconds: u16) -> Option<HoldTime> {
-        if seconds == 1 || seconds == 2 { None } else { Some(HoldTime(seconds)) }
+        if seconds == 1 || seconds == 2 {
+            None
+        } else {
+            Some(HoldTime(seconds))
+        }
     }
 
     /// Seconds.
@@ -83,7 +87,7 @@ impl Prefix {
     }
 
     /// The prefix length.
-    pub fn len(self) -> u8 {
+    pub fn prefix_len(self) -> u8 {
         self.0.prefix()
     }
 

@@ -9,8 +9,25 @@ use serde_json::Value;
 
 /// Crates that mean I/O, time or logging; none may be reachable from `anycastd`'s normal dependencies.
 const FORBIDDEN: &[&str] = &[
-    "tokio", "tokio-util", "mio", "actix", "actix-rt", "actix-web", "awc", "socket2", "log", "env_logger",
-    "tracing", "futures", "futures-util", "async-std", "chrono", "time", "libc", "nix", "rand",
+    "tokio",
+    "tokio-util",
+    "mio",
+    "actix",
+    "actix-rt",
+    "actix-web",
+    "awc",
+    "socket2",
+    "log",
+    "env_logger",
+    "tracing",
+    "futures",
+    "futures-util",
+    "async-std",
+    "chrono",
+    "time",
+    "libc",
+    "nix",
+    "rand",
 ];
 
 fn metadata() -> Value {
@@ -20,7 +37,11 @@ fn metadata() -> Value {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
-    assert!(output.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON")
 }
 
@@ -29,7 +50,12 @@ fn normal_closure(meta: &Value, root_name: &str) -> BTreeSet<String> {
     let packages = meta["packages"].as_array().expect("packages");
     let name_of: HashMap<&str, &str> = packages
         .iter()
-        .map(|p| (p["id"].as_str().expect("id"), p["name"].as_str().expect("name")))
+        .map(|p| {
+            (
+                p["id"].as_str().expect("id"),
+                p["name"].as_str().expect("name"),
+            )
+        })
         .collect();
     let nodes = meta["resolve"]["nodes"].as_array().expect("resolve nodes");
     let edges: HashMap<&str, Vec<&str>> = nodes
@@ -41,14 +67,22 @@ fn normal_closure(meta: &Value, root_name: &str) -> BTreeSet<String> {
                 .expect("deps")
                 .iter()
                 .filter(|dep| {
-                    dep["dep_kinds"].as_array().expect("dep_kinds").iter().any(|kind| kind["kind"].is_null())
+                    dep["dep_kinds"]
+                        .as_array()
+                        .expect("dep_kinds")
+                        .iter()
+                        .any(|kind| kind["kind"].is_null())
                 })
                 .map(|dep| dep["pkg"].as_str().expect("pkg"))
                 .collect();
             (id, normal)
         })
         .collect();
-    let root = name_of.iter().find(|(_, name)| **name == root_name).map(|(id, _)| *id).expect("root package");
+    let root = name_of
+        .iter()
+        .find(|(_, name)| **name == root_name)
+        .map(|(id, _)| *id)
+        .expect("root package");
     let mut seen = BTreeSet::new();
     let mut stack = vec![root];
     while let Some(id) = stack.pop() {
@@ -63,8 +97,15 @@ fn normal_closure(meta: &Value, root_name: &str) -> BTreeSet<String> {
 fn core_crate_depends_on_no_runtime_socket_clock_or_logging_crate() {
     let meta = metadata();
     let closure = normal_closure(&meta, "anycastd");
-    let found: Vec<&str> = FORBIDDEN.iter().copied().filter(|name| closure.contains(*name)).collect();
-    assert!(found.is_empty(), "the pure core crate reaches {found:?}; its dependencies: {closure:?}");
+    let found: Vec<&str> = FORBIDDEN
+        .iter()
+        .copied()
+        .filter(|name| closure.contains(*name))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "the pure core crate reaches {found:?}; its dependencies: {closure:?}"
+    );
 }
 
 #[test]
@@ -72,5 +113,8 @@ fn the_purity_check_sees_the_actor_crate_as_impure() {
     // Guards the test above against a metadata walk that finds nothing: the actors crate must trip it.
     let meta = metadata();
     let closure = normal_closure(&meta, "anycastd-actors");
-    assert!(closure.contains("tokio") && closure.contains("actix"), "walk is broken: {closure:?}");
+    assert!(
+        closure.contains("tokio") && closure.contains("actix"),
+        "walk is broken: {closure:?}"
+    );
 }

@@ -257,15 +257,15 @@ fn prefixes_len(prefixes: &[Prefix], afi: Afi) -> usize {
     prefixes
         .iter()
         .filter(|p| in_family(p, afi))
-        .map(|p| 1 + usize::from(p.len()).div_ceil(8))
+        .map(|p| 1 + usize::from(p.prefix_len()).div_ceil(8))
         .sum()
 }
 
 /// Writes `length, prefix octets` per prefix (RFC 4271 §4.3), skipping prefixes of another family.
 fn put_prefixes(prefixes: &[Prefix], afi: Afi, out: &mut BytesMut) {
     for prefix in prefixes.iter().filter(|p| in_family(p, afi)) {
-        let n = usize::from(prefix.len()).div_ceil(8);
-        out.put_u8(prefix.len());
+        let n = usize::from(prefix.prefix_len()).div_ceil(8);
+        out.put_u8(prefix.prefix_len());
         match prefix.addr() {
             IpAddr::V4(a) => out.put_slice(a.octets().get(..n).unwrap_or_default()),
             IpAddr::V6(a) => out.put_slice(a.octets().get(..n).unwrap_or_default()),

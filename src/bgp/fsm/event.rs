@@ -1,6 +1,7 @@
 //! Inputs of the session FSM: RFC 4271 §8.1 events, as facts the actor observed.
 
-use crate::bgp::codec::{Message, Notification};
+pub use crate::bgp::codec::CeaseSubcode;
+use crate::bgp::codec::{DecodeError, ErrorAction, Message, Notification};
 
 use super::state::Timer;
 
@@ -57,57 +58,6 @@ impl StopReason {
     }
 }
 
-/// Cease NOTIFICATION subcodes (RFC 4486 §4; 9 from RFC 8538, 10 from RFC 9384).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum CeaseSubcode {
-    /// 1 (RFC 4486).
-    MaximumPrefixesReached,
-    /// 2 (RFC 4486, text per RFC 8203).
-    AdministrativeShutdown,
-    /// 3 (RFC 4486).
-    PeerDeconfigured,
-    /// 4 (RFC 4486, text per RFC 8203).
-    AdministrativeReset,
-    /// 5 (RFC 4486).
-    ConnectionRejected,
-    /// 6 (RFC 4486).
-    OtherConfigurationChange,
-    /// 7 (RFC 4486, RFC 4271 §6.8).
-    ConnectionCollisionResolution,
-    /// 8 (RFC 4486).
-    OutOfResources,
-    /// 9 (RFC 8538).
-    HardReset,
-    /// 10 (RFC 9384).
-    BfdDown,
-}
-
-impl CeaseSubcode {
-    /// The subcode on the wire.
-    pub fn code(self) -> u8 {
-        match self {
-            CeaseSubcode::MaximumPrefixesReached => 1,
-            CeaseSubcode::AdministrativeShutdown => 2,
-            CeaseSubcode::PeerDeconfigured => 3,
-            CeaseSubcode::AdministrativeReset => 4,
-            CeaseSubcode::ConnectionRejected => 5,
-            CeaseSubcode::OtherConfigurationChange => 6,
-            CeaseSubcode::ConnectionCollisionResolution => 7,
-            CeaseSubcode::OutOfResources => 8,
-            CeaseSubcode::HardReset => 9,
-            CeaseSubcode::BfdDown => 10,
-        }
-    }
-
-    /// True for the subcodes that may carry a Shutdown Communication (RFC 8203 §2).
-    pub fn carries_text(self) -> bool {
-        matches!(
-            self,
-            CeaseSubcode::AdministrativeShutdown | CeaseSubcode::AdministrativeReset
-        )
-    }
-}
-
 /// A message that could not be decoded, as the actor reports it. Built from the codec's error:
 /// the NOTIFICATION it calls for, and whether the session must be reset (RFC 7606 §2: otherwise the
 /// UPDATE is treated as a withdraw or the attribute discarded, and the session stays up).
@@ -117,4 +67,18 @@ pub struct DecodeFailure {
     pub notification: Notification,
     /// True for session reset; false for treat-as-withdraw or attribute discard.
     pub reset: bool,
+}
+
+impl From<&DecodeError> for DecodeFailure {
+    /// The codec's verdict: its NOTIFICATION, and a reset unless RFC 7606 allows treat-as-withdraw
+    /// or attribute discard.
+    fn from(error: &DecodeError) -> DecodeFailure {
+        DecodeFailure {
+            notification: error.notification(),
+            reset: match error.action() {
+                ErrorAction::ResetSession => true,
+                ErrorAction::TreatAsWithdraw | ErrorAction::AttributeDiscard => false,
+            },
+        }
+    }
 }

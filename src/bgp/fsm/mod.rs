@@ -9,6 +9,8 @@
 //! - Reconnects back off (DampPeerOscillations, §8.1.1): after a failure or a session loss the
 //!   next wait doubles from `connect_retry` up to 120 s, ±25% jitter, reset on Established.
 //! - A passive session waits in Active with no ConnectRetryTimer.
+//! - An inbound connection while our outgoing one is pending is reported as `TcpConnected` in
+//!   Connect or Active; the actor keeps that connection and drops the other attempt.
 //! - A second connection in OpenSent/OpenConfirm/Established is the actor's to resolve with
 //!   [`collision_winner`]; when this connection loses, [`Event::CollisionLost`] closes it with
 //!   Cease/7 and the session waits in Active for the winning connection's `TcpConnected`.
@@ -36,7 +38,7 @@ pub use negotiate::{
 };
 pub use state::{State, Timer};
 
-use crate::bgp::codec::{DecodeContext, EncodeContext, Message, Notification};
+use crate::bgp::codec::{DecodeContext, EncodeContext, FsmSubcode, Message, Notification};
 use backoff::Backoff;
 use state::Running;
 
@@ -301,11 +303,12 @@ impl Session {
             // Everything else is a Finite State Machine Error (RFC 4271 §6.6), with the RFC 6608
             // subcode for an unexpected message in this state.
             (state, event) => {
-                let subcode = match (state, &event) {
-                    (OpenSent, Event::Received(_) | Event::DecodeFailed(_)) => 1,
-                    (OpenConfirm, Event::Received(_) | Event::DecodeFailed(_)) => 2,
-                    (Established, Event::Received(_) | Event::DecodeFailed(_)) => 3,
-                    _ => 0,
+                let message = matches!(event, Event::Received(_) | Event::DecodeFailed(_));
+                let subcode = match state {
+                    OpenSent if message => FsmSubcode::UnexpectedMessageInOpenSent,
+                    OpenConfirm if message => FsmSubcode::UnexpectedMessageInOpenConfirm,
+                    Established if message => FsmSubcode::UnexpectedMessageInEstablished,
+                    _ => FsmSubcode::Unspecified,
                 };
                 self.notify_and_close(negotiate::fsm_error(subcode), out)
             }

@@ -6,7 +6,10 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use crate::bgp::codec::{Afi, Capability, GracefulRestartCapability, Notification, Open, Safi};
+use crate::bgp::codec::{
+    Afi, BGP_VERSION, Capability, FsmSubcode, GracefulRestartCapability, Notification, Open,
+    OpenSubcode, Safi,
+};
 use crate::bgp::types::{Asn, HoldTime};
 use crate::config::model::{Announcer, Peer};
 
@@ -110,7 +113,7 @@ impl SessionConfig {
             }));
         }
         Open {
-            version: 4,
+            version: BGP_VERSION,
             my_as: self.local_asn.as_u16_or_trans(),
             hold_time: self.hold_time.seconds(),
             router_id: self.router_id,
@@ -146,8 +149,11 @@ pub struct Negotiated {
 /// NOTIFICATION to send.
 pub fn negotiate(config: &SessionConfig, open: &Open) -> Result<Negotiated, Notification> {
     // §6.2: Unsupported Version Number; Data = the largest version we support (2 octets).
-    if open.version != 4 {
-        return Err(open_error(OpenSubcode::UnsupportedVersion, vec![0, 4]));
+    if open.version != BGP_VERSION {
+        return Err(open_error(
+            OpenSubcode::UnsupportedVersionNumber,
+            vec![0, 4],
+        ));
     }
     // §6.2 Bad Peer AS; RFC 6793 §4.2: AS_TRANS is only meaningful with the 4-octet capability.
     let four_octet_capability = open
@@ -246,29 +252,8 @@ pub fn collision_winner(
     }
 }
 
-/// OPEN Message Error subcodes (RFC 4271 §4.5, RFC 5492 §5 for 7).
-#[derive(Debug, Clone, Copy)]
-enum OpenSubcode {
-    UnsupportedVersion,
-    BadPeerAs,
-    BadBgpIdentifier,
-    UnacceptableHoldTime,
-    UnsupportedCapability,
-}
-
 fn open_error(subcode: OpenSubcode, data: Vec<u8>) -> Notification {
-    let subcode = match subcode {
-        OpenSubcode::UnsupportedVersion => 1,
-        OpenSubcode::BadPeerAs => 2,
-        OpenSubcode::BadBgpIdentifier => 3,
-        OpenSubcode::UnacceptableHoldTime => 6,
-        OpenSubcode::UnsupportedCapability => 7,
-    };
-    Notification {
-        code: 2,
-        subcode,
-        data,
-    }
+    Notification::from_subcode(subcode, data)
 }
 
 /// Our Multiprotocol capabilities as OPEN encodes them (RFC 4760 §8): code 1, length 4, AFI,
@@ -301,41 +286,18 @@ pub(crate) fn safi_code(safi: Safi) -> u8 {
 
 /// NOTIFICATION Hold Timer Expired (RFC 4271 §6.5).
 pub(crate) fn hold_timer_expired() -> Notification {
-    Notification {
-        code: 4,
-        subcode: 0,
-        data: Vec::new(),
-    }
+    Notification::hold_timer_expired()
 }
 
-/// NOTIFICATION Finite State Machine Error (RFC 4271 §6.6) with an RFC 6608 subcode: 0 unspecified,
-/// 1 unexpected message in OpenSent, 2 in OpenConfirm, 3 in Established.
-pub(crate) fn fsm_error(subcode: u8) -> Notification {
-    Notification {
-        code: 5,
-        subcode,
-        data: Vec::new(),
-    }
+/// NOTIFICATION Finite State Machine Error (RFC 4271 §6.6) with an RFC 6608 subcode.
+pub(crate) fn fsm_error(subcode: FsmSubcode) -> Notification {
+    Notification::fsm_error(subcode)
 }
 
-/// NOTIFICATION Cease (RFC 4486) with a Shutdown Communication for subcodes 2 and 4 (RFC 8203,
-/// length octet then UTF-8, at most 255 octets per RFC 9003).
+/// NOTIFICATION Cease (RFC 4486), with a Shutdown Communication for Administrative Shutdown and
+/// Reset (RFC 9003: length octet then UTF-8, at most 255 octets, cut on a character boundary).
 pub(crate) fn cease(subcode: CeaseSubcode, text: Option<&str>) -> Notification {
-    let mut data = Vec::new();
-    if let Some(text) = text.filter(|t| subcode.carries_text() && !t.is_empty()) {
-        let mut end = text.len().min(255);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let bytes = text.as_bytes().get(..end).unwrap_or_default();
-        data.push(u8::try_from(bytes.len()).unwrap_or(u8::MAX));
-        data.extend_from_slice(bytes);
-    }
-    Notification {
-        code: 6,
-        subcode: subcode.code(),
-        data,
-    }
+    Notification::cease(subcode, text)
 }
 
 /// Cease/Hard Reset (RFC 8538 §3.1) wrapping another Cease: Data = its subcode's code and subcode,
@@ -350,21 +312,21 @@ pub(crate) fn hard_reset(inner: Notification) -> Notification {
     }
 }
 
-/// The Shutdown Communication of a received Cease Administrative Shutdown/Reset (RFC 8203), also
-/// inside a Hard Reset (RFC 8538); `None` when absent, truncated or not UTF-8.
+/// The Shutdown Communication of a received Cease Administrative Shutdown/Reset (RFC 9003), also
+/// inside a Hard Reset (RFC 8538 §3.1); `None` when absent, truncated or not UTF-8.
 pub(crate) fn shutdown_text(notification: &Notification) -> Option<String> {
-    let data: &[u8] = match (notification.code, notification.subcode) {
-        (6, 2 | 4) => &notification.data,
-        (6, 9) => match notification.data.as_slice() {
-            [6, 2 | 4, rest @ ..] => rest,
-            _ => return None,
-        },
-        _ => return None,
-    };
-    let (&len, rest) = data.split_first()?;
-    let text = rest.get(..usize::from(len))?;
-    if text.is_empty() {
-        return None;
+    let hard_reset = CeaseSubcode::HardReset.code();
+    match (
+        notification.code,
+        notification.subcode,
+        notification.data.as_slice(),
+    ) {
+        (6, subcode, [code, inner, data @ ..]) if subcode == hard_reset => Notification {
+            code: *code,
+            subcode: *inner,
+            data: data.to_vec(),
+        }
+        .shutdown_text(),
+        _ => notification.shutdown_text(),
     }
-    std::str::from_utf8(text).ok().map(str::to_owned)
 }

@@ -5,12 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use anycastd::bgp::codec::{Message, PathAttribute, Update};
+use anycastd::bgp::codec::{DecodeContext, EncodeContext, Message, PathAttribute, Update};
 use anycastd::bgp::fsm::{
     Action, Event, IPV4_UNICAST, IPV6_UNICAST, Session, SessionConfig, State, Timer,
 };
 use anycastd::bgp::rib_out::{MAX_MESSAGE_LEN, PeerFacts, RibOut, RouteAttributes, encoded_len};
 use anycastd::bgp::types::{Asn, Prefix};
+use bytes::BytesMut;
 use proptest::prelude::*;
 
 use super::table::{config, events};
@@ -232,6 +233,12 @@ proptest! {
             let updates = rib.updates(&facts);
             for update in &updates {
                 prop_assert!(encoded_len(update, facts.four_octet_as) <= MAX_MESSAGE_LEN);
+                let message = Message::Update(update.clone());
+                let mut bytes = BytesMut::new();
+                message.encode(&EncodeContext { four_octet_as: facts.four_octet_as }, &mut bytes);
+                prop_assert!(bytes.len() <= MAX_MESSAGE_LEN);
+                let decoded = Message::decode(&bytes, &DecodeContext { four_octet_as: facts.four_octet_as });
+                prop_assert_eq!(decoded.as_ref(), Ok(&message));
                 prop_assert!(update != &Update::default(), "an empty UPDATE is an End-of-RIB");
                 apply(&mut peer, update);
             }

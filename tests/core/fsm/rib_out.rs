@@ -3,8 +3,11 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use bytes::BytesMut;
+
 use anycastd::bgp::codec::{
-    Afi, AsPathSegment, LargeCommunity, MpReach, MpUnreach, Origin, PathAttribute, Safi, Update,
+    Afi, AsPathSegment, DecodeContext, EncodeContext, LargeCommunity, Message, MpReach, MpUnreach,
+    Origin, PathAttribute, Safi, Update,
 };
 use anycastd::bgp::fsm::{IPV4_UNICAST, IPV6_UNICAST};
 use anycastd::bgp::rib_out::{
@@ -448,6 +451,26 @@ fn check_packing(updates: &[Update], facts: &PeerFacts, prefixes: &[Prefix], at_
     for update in updates {
         let len = encoded_len(update, facts.four_octet_as);
         assert!(len <= MAX_MESSAGE_LEN, "UPDATE of {len} octets");
+        // The codec writes at most what the RIB counted, and reads back the same UPDATE.
+        let cx = EncodeContext {
+            four_octet_as: facts.four_octet_as,
+        };
+        let message = Message::Update(update.clone());
+        let mut bytes = BytesMut::new();
+        message.encode(&cx, &mut bytes);
+        assert_eq!(bytes.len(), message.encoded_len(&cx));
+        assert!(
+            bytes.len() <= len,
+            "codec wrote {} octets, RIB counted {len}",
+            bytes.len()
+        );
+        let decoded = Message::decode(
+            &bytes,
+            &DecodeContext {
+                four_octet_as: facts.four_octet_as,
+            },
+        );
+        assert_eq!(decoded.as_ref(), Ok(&message));
         // Full: not even the next prefix would have fitted (except for the last one).
         assert!(
             len > MAX_MESSAGE_LEN - 17 || std::ptr::eq(update, updates.last().unwrap()),
@@ -531,4 +554,21 @@ fn attributes_too_large_for_any_update_are_not_sent() {
     rib.set_desired(desired);
     assert_eq!(rib.updates(&ebgp()), [announce4(&["198.51.100.0/24"], &[])]);
     assert_eq!(rib.advertised().collect::<Vec<_>>(), [p("198.51.100.0/24")]);
+}
+
+#[test]
+fn a_route_refresh_re_sends_that_family_only() {
+    let mut rib = RibOut::new();
+    rib.set_desired(plain(&["192.0.2.0/24", "2001:db8:1::/48"]));
+    rib.updates(&ebgp());
+    assert_eq!(
+        rib.refresh(&ebgp(), IPV6_UNICAST),
+        [announce6(&["2001:db8:1::/48"])]
+    );
+    assert_eq!(
+        rib.refresh(&ebgp(), IPV4_UNICAST),
+        [announce4(&["192.0.2.0/24"], &[])]
+    );
+    assert_eq!(rib.refresh(&ebgp(), (Afi::Other(25), Safi::Other(70))), []);
+    assert_eq!(rib.advertised_count(), 2);
 }
