@@ -249,7 +249,7 @@ impl Speaker {
 }
 
 #[actix_rt::test]
-async fn a_peer_actor_sends_its_table_end_of_rib_withdrawals_and_a_shutdown_cease() {
+async fn a_peer_actor_sends_its_table_end_of_rib_refreshes_withdrawals_and_a_shutdown_cease() {
     let (ours, theirs) = (loopback(3), loopback(4));
     let listener = TcpListener::bind(SocketAddr::new(theirs, 0))
         .await
@@ -300,6 +300,18 @@ async fn a_peer_actor_sends_its_table_end_of_rib_withdrawals_and_a_shutdown_ceas
         speaker.next_update().await,
         Update::default(),
         "End-of-RIB for IPv4 unicast"
+    );
+
+    // ROUTE-REFRESH (RFC 2918): the family's routes come again.
+    let refresh = codec::RouteRefresh {
+        afi: codec::Afi::Ipv4,
+        safi: codec::Safi::Unicast,
+    };
+    speaker.send(&Message::RouteRefresh(refresh)).await;
+    let update = speaker.next_update().await;
+    assert_eq!(
+        update.nlri,
+        vec![prefix("192.0.2.1/32"), prefix("192.0.2.2/32")]
     );
 
     // A prefix leaves the desired set: it is withdrawn.

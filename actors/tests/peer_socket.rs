@@ -249,3 +249,29 @@ async fn listener_hands_a_known_source_to_its_peer_and_closes_an_unknown_one() {
         "an unknown source must not be handed to any peer"
     );
 }
+
+#[test]
+fn md5_keys_come_inline_or_from_a_file_without_its_newline() {
+    use anycastd::config::model::Md5Key;
+    assert_eq!(
+        socket::read_md5_key(&Md5Key::Inline("abc".into())).expect("inline"),
+        b"abc"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("key");
+    std::fs::write(&path, "from-file\n").expect("write");
+    assert_eq!(
+        socket::read_md5_key(&Md5Key::File(path)).expect("file"),
+        b"from-file"
+    );
+    let missing = socket::read_md5_key(&Md5Key::File(dir.path().join("absent")));
+    assert!(
+        matches!(missing, Err(SocketError::Md5KeyFile { .. })),
+        "{missing:?}"
+    );
+    let long = socket::read_md5_key(&Md5Key::Inline("x".repeat(81)));
+    assert!(
+        matches!(long, Err(SocketError::Md5KeyTooLong(81))),
+        "{long:?}"
+    );
+}

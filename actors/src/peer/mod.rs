@@ -205,8 +205,12 @@ impl PeerActor {
             Action::Down(reason) => self.down(&reason),
             Action::RouteRefreshRequested(afi, safi) => {
                 log::info!(peer = self.setup.name.as_str(); "BGP session {}: route refresh for {afi:?}/{safi:?}", self.setup.name);
-                self.rib.reset();
-                self.send_updates();
+                if let Some(facts) = self.facts.clone() {
+                    for update in self.rib.refresh(&facts, (afi, safi)) {
+                        self.send_update(update);
+                    }
+                    self.metrics.advertised(self.rib.advertised_count());
+                }
             }
             Action::UpdateReceived => {}
             Action::IgnoredUpdateError(notification) => {

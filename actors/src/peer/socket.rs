@@ -70,6 +70,28 @@ impl SessionSocketOptions {
     }
 }
 
+/// The key bytes of a configured MD5 key: the inline text, or the file's content without its trailing
+/// newline (read now, so a reload picks up a changed file).
+pub fn read_md5_key(key: &model::Md5Key) -> Result<Vec<u8>, SocketError> {
+    let bytes = match key {
+        model::Md5Key::Inline(text) => text.as_bytes().to_vec(),
+        model::Md5Key::File(path) => {
+            let mut bytes = std::fs::read(path).map_err(|source| SocketError::Md5KeyFile {
+                path: path.clone(),
+                source,
+            })?;
+            while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                bytes.pop();
+            }
+            bytes
+        }
+    };
+    if bytes.len() > MD5_MAX_KEY_LEN {
+        return Err(SocketError::Md5KeyTooLong(bytes.len()));
+    }
+    Ok(bytes)
+}
+
 /// A socket operation that failed, with what was being done.
 #[derive(Debug, thiserror::Error)]
 pub enum SocketError {
@@ -107,6 +129,15 @@ pub enum SocketError {
         remote: SocketAddr,
         /// The timeout.
         after: Duration,
+    },
+    /// The `md5_password_file` could not be read.
+    #[error("md5_password_file {path}: {source}")]
+    Md5KeyFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
     },
     /// The MD5 key is longer than the kernel accepts.
     #[error("TCP MD5 key is {0} bytes, at most {MD5_MAX_KEY_LEN} are allowed")]
