@@ -395,3 +395,46 @@ async fn hold_timer_expiry_when_the_neighbour_falls_silent() {
         "{text}"
     );
 }
+
+#[actix_rt::test]
+async fn the_daemon_side_starts_every_configured_peer_and_stops_them_with_a_cease() {
+    use anycastd_actors::peer::set::Peers;
+    let (ip_a, ip_b) = (loopback(7), loopback(8));
+    // B listens on its address, port 179, for A; A connects there.
+    let mut b_peer = peer("a", SocketAddr::new(ip_a, 179), 65001, true, 30);
+    b_peer.local_address = Some(ip_b);
+    let b_registry = prometheus::Registry::new();
+    let b = Peers::start(&announcer(ip_b, 65002, b_peer), &b_registry).expect("B starts");
+    let a_peer = peer("b", SocketAddr::new(ip_b, 179), 65002, false, 30);
+    let a_registry = prometheus::Registry::new();
+    let a = Peers::start(&announcer(ip_a, 65001, a_peer), &a_registry).expect("A starts");
+    for recipient in a.recipients() {
+        recipient.do_send(desired(&["192.0.2.9/32"], true));
+    }
+    let (_, a_actor) = a.actors().first().cloned().expect("one actor");
+    let (_, b_actor) = b.actors().first().cloned().expect("one actor");
+    wait_state(&a_actor, State::Established, Duration::from_secs(10)).await;
+    wait_state(&b_actor, State::Established, Duration::from_secs(10)).await;
+    let status = a.status().await;
+    assert_eq!(
+        status
+            .first()
+            .and_then(|(_, s)| s.clone())
+            .map(|s| s.advertised),
+        Some(vec![prefix("192.0.2.9/32")])
+    );
+
+    a.shutdown("bye").await;
+    wait_state(&b_actor, State::Active, Duration::from_secs(10)).await;
+    let text = prometheus::TextEncoder::new()
+        .encode_to_string(&b_registry.gather())
+        .expect("encode");
+    assert!(
+        text.contains("anycastd_bgp_session_down_total{peer=\"a\",reason=\"received_cease\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("anycastd_bgp_messages_received_total{peer=\"a\",type=\"update\"}"),
+        "{text}"
+    );
+}

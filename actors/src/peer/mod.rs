@@ -11,6 +11,7 @@
 
 pub mod listener;
 pub mod metrics;
+pub mod set;
 pub mod socket;
 pub mod timers;
 pub mod transport;
