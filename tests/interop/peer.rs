@@ -238,3 +238,40 @@ fn md5_with_a_wrong_password_never_comes_up() {
         "{metrics}"
     );
 }
+
+#[test]
+fn bird_connecting_to_our_passive_listener_learns_our_routes() {
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-passive", lab.tag));
+    let mut neighbours = dual_stack();
+    for neighbour in &mut neighbours {
+        neighbour.passive = true;
+    }
+    let ours = OurSpeaker::start(&lab.daemon, &neighbours, &[V4_ROUTE, V6_ROUTE], None);
+    let mut r4 = BirdPeer::new("r4", ROUTER_V4, DAEMON_V4);
+    let mut r6 = BirdPeer::new("r6", ROUTER_V6, DAEMON_V6);
+    r4.passive = false;
+    r6.passive = false;
+    let bird = Bird::start(&lab, &scratch, ROUTER_V4, &[r4, r6]);
+    bird.wait_established("r4", SESSION_UP);
+    bird.wait_established("r6", SESSION_UP);
+    let v4 = bird.wait_route(V4_ROUTE, ROUTE_SEEN);
+    assert_eq!(
+        (v4.next_hop.as_str(), v4.as_path.as_slice()),
+        (DAEMON_V4, &[65001][..]),
+        "{}",
+        bird.dump()
+    );
+    let v6 = bird.wait_route(V6_ROUTE, ROUTE_SEEN);
+    assert_eq!(
+        (v6.next_hop.as_str(), v6.as_path.as_slice()),
+        (DAEMON_V6, &[65001][..]),
+        "{}",
+        bird.dump()
+    );
+    let metrics = ours.metrics();
+    assert!(
+        metrics.contains("anycastd_bgp_session_state{peer=\"r4\"} 6"),
+        "{metrics}"
+    );
+}

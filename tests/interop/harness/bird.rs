@@ -31,6 +31,8 @@ pub struct BirdPeer {
     pub hold_time: u16,
     /// Channels (`ipv4`, `ipv6`); by default the family of the neighbour address.
     pub families: Vec<&'static str>,
+    /// Wait for the neighbour to connect (default); otherwise BIRD connects to its port 179.
+    pub passive: bool,
 }
 
 impl BirdPeer {
@@ -46,6 +48,7 @@ impl BirdPeer {
             ttl_security: false,
             hold_time: 9,
             families: Vec::new(),
+            passive: true,
         }
     }
 
@@ -84,7 +87,11 @@ pub fn config(router_id: &str, log: &std::path::Path, peers: &[BirdPeer]) -> Str
             "  neighbor {} as {};",
             peer.neighbor, peer.neighbor_as
         );
-        let _ = writeln!(text, "  passive on;");
+        if peer.passive {
+            let _ = writeln!(text, "  passive on;");
+        } else {
+            let _ = writeln!(text, "  connect delay time 1;\n  connect retry time 2;");
+        }
         let _ = writeln!(text, "  hold time {};", peer.hold_time);
         let _ = writeln!(text, "  error wait time 1, 5;");
         if let Some(password) = &peer.password {

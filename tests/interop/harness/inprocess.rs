@@ -1,7 +1,7 @@
 //! Our side in-process: PeerActors on an actix system running on a thread that entered the daemon
 //! namespace (`setns`), so their sockets live there. Stopped and joined on drop.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -10,8 +10,8 @@ use std::time::Duration;
 use actix::prelude::*;
 use anycastd::bgp::types::{Asn, HoldTime, Prefix};
 use anycastd::config::model::{self, Announcer, GracefulRestart};
-use anycastd_actors::peer::metrics::BgpMetrics;
-use anycastd_actors::peer::{PeerActor, PeerSetup, Shutdown};
+use anycastd_actors::peer::set::Peers;
+use anycastd_actors::peer::{PeerActor, Shutdown};
 use anycastd_actors::routes::DesiredRoutes;
 
 /// Enters the network namespace `name` on the calling thread only.
@@ -44,6 +44,8 @@ pub struct Neighbour {
     pub md5: Option<String>,
     /// GTSM.
     pub ttl_security: bool,
+    /// Wait for the router to connect (to our address, port 179).
+    pub passive: bool,
 }
 
 impl Neighbour {
@@ -56,6 +58,7 @@ impl Neighbour {
             remote_asn: 65000,
             md5: None,
             ttl_security: false,
+            passive: false,
         }
     }
 }
@@ -79,7 +82,7 @@ impl OurSpeaker {
         next_hop_ipv6: Option<Ipv6Addr>,
     ) -> OurSpeaker {
         let registry = prometheus::Registry::new();
-        let metrics = BgpMetrics::register(&registry).unwrap_or_else(|e| panic!("metrics: {e}"));
+        let registry_inside = registry.clone();
         let announce: Arc<std::collections::BTreeSet<Prefix>> = Arc::new(
             routes
                 .iter()
@@ -94,21 +97,28 @@ impl OurSpeaker {
                 return;
             }
             let system = actix_rt::System::new();
-            system.block_on(async move {
-                let mut peers = Vec::new();
-                for neighbour in &neighbours {
-                    let (announcer, peer) = model_of(neighbour, next_hop_ipv6);
-                    let key = neighbour.md5.as_ref().map(|k| k.as_bytes().to_vec());
-                    let setup = PeerSetup::from_model(&announcer, &peer, key, None);
-                    let actor = PeerActor::new(setup, metrics.peer(&neighbour.name)).start();
-                    actor.do_send(DesiredRoutes {
+            let started = system.block_on(async move {
+                let announcer = announcer_of(&neighbours, next_hop_ipv6);
+                let started = match Peers::start(&announcer, &registry_inside) {
+                    Ok(started) => started,
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(format!("Peers::start: {error}")));
+                        return None;
+                    }
+                };
+                let peers: Vec<Addr<PeerActor>> =
+                    started.actors().iter().map(|(_, a)| a.clone()).collect();
+                for peer in &peers {
+                    peer.do_send(DesiredRoutes {
                         announce: Arc::clone(&announce),
                         complete: true,
                     });
-                    peers.push(actor);
                 }
                 let _ = ready_tx.send(Ok((actix_rt::System::current(), peers)));
+                Some(started)
             });
+            // Keep the listeners as long as the system runs.
+            let _started = started;
             let _ = system.run();
         });
         match ready_rx.recv_timeout(Duration::from_secs(10)) {
@@ -167,30 +177,31 @@ impl Drop for OurSpeaker {
     }
 }
 
-fn model_of(neighbour: &Neighbour, next_hop_ipv6: Option<Ipv6Addr>) -> (Announcer, model::Peer) {
-    let peer = model::Peer {
-        name: neighbour.name.clone(),
-        remote_address: neighbour.remote,
-        remote_asn: Asn::new(neighbour.remote_asn).unwrap_or(Asn::TRANS),
-        remote_port: 179,
-        local_address: Some(neighbour.local),
-        multihop_ttl: None,
-        passive: false,
-        hold_time: HoldTime::new(9).unwrap_or_default(),
-        connect_retry: Duration::from_secs(1),
-        md5: neighbour.md5.clone().map(model::Md5Key::Inline),
-        ttl_security: neighbour.ttl_security,
-    };
-    let announcer = Announcer {
+fn announcer_of(neighbours: &[Neighbour], next_hop_ipv6: Option<Ipv6Addr>) -> Announcer {
+    let peers = neighbours
+        .iter()
+        .map(|neighbour| model::Peer {
+            name: neighbour.name.clone(),
+            remote_address: neighbour.remote,
+            remote_asn: Asn::new(neighbour.remote_asn).unwrap_or(Asn::TRANS),
+            remote_port: 179,
+            local_address: Some(neighbour.local),
+            multihop_ttl: None,
+            passive: neighbour.passive,
+            hold_time: HoldTime::new(9).unwrap_or_default(),
+            connect_retry: Duration::from_secs(1),
+            md5: neighbour.md5.clone().map(model::Md5Key::Inline),
+            ttl_security: neighbour.ttl_security,
+        })
+        .collect();
+    Announcer {
         router_id: Ipv4Addr::new(198, 18, 0, 2),
-        local_address: neighbour.local,
+        local_address: IpAddr::V4(Ipv4Addr::new(198, 18, 0, 2)),
         local_asn: Asn::new(65001).unwrap_or(Asn::TRANS),
         routes: Vec::new(),
-        peers: vec![peer.clone()],
+        peers,
         next_hop_ipv6,
         next_hop_ipv4: None,
         graceful_restart: GracefulRestart::default(),
-    };
-    let _ = SocketAddr::new(neighbour.remote, 179);
-    (announcer, peer)
+    }
 }
