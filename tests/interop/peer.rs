@@ -80,6 +80,24 @@ fn bird_learns_our_ipv4_and_ipv6_routes_then_the_withdrawal_and_the_shutdown() {
         bird.dump()
     );
 
+    // `birdc reload in` asks us for the table again with ROUTE-REFRESH (RFC 2918).
+    bird.birdc("reload in r4").unwrap_or_else(|e| panic!("{e}"));
+    wait_until(
+        ROUTE_SEEN,
+        "our side to answer BIRD's ROUTE-REFRESH",
+        || {
+            let metrics = ours.metrics();
+            if metrics.contains(
+                "anycastd_bgp_messages_received_total{peer=\"r4\",type=\"route_refresh\"} 1",
+            ) {
+                Ok(())
+            } else {
+                Err(metrics)
+            }
+        },
+    );
+    bird.wait_route(V4_ROUTE, ROUTE_SEEN);
+
     ours.announce(&[V6_ROUTE]);
     bird.wait_no_route(V4_ROUTE, ROUTE_SEEN);
     assert!(
