@@ -1,11 +1,32 @@
 //! Probes: one async function per check kind. A probe runs one check once (with its own tries) and
 //! returns an [`Outcome`]; the check actor bounds it with the check's deadline, so a probe must be
 //! cancel-safe (dropping its future leaves nothing behind: no stray process, socket or task).
+//!
+//! Every probe here owns its sockets and child processes inside its future: dropping the future
+//! closes the sockets, and the `exec` probe kills its whole process group from a drop guard.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 use std::sync::Arc;
 
 use anycastd::config::model::CheckSpec;
 use anycastd::health::Outcome;
+use prometheus::{GaugeVec, IntCounterVec, Opts, Registry};
+
+mod assigned_address;
+mod dns;
+mod exec;
+mod file;
+mod icmp;
+mod ntp;
+mod retry;
+mod tcp;
+mod tftp;
+mod tls;
 
 /// Who is probing, for metric labels and log lines.
 #[derive(Debug, Clone)]
@@ -19,19 +40,158 @@ pub struct ProbeContext {
 }
 
 /// Kind-specific metric families (icmp, ntpq, certificate), registered once.
+///
+/// Names follow the Go daemon so dashboards keep working; labels are `{service, check, host}`
+/// (`{service, check, path}` for certificates). Durations are seconds as `f64` (µs precision),
+/// except the two NTP gauges, which keep the Go daemon's milliseconds (as `f64`, not truncated).
 #[derive(Debug)]
-pub struct ProbeMetrics {}
+pub struct ProbeMetrics {
+    /// `anycastd_check_packets_sent_total`: ICMP echo requests sent.
+    pub icmp_sent: IntCounterVec,
+    /// `anycastd_check_packets_received_total`: ICMP echo replies received.
+    pub icmp_received: IntCounterVec,
+    /// `anycastd_check_packets_received_duplicates_total`: duplicate echo replies.
+    pub icmp_duplicates: IntCounterVec,
+    /// `anycastd_check_loss_percent`: loss of the last run, 0..=100.
+    pub icmp_loss_percent: GaugeVec,
+    /// `anycastd_check_min_rtt_seconds` of the last run.
+    pub icmp_min_rtt: GaugeVec,
+    /// `anycastd_check_max_rtt_seconds` of the last run.
+    pub icmp_max_rtt: GaugeVec,
+    /// `anycastd_check_avg_rtt_seconds` of the last run.
+    pub icmp_avg_rtt: GaugeVec,
+    /// `anycastd_check_std_dev_rtt_seconds` of the last run (population standard deviation).
+    pub icmp_std_dev_rtt: GaugeVec,
+    /// `anycastd_check_ntp_packets_sent_total`: every NTP query sent, answered or not.
+    pub ntp_sent: IntCounterVec,
+    /// `anycastd_check_last_ntp_offset_ms`: clock offset of the last answer, milliseconds.
+    pub ntp_offset_ms: GaugeVec,
+    /// `anycastd_check_last_ntp_rtt_ms`: round-trip delay of the last answer, milliseconds.
+    pub ntp_rtt_ms: GaugeVec,
+    /// `anycastd_certificate_expires_in_seconds`: positive while the leaf expires in the future.
+    pub certificate_expires_in: GaugeVec,
+}
+
+const HOST_LABELS: [&str; 3] = ["service", "check", "host"];
+
+fn counter(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<IntCounterVec, prometheus::Error> {
+    let family = IntCounterVec::new(Opts::new(name, help), labels)?;
+    registry.register(Box::new(family.clone()))?;
+    Ok(family)
+}
+
+fn gauge(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<GaugeVec, prometheus::Error> {
+    let family = GaugeVec::new(Opts::new(name, help), labels)?;
+    registry.register(Box::new(family.clone()))?;
+    Ok(family)
+}
 
 impl ProbeMetrics {
     /// Creates the families and registers them in `registry`.
-    pub fn register(registry: &prometheus::Registry) -> Result<Arc<ProbeMetrics>, prometheus::Error> {
-        let _ = registry;
-        Ok(Arc::new(ProbeMetrics {}))
+    pub fn register(registry: &Registry) -> Result<Arc<ProbeMetrics>, prometheus::Error> {
+        let r = registry;
+        let h = &HOST_LABELS;
+        Ok(Arc::new(ProbeMetrics {
+            icmp_sent: counter(
+                r,
+                "anycastd_check_packets_sent_total",
+                "ICMP echo requests sent.",
+                h,
+            )?,
+            icmp_received: counter(
+                r,
+                "anycastd_check_packets_received_total",
+                "ICMP echo replies received.",
+                h,
+            )?,
+            icmp_duplicates: counter(
+                r,
+                "anycastd_check_packets_received_duplicates_total",
+                "Duplicate ICMP echo replies received.",
+                h,
+            )?,
+            icmp_loss_percent: gauge(
+                r,
+                "anycastd_check_loss_percent",
+                "ICMP loss of the last run, percent.",
+                h,
+            )?,
+            icmp_min_rtt: gauge(
+                r,
+                "anycastd_check_min_rtt_seconds",
+                "Smallest ICMP round trip of the last run.",
+                h,
+            )?,
+            icmp_max_rtt: gauge(
+                r,
+                "anycastd_check_max_rtt_seconds",
+                "Largest ICMP round trip of the last run.",
+                h,
+            )?,
+            icmp_avg_rtt: gauge(
+                r,
+                "anycastd_check_avg_rtt_seconds",
+                "Mean ICMP round trip of the last run.",
+                h,
+            )?,
+            icmp_std_dev_rtt: gauge(
+                r,
+                "anycastd_check_std_dev_rtt_seconds",
+                "Standard deviation of the ICMP round trips of the last run.",
+                h,
+            )?,
+            ntp_sent: counter(
+                r,
+                "anycastd_check_ntp_packets_sent_total",
+                "NTP queries sent.",
+                h,
+            )?,
+            ntp_offset_ms: gauge(
+                r,
+                "anycastd_check_last_ntp_offset_ms",
+                "Clock offset of the last NTP answer, milliseconds.",
+                h,
+            )?,
+            ntp_rtt_ms: gauge(
+                r,
+                "anycastd_check_last_ntp_rtt_ms",
+                "Round-trip delay of the last NTP answer, milliseconds.",
+                h,
+            )?,
+            certificate_expires_in: gauge(
+                r,
+                "anycastd_certificate_expires_in_seconds",
+                "Seconds until the leaf certificate expires (negative once expired).",
+                &["service", "check", "path"],
+            )?,
+        }))
     }
 }
 
 /// Runs one probe of `spec`.
 pub async fn run(spec: &CheckSpec, cx: &ProbeContext) -> Outcome {
-    let _ = cx;
-    Outcome::Inconclusive(format!("check kind {} is not implemented", spec.kind()))
+    match spec {
+        CheckSpec::AssignedAddress(s) => assigned_address::probe(s),
+        CheckSpec::DnsLookup(s) => dns::probe(s).await,
+        CheckSpec::Http2xx(_) => {
+            Outcome::Inconclusive(format!("check kind {} is not implemented", spec.kind()))
+        }
+        CheckSpec::IcmpPing(s) => icmp::probe(s, cx).await,
+        CheckSpec::Ntpq(s) => ntp::probe(s, cx).await,
+        CheckSpec::TftpRrq(s) => tftp::probe(s).await,
+        CheckSpec::TlsCertificate(s) => tls::probe(s, cx).await,
+        CheckSpec::TcpConnect(s) => tcp::probe(s).await,
+        CheckSpec::Exec(s) => exec::probe(s).await,
+        CheckSpec::File(s) => file::probe(s).await,
+    }
 }

@@ -47,7 +47,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::bgp::types::Prefix;
 
-/// Address Family Identifier (IANA).
+/// Address Family Identifier (RFC 4760 §3, IANA "Address Family Numbers").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Afi {
     /// 1
@@ -58,7 +58,7 @@ pub enum Afi {
     Other(u16),
 }
 
-/// Subsequent Address Family Identifier (IANA).
+/// Subsequent Address Family Identifier (RFC 4760 §6, IANA "SAFI Values").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Safi {
     /// 1
@@ -67,16 +67,16 @@ pub enum Safi {
     Other(u8),
 }
 
-/// One BGP message.
+/// One BGP message (RFC 4271 §4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
-    /// Type 1.
+    /// Type 1 (RFC 4271 §4.2).
     Open(Open),
-    /// Type 2.
+    /// Type 2 (RFC 4271 §4.3).
     Update(Update),
-    /// Type 3.
+    /// Type 3 (RFC 4271 §4.5).
     Notification(Notification),
-    /// Type 4.
+    /// Type 4 (RFC 4271 §4.4).
     Keepalive,
     /// Type 5 (RFC 2918).
     RouteRefresh(RouteRefresh),
@@ -159,15 +159,15 @@ pub struct Update {
 /// A path attribute.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathAttribute {
-    /// Type 1.
+    /// Type 1 (RFC 4271 §5.1.1).
     Origin(Origin),
-    /// Type 2; segments carry 4-octet numbers once decoded (2-octet on the wire towards old peers).
+    /// Type 2 (RFC 4271 §5.1.2); segments carry 4-octet numbers once decoded (2-octet on the wire towards old peers).
     AsPath(Vec<AsPathSegment>),
-    /// Type 3.
+    /// Type 3 (RFC 4271 §5.1.3).
     NextHop(Ipv4Addr),
-    /// Type 4.
+    /// Type 4 (RFC 4271 §5.1.4).
     MultiExitDisc(u32),
-    /// Type 5.
+    /// Type 5 (RFC 4271 §5.1.5).
     LocalPref(u32),
     /// Type 8 (RFC 1997).
     Communities(Vec<u32>),
@@ -190,7 +190,7 @@ pub enum PathAttribute {
     },
 }
 
-/// ORIGIN values.
+/// ORIGIN values (RFC 4271 §4.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     /// 0
@@ -201,7 +201,7 @@ pub enum Origin {
     Incomplete,
 }
 
-/// One AS_PATH segment.
+/// One AS_PATH segment (RFC 4271 §4.3); confederation segments (RFC 5065) are not accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AsPathSegment {
     /// Type 1.
@@ -221,7 +221,8 @@ pub struct LargeCommunity {
     pub local2: u32,
 }
 
-/// MP_REACH_NLRI.
+/// MP_REACH_NLRI (RFC 4760 §3), for IPv4 and IPv6 unicast; other families stay
+/// [`PathAttribute::Unknown`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MpReach {
     /// Address family.
@@ -234,7 +235,8 @@ pub struct MpReach {
     pub nlri: Vec<Prefix>,
 }
 
-/// MP_UNREACH_NLRI.
+/// MP_UNREACH_NLRI (RFC 4760 §4); other families stay [`PathAttribute::Unknown`] unless empty
+/// (an End-of-RIB, RFC 4724 §2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MpUnreach {
     /// Address family.

@@ -70,3 +70,8 @@ pub fn assert_vector(text: &str, message: &Message, cx: (DecodeContext, EncodeCo
     );
     assert_eq!(encode(message, cx.1), bytes, "encode");
 }
+
+/// `frame_len` of a whole buffer, `None` on an error.
+pub fn frame_len_of(bytes: &[u8]) -> Option<usize> {
+    anycastd::bgp::codec::frame_len(bytes).ok().flatten()
+}

@@ -1,0 +1,169 @@
+//! Long-running fuzz loop for the BGP codec, on the stable toolchain (no cargo-fuzz here).
+//!
+//! Feeds random bytes, header-shaped random bytes and mutations of the captured vectors in
+//! `tests/data/` to `frame_len` and `Message::decode` under both AS widths, for `--seconds` seconds.
+//! A panic, or a decoded message that does not survive encode then decode, prints the input as hex
+//! and exits 1; add that input to `tests/core/codec/` as a regression test.
+//!
+//! ```text
+//! cargo run --release --manifest-path tests/fuzz/Cargo.toml -- --seconds 600 [--seed N]
+//! ```
+
+use std::collections::BTreeMap;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anycastd::bgp::codec::{DecodeContext, EncodeContext, Message, frame_len};
+use bytes::BytesMut;
+
+/// xorshift64*: small, fast, reproducible from `--seed`.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+    }
+
+    fn byte(&mut self) -> u8 {
+        self.next() as u8
+    }
+}
+
+fn seeds(data: &Path) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for daemon in ["bird", "gobgp"] {
+        let Ok(entries) = std::fs::read_dir(data.join(daemon)) else { continue };
+        for entry in entries.flatten() {
+            let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+            let digits: String = text
+                .lines()
+                .filter(|l| !l.starts_with('#'))
+                .flat_map(|l| l.chars())
+                .filter(|c| c.is_ascii_hexdigit())
+                .collect();
+            let bytes: Option<Vec<u8>> = digits
+                .as_bytes()
+                .chunks(2)
+                .map(|p| std::str::from_utf8(p).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
+                .collect();
+            out.extend(bytes);
+        }
+    }
+    out
+}
+
+fn input(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
+    match rng.below(4) {
+        0 => (0..rng.below(600)).map(|_| rng.byte()).collect(),
+        1 => {
+            let body: Vec<u8> = (0..rng.below(300)).map(|_| rng.byte()).collect();
+            let mut bytes = vec![0xff; 16];
+            bytes.extend_from_slice(&((19 + body.len()) as u16).to_be_bytes());
+            bytes.push(rng.below(7) as u8);
+            bytes.extend(body);
+            bytes
+        }
+        _ => {
+            let mut bytes = seeds.get(rng.below(seeds.len())).cloned().unwrap_or_default();
+            for _ in 0..1 + rng.below(8) {
+                if bytes.is_empty() {
+                    break;
+                }
+                let i = rng.below(bytes.len());
+                match rng.below(7) {
+                    0 => bytes.insert(i, rng.byte()),
+                    1 => {
+                        bytes.remove(i);
+                    }
+                    2 => bytes.truncate(i),
+                    3 => bytes[i] ^= 1 << rng.below(8),
+                    4 => bytes[i] = [0, 1, 0x7f, 0x80, 0xff][rng.below(5)],
+                    _ => bytes[i] = rng.byte(),
+                }
+            }
+            if rng.below(2) == 0 && bytes.len() >= 19 {
+                bytes[..16].fill(0xff);
+                let len = bytes.len().min(u16::MAX as usize) as u16;
+                bytes[16..18].copy_from_slice(&len.to_be_bytes());
+            }
+            bytes
+        }
+    }
+}
+
+/// `Some(label)` for the outcome, or an error text when a property fails.
+fn run(bytes: &[u8]) -> Result<String, String> {
+    let framed = frame_len(bytes);
+    let mut label = String::from("error");
+    for four_octet_as in [false, true] {
+        let dcx = DecodeContext { four_octet_as };
+        match Message::decode(bytes, &dcx) {
+            Ok(message) => {
+                if framed != Ok(Some(bytes.len())) {
+                    return Err(format!("decoded but frame_len said {framed:?}"));
+                }
+                let mut out = BytesMut::new();
+                message.encode(&EncodeContext { four_octet_as }, &mut out);
+                if Message::decode(&out, &dcx).as_ref() != Ok(&message) {
+                    return Err(format!("round trip changed {message:?}"));
+                }
+                label = format!("ok {}", message.kind());
+            }
+            Err(error) if four_octet_as => {
+                let n = error.notification();
+                label = format!("{:?} {} / {}", error.action(), n.code, n.subcode);
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(label)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str| {
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<u64>().ok())
+    };
+    let seconds = arg("--seconds").unwrap_or(60);
+    let seed = arg("--seed").unwrap_or(0x5eed_c0de_cafe_f00d) | 1;
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
+    let seeds = seeds(&data);
+    println!("{} seed messages, seed {seed}, {seconds} s", seeds.len());
+    panic::set_hook(Box::new(|_| {}));
+
+    let mut rng = Rng(seed);
+    let start = Instant::now();
+    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut runs: u64 = 0;
+    while start.elapsed() < Duration::from_secs(seconds) {
+        for _ in 0..1000 {
+            let bytes = input(&mut rng, &seeds);
+            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            match panic::catch_unwind(AssertUnwindSafe(|| run(&bytes))) {
+                Ok(Ok(label)) => *outcomes.entry(label).or_default() += 1,
+                Ok(Err(why)) => {
+                    eprintln!("property failed: {why}\ninput: {hex}");
+                    std::process::exit(1);
+                }
+                Err(_) => {
+                    eprintln!("panic\ninput: {hex}");
+                    std::process::exit(1);
+                }
+            }
+            runs += 1;
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    println!("{runs} inputs in {elapsed:.1} s ({:.0}/s), no panic; outcomes:", runs as f64 / elapsed);
+    for (label, count) in outcomes {
+        println!("{count:>10}  {label}");
+    }
+}
