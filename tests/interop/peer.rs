@@ -293,3 +293,49 @@ fn bird_connecting_to_our_passive_listener_learns_our_routes() {
         "{metrics}"
     );
 }
+
+#[test]
+fn bird_receives_a_table_of_ten_thousand_host_routes() {
+    const COUNT: u32 = 10_000;
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-bulk", lab.tag));
+    let bird = Bird::start(
+        &lab,
+        &scratch,
+        ROUTER_V4,
+        &[BirdPeer::new("r4", ROUTER_V4, DAEMON_V4)],
+    );
+    let routes: Vec<String> = (1..=COUNT)
+        .map(|i| format!("10.{}.{}.{}/32", i >> 16, (i >> 8) & 0xff, i & 0xff))
+        .collect();
+    let routes: Vec<&str> = routes.iter().map(String::as_str).collect();
+    let _ours = OurSpeaker::start(
+        &lab.daemon,
+        &[Neighbour::new("r4", DAEMON_V4, ROUTER_V4)],
+        &routes,
+        None,
+    );
+    bird.wait_established("r4", SESSION_UP);
+    let established = std::time::Instant::now();
+    let count = || -> Result<u32, String> {
+        let text = bird.birdc("show route protocol r4 count")?;
+        text.lines()
+            .find(|line| line.contains("routes for"))
+            .and_then(|line| line.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .ok_or(text)
+    };
+    wait_until(
+        Duration::from_secs(30),
+        "all 10,000 prefixes in BIRD",
+        || match count() {
+            Ok(n) if n == COUNT => Ok(()),
+            Ok(n) => Err(format!("{n} of {COUNT} routes")),
+            Err(e) => Err(e),
+        },
+    );
+    eprintln!(
+        "interop: {COUNT} prefixes in BIRD {:?} after the session was seen Established (200 ms polling)",
+        established.elapsed()
+    );
+}
