@@ -8,8 +8,8 @@
 //!   and to the RFC 7606 action ([`DecodeError::action`]);
 //! - [`Message::encode`] writes one message; [`Message::encoded_len`] says how long it will be.
 //!
-//! Layout: `header` (framing), `open` and `capability` (OPEN), `update` (UPDATE and path
-//! attributes), `notification` (NOTIFICATION builders and Display), `iana` (one enum per IANA
+//! Layout: `header` (framing), `open` and `capability` (OPEN), `update` (UPDATE), `attribute`
+//! (path attributes), `nlri` (prefixes), `notification` (NOTIFICATION builders and Display), `iana` (one enum per IANA
 //! registry), `error` (decode errors and their NOTIFICATIONs).
 #![deny(
     clippy::indexing_slicing,
@@ -18,10 +18,12 @@
     clippy::panic
 )]
 
+mod attribute;
 mod capability;
 mod error;
 mod header;
 pub mod iana;
+mod nlri;
 mod notification;
 mod open;
 mod update;
@@ -31,6 +33,7 @@ use std::fmt;
 
 use bytes::{BufMut, BytesMut};
 
+pub use attribute::{AS_TRANS, FLAG_EXTENDED_LENGTH, FLAG_OPTIONAL, FLAG_PARTIAL, FLAG_TRANSITIVE};
 pub use error::{
     DecodeError, ErrorAction, HeaderError, OpenError, RawAttribute, RouteRefreshError, UpdateError,
 };
@@ -41,7 +44,6 @@ pub use iana::{
 };
 pub use notification::MAX_SHUTDOWN_TEXT_LEN;
 pub use open::BGP_VERSION;
-pub use update::{AS_TRANS, FLAG_EXTENDED_LENGTH, FLAG_OPTIONAL, FLAG_PARTIAL, FLAG_TRANSITIVE};
 
 use std::net::{IpAddr, Ipv4Addr};
 

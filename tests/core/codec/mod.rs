@@ -6,6 +6,7 @@ mod errors;
 mod fuzz;
 mod notification;
 mod properties;
+mod update_errors;
 mod vectors;
 
 use anycastd::bgp::codec::{DecodeContext, EncodeContext, Message};

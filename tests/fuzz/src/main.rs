@@ -29,7 +29,11 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 {
+            0
+        } else {
+            (self.next() % n as u64) as usize
+        }
     }
 
     fn byte(&mut self) -> u8 {
@@ -40,9 +44,13 @@ impl Rng {
 fn seeds(data: &Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for daemon in ["bird", "gobgp"] {
-        let Ok(entries) = std::fs::read_dir(data.join(daemon)) else { continue };
+        let Ok(entries) = std::fs::read_dir(data.join(daemon)) else {
+            continue;
+        };
         for entry in entries.flatten() {
-            let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
+            let Ok(text) = std::fs::read_to_string(entry.path()) else {
+                continue;
+            };
             let digits: String = text
                 .lines()
                 .filter(|l| !l.starts_with('#'))
@@ -52,7 +60,11 @@ fn seeds(data: &Path) -> Vec<Vec<u8>> {
             let bytes: Option<Vec<u8>> = digits
                 .as_bytes()
                 .chunks(2)
-                .map(|p| std::str::from_utf8(p).ok().and_then(|s| u8::from_str_radix(s, 16).ok()))
+                .map(|p| {
+                    std::str::from_utf8(p)
+                        .ok()
+                        .and_then(|s| u8::from_str_radix(s, 16).ok())
+                })
                 .collect();
             out.extend(bytes);
         }
@@ -72,7 +84,10 @@ fn input(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
             bytes
         }
         _ => {
-            let mut bytes = seeds.get(rng.below(seeds.len())).cloned().unwrap_or_default();
+            let mut bytes = seeds
+                .get(rng.below(seeds.len()))
+                .cloned()
+                .unwrap_or_default();
             for _ in 0..1 + rng.below(8) {
                 if bytes.is_empty() {
                     break;
@@ -130,7 +145,10 @@ fn run(bytes: &[u8]) -> Result<String, String> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str| {
-        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<u64>().ok())
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<u64>().ok())
     };
     let seconds = arg("--seconds").unwrap_or(60);
     let seed = arg("--seed").unwrap_or(0x5eed_c0de_cafe_f00d) | 1;
@@ -162,7 +180,10 @@ fn main() {
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
-    println!("{runs} inputs in {elapsed:.1} s ({:.0}/s), no panic; outcomes:", runs as f64 / elapsed);
+    println!(
+        "{runs} inputs in {elapsed:.1} s ({:.0}/s), no panic; outcomes:",
+        runs as f64 / elapsed
+    );
     for (label, count) in outcomes {
         println!("{count:>10}  {label}");
     }
