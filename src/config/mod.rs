@@ -1,29 +1,91 @@
 //! The configuration contract: parse (YAML or JSON), validate every rule at once, produce the model.
+//!
+//! The text is read into a spanned tree ([`node`], [`json`]), then [`validate`] walks it, checks every
+//! rule of the schema (the Go daemon's keys, types and meanings, plus the documented extensions) and
+//! collects every error with its line, column and field path before giving up.
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
+mod duration;
+mod error;
+mod json;
 pub mod model;
+mod node;
+mod suggest;
+mod validate;
 
 use std::path::Path;
+
+pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning};
+pub use node::Pos;
 
 /// Parses and validates a configuration file's text; `path` decides the format (`.yaml`/`.yml` or
 /// `.json`, any case) and prefixes every error line.
 ///
 /// Returns every error found, never only the first.
 pub fn load(path: &Path, text: &str) -> Result<model::Config, ConfigErrors> {
-    let _ = (path, text);
-    Err(ConfigErrors(vec!["config loading is not implemented yet".to_string()]))
+    load_with_warnings(path, text).map(|(config, _)| config)
 }
 
-/// Every error found in one file, one line each (`FILE:LINE:COL: path: message`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigErrors(pub Vec<String>);
-
-impl std::fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for line in &self.0 {
-            writeln!(f, "{line}")?;
+/// Like [`load`], and also returns what was accepted but deserves a log line (a route with host bits
+/// set, a `multihop_ttl` without `enable_multihop`, ...), in file order.
+pub fn load_with_warnings(
+    path: &Path,
+    text: &str,
+) -> Result<(model::Config, Vec<ConfigWarning>), ConfigErrors> {
+    let extension = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let parsed = match extension.as_deref() {
+        Some("yaml" | "yml") => node::parse_yaml(text),
+        Some("json") => json::parse_json(text),
+        Some(other) => {
+            return Err(ConfigError::whole_file(
+                path,
+                format!("unexpected file format: `.{other}` (use .yaml, .yml or .json)"),
+            )
+            .into());
         }
-        Ok(())
+        None => {
+            return Err(ConfigError::whole_file(
+                path,
+                "the file name has no extension (use .yaml, .yml or .json)",
+            )
+            .into());
+        }
+    };
+    let mut ctx = validate::Ctx::new(path);
+    let root = match parsed {
+        Ok(Some(root)) => root,
+        Ok(None) => {
+            ctx.err(
+                Pos { line: 1, column: 1 },
+                "",
+                ConfigErrorKind::Syntax(
+                    "the file is empty; it needs announcer, services and metrics".to_string(),
+                ),
+            );
+            return Err(ConfigErrors(ctx.errors));
+        }
+        Err(e) => {
+            ctx.err(e.pos, "", ConfigErrorKind::Syntax(e.message));
+            return Err(ConfigErrors(ctx.errors));
+        }
+    };
+    let config = ctx.root(&root);
+    let mut errors = ctx.errors;
+    errors.sort_by_key(|e| (e.line, e.column));
+    let mut warnings = ctx.warnings;
+    warnings.sort_by_key(|w| (w.line, w.column));
+    match config {
+        Some(config) if errors.is_empty() => Ok((config, warnings)),
+        _ if errors.is_empty() => {
+            Err(ConfigError::whole_file(path, "the configuration is invalid").into())
+        }
+        _ => Err(ConfigErrors(errors)),
     }
 }
-
-impl std::error::Error for ConfigErrors {}
