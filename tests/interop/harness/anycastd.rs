@@ -38,8 +38,11 @@ impl Anycastd {
     /// Writes `yaml` to the scratch directory, validates it with `--check-config`, and starts the daemon
     /// in the daemon namespace with `LOG_LEVEL=debug`.
     pub fn start(lab: &Lab, scratch: &Scratch, yaml: &str) -> Anycastd {
-        let binary = binary();
         let path = scratch.file("anycastd.yaml");
+        if let Err(errors) = anycastd::config::load(&path, yaml) {
+            panic!("the generated config does not load:\n{yaml}\n{errors}");
+        }
+        let binary = binary();
         std::fs::write(&path, yaml).unwrap_or_else(|e| panic!("write anycastd.yaml: {e}"));
         let (binary, path) = (binary.display().to_string(), path.display().to_string());
         let check = std::process::Command::new(&binary)
