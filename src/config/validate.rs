@@ -694,7 +694,7 @@ impl<'p> Ctx<'p> {
         };
         let peers = self
             .req(&obj, "peers")
-            .and_then(|n| self.peers(n, &obj.f("peers"), local_address, local_asn));
+            .and_then(|n| self.peers(n, &obj.f("peers"), local_address));
         Some((
             Announcer {
                 router_id: router_id?,
@@ -741,19 +741,12 @@ impl<'p> Ctx<'p> {
         ok.then_some(out)
     }
 
-    fn peers(
-        &mut self,
-        node: &Node,
-        f: &str,
-        local: Option<IpAddr>,
-        local_asn: Option<Asn>,
-    ) -> Option<Vec<Peer>> {
+    fn peers(&mut self, node: &Node, f: &str, local: Option<IpAddr>) -> Option<Vec<Peer>> {
         let items = self.list(node, f)?;
         if items.is_empty() {
             self.invalid(node.pos, f, "at least one peer is needed");
             return None;
         }
-        let _ = local_asn;
         let mut out = Vec::new();
         let mut ok = true;
         let mut addresses: HashMap<IpAddr, usize> = HashMap::new();
@@ -971,13 +964,12 @@ impl<'p> Ctx<'p> {
                 }),
         };
         let md5 = match (obj.get("md5_password"), obj.get("md5_password_file")) {
-            (Some(_), Some(file)) => {
+            (Some(_), Some(_)) => {
                 self.invalid(
                     obj.key_pos("md5_password_file"),
                     &obj.f("md5_password_file"),
                     "set md5_password or md5_password_file, not both",
                 );
-                let _ = file;
                 ok = false;
                 None
             }

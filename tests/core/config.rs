@@ -624,7 +624,9 @@ mod never_panics {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2000)
+        ))]
 
         #[test]
         fn on_mutated_yaml(cuts in proptest::collection::vec((any::<prop::sample::Index>(), 0usize..8, "[ -~\\t\\n:\\[\\]{}&*!|>'\"#-]{0,6}"), 1..6)) {
