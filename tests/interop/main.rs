@@ -4,6 +4,7 @@
 //! tests also need the `anycastd` binary built (`cargo build -p anycastd-actors --bin anycastd`).
 //! Every test builds its own pair of namespaces (`acd-peer-<pid>-<n>-{r,d}`) and removes them.
 
+mod daemon;
 mod harness;
 mod lab;
 mod peer;

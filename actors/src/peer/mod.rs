@@ -8,7 +8,12 @@
 //! A neighbour is either active (we connect out, from `local_address`) or passive (its connections
 //! arrive through the shared [`listener::Listener`]), never both, so connection collisions
 //! (RFC 4271 §6.8) cannot occur: while a connection is in use, a second one is refused.
-#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![deny(
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic
+)]
 
 pub mod listener;
 pub mod metrics;
