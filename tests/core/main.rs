@@ -4,4 +4,5 @@ mod codec;
 mod config;
 mod fsm;
 mod health;
+mod lifecycle;
 mod purity;
