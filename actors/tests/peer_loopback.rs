@@ -438,3 +438,50 @@ async fn the_daemon_side_starts_every_configured_peer_and_stops_them_with_a_ceas
         "{text}"
     );
 }
+
+#[actix_rt::test]
+async fn a_bad_marker_is_answered_with_connection_not_synchronized() {
+    let (ours, theirs) = (loopback(9), loopback(10));
+    let listener = TcpListener::bind(SocketAddr::new(theirs, 0))
+        .await
+        .expect("bind");
+    let remote = listener.local_addr().expect("addr");
+    let registry = prometheus::Registry::new();
+    let metrics = BgpMetrics::register(&registry).expect("metrics");
+    let model_peer = peer("garbled", remote, 65000, false, 30);
+    let setup = PeerSetup::from_model(
+        &announcer(ours, 65001, model_peer.clone()),
+        &model_peer,
+        None,
+        None,
+    );
+    let actor = PeerActor::new(setup, metrics.peer("garbled")).start();
+    let IpAddr::V4(their_id) = theirs else {
+        panic!("v4")
+    };
+    let mut speaker = Speaker::accept(&listener, 65000, their_id, 30).await;
+    wait_state(&actor, State::Established, Duration::from_secs(5)).await;
+    // A KEEPALIVE-sized message whose marker is not all ones (RFC 4271 §6.1).
+    let mut garbage = vec![0u8; 16];
+    garbage.extend_from_slice(&[0, 19, 4]);
+    speaker.stream.write_all(&garbage).await.expect("write");
+    let notification = loop {
+        match speaker.next().await {
+            Message::Notification(n) => break n,
+            Message::Keepalive => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(
+        (notification.code, notification.subcode),
+        (1, 1),
+        "Connection Not Synchronized"
+    );
+    let text = prometheus::TextEncoder::new()
+        .encode_to_string(&registry.gather())
+        .expect("encode");
+    assert!(
+        text.contains("reason=\"sent_message_header_error\"} 1"),
+        "{text}"
+    );
+}

@@ -27,7 +27,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use actix::prelude::*;
-use anycastd::bgp::codec::{DecodeContext, ErrorAction, Message, Update};
+use anycastd::bgp::codec::{DecodeContext, DecodeError, ErrorAction, Message, Update};
 use anycastd::bgp::fsm::{
     self, Action, DecodeFailure, DownReason, Event, Negotiated, State, StopReason,
 };
@@ -403,15 +403,17 @@ impl PeerActor {
                 }
                 self.feed(Event::Received(message), ctx);
             }
-            Err(error) => {
-                log::warn!(peer = self.setup.name.as_str(); "BGP session {}: bad message: {error}", self.setup.name);
-                let failure = DecodeFailure {
-                    notification: error.notification(),
-                    reset: error.action() == ErrorAction::ResetSession,
-                };
-                self.feed(Event::DecodeFailed(failure), ctx);
-            }
+            Err(error) => self.decode_failed(&error, ctx),
         }
+    }
+
+    fn decode_failed(&mut self, error: &DecodeError, ctx: &mut Context<Self>) {
+        log::warn!(peer = self.setup.name.as_str(); "BGP session {}: bad message: {error}", self.setup.name);
+        let failure = DecodeFailure {
+            notification: error.notification(),
+            reset: error.action() == ErrorAction::ResetSession,
+        };
+        self.feed(Event::DecodeFailed(failure), ctx);
     }
 
     fn desired_map(&self) -> BTreeMap<anycastd::bgp::types::Prefix, RouteAttributes> {
@@ -502,6 +504,13 @@ impl StreamHandler<Incoming> for PeerActor {
         match item {
             Incoming::Frame(generation, frame) if generation == self.generation => {
                 self.on_frame(&frame, ctx)
+            }
+            Incoming::Failed(generation, TransportError::Header(error))
+                if generation == self.generation =>
+            {
+                // A bad marker or length (RFC 4271 §6.1): the FSM answers with its NOTIFICATION, which
+                // still goes out on this connection before it closes.
+                self.decode_failed(&DecodeError::from(error), ctx);
             }
             Incoming::Failed(generation, error) if generation == self.generation => {
                 log::info!(peer = self.setup.name.as_str(); "BGP session {}: {error}", self.setup.name);
