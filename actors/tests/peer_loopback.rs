@@ -485,3 +485,64 @@ async fn a_bad_marker_is_answered_with_connection_not_synchronized() {
         "{text}"
     );
 }
+
+async fn next_notification(speaker: &mut Speaker) -> codec::Notification {
+    loop {
+        match speaker.next().await {
+            Message::Notification(n) => break n,
+            Message::Keepalive | Message::Update(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn a_reload_resets_removes_and_adds_sessions_with_the_right_cease() {
+    use anycastd::config::diff::Change;
+    use anycastd_actors::peer::set::Peers;
+    let (ours, theirs) = (loopback(11), loopback(12));
+    let listener = TcpListener::bind(SocketAddr::new(theirs, 0))
+        .await
+        .expect("bind");
+    let remote = listener.local_addr().expect("addr");
+    let model_peer = peer("s", remote, 65000, false, 30);
+    let announcer = announcer(ours, 65001, model_peer);
+    let registry = prometheus::Registry::new();
+    let mut peers = Peers::start(&announcer, &registry).expect("start");
+    let IpAddr::V4(their_id) = theirs else {
+        panic!("v4")
+    };
+    let mut first = Speaker::accept(&listener, 65000, their_id, 30).await;
+
+    // Reset: Cease / Other Configuration Change, then a new session.
+    let reset = BTreeSet::from([Change::PeerReset("s".into())]);
+    let started = peers.apply(&reset, &announcer).await.expect("reset");
+    assert_eq!(started.len(), 1);
+    let cease = next_notification(&mut first).await;
+    assert_eq!(
+        (cease.code, cease.subcode),
+        (6, 6),
+        "Other Configuration Change"
+    );
+    let mut second = Speaker::accept(&listener, 65000, their_id, 30).await;
+
+    // Removal: Cease / Peer De-configured, and no new connection.
+    let removed = BTreeSet::from([Change::PeerRemoved("s".into())]);
+    assert!(
+        peers
+            .apply(&removed, &announcer)
+            .await
+            .expect("remove")
+            .is_empty()
+    );
+    let cease = next_notification(&mut second).await;
+    assert_eq!((cease.code, cease.subcode), (6, 3), "Peer De-configured");
+    assert!(peers.actors().is_empty());
+    let again = tokio::time::timeout(Duration::from_secs(3), listener.accept()).await;
+    assert!(again.is_err(), "a removed peer must not connect again");
+
+    // Addition: a session starts.
+    let added = BTreeSet::from([Change::PeerAdded("s".into())]);
+    assert_eq!(peers.apply(&added, &announcer).await.expect("add").len(), 1);
+    let _third = Speaker::accept(&listener, 65000, their_id, 30).await;
+}

@@ -40,7 +40,7 @@ use tokio::sync::oneshot;
 use tokio_util::codec::FramedRead;
 
 use crate::routes::DesiredRoutes;
-use listener::{Accepted, Listener, Register};
+use listener::{Accepted, Listener, Register, Unregister};
 use metrics::PeerMetrics;
 use socket::SessionSocketOptions;
 use timers::Timers;
@@ -125,6 +125,18 @@ pub struct Shutdown {
     pub text: Option<String>,
 }
 
+/// End the session with a Cease of `reason` after withdrawing every route (RFC 4486: e.g. Peer
+/// De-configured, Other Configuration Change). With `retire`, the neighbour leaves its listener and
+/// never starts again: it was removed from the configuration. Answers once the connection is closed.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Stop {
+    /// The Cease to send.
+    pub reason: StopReason,
+    /// Forget the neighbour for good.
+    pub retire: bool,
+}
+
 /// What the peer's session looks like right now (for `/status` and tests).
 #[derive(Debug, Clone, PartialEq, Eq, MessageResponse)]
 pub struct PeerStatus {
@@ -168,6 +180,8 @@ pub struct PeerActor {
     timers: Timers,
     metrics: PeerMetrics,
     close_notify: Option<oneshot::Sender<()>>,
+    /// Removed from the configuration: never starts again.
+    retired: bool,
 }
 
 impl PeerActor {
@@ -187,6 +201,7 @@ impl PeerActor {
             timers: Timers::default(),
             metrics,
             close_notify: None,
+            retired: false,
         }
     }
 
@@ -470,6 +485,9 @@ impl Actor for PeerActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        if self.retired {
+            return;
+        }
         if let Some(listener) = self.setup.listener.clone() {
             let register = Register {
                 remote: self.setup.remote.ip(),
@@ -575,6 +593,34 @@ impl Handler<Shutdown> for PeerActor {
     type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, shutdown: Shutdown, ctx: &mut Self::Context) -> Self::Result {
+        self.stop_gracefully(StopReason::shutdown(shutdown.text), ctx)
+    }
+}
+
+impl Handler<Stop> for PeerActor {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, stop: Stop, ctx: &mut Self::Context) -> Self::Result {
+        if stop.retire {
+            self.retired = true;
+            if let Some(listener) = &self.setup.listener {
+                listener.do_send(Unregister {
+                    remote: self.setup.remote.ip(),
+                });
+            }
+        }
+        self.stop_gracefully(stop.reason, ctx)
+    }
+}
+
+impl PeerActor {
+    /// Withdraws everything, then ends the session with the Cease of `reason` (the FSM stays in Idle,
+    /// with no automatic restart); the future ends once the connection is flushed and closed.
+    fn stop_gracefully(
+        &mut self,
+        reason: StopReason,
+        ctx: &mut Context<Self>,
+    ) -> ResponseActFuture<Self, ()> {
         // Withdraw everything first, so the neighbour moves traffic before the session ends.
         self.desired = Some(DesiredRoutes {
             announce: Default::default(),
@@ -584,7 +630,7 @@ impl Handler<Shutdown> for PeerActor {
         self.send_updates();
         let (done, flushed) = oneshot::channel();
         self.close_notify = Some(done);
-        self.feed(Event::Stop(StopReason::shutdown(shutdown.text)), ctx);
+        self.feed(Event::Stop(reason), ctx);
         // Not connected: the FSM asked for no close, so nothing is pending.
         self.close_notify = None;
         let name = self.setup.name.clone();

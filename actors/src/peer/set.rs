@@ -9,10 +9,15 @@ use std::time::Duration;
 use actix::prelude::*;
 use anycastd::config::model;
 
+use std::collections::BTreeSet;
+
+use anycastd::bgp::fsm::{CeaseSubcode, StopReason};
+use anycastd::config::diff::Change;
+
 use super::listener::Listeners;
 use super::metrics::BgpMetrics;
 use super::socket::{self, SocketError};
-use super::{GetStatus, PeerActor, PeerSetup, PeerStatus, SHUTDOWN_FLUSH_TIMEOUT, Shutdown};
+use super::{GetStatus, PeerActor, PeerSetup, PeerStatus, SHUTDOWN_FLUSH_TIMEOUT, Shutdown, Stop};
 use crate::routes::DesiredRoutes;
 
 /// The port passive neighbours connect to.
@@ -41,8 +46,8 @@ pub enum StartError {
 /// The running neighbours.
 pub struct Peers {
     actors: Vec<(String, Addr<PeerActor>)>,
-    // Kept so the listeners live as long as their peers.
-    _listeners: Listeners,
+    metrics: Arc<BgpMetrics>,
+    listeners: Listeners,
 }
 
 impl Peers {
@@ -53,48 +58,91 @@ impl Peers {
         registry: &prometheus::Registry,
     ) -> Result<Peers, StartError> {
         let metrics: Arc<BgpMetrics> = BgpMetrics::register(registry)?;
-        let mut listeners = Listeners::default();
-        let mut actors = Vec::new();
+        let mut peers = Peers {
+            actors: Vec::new(),
+            metrics,
+            listeners: Listeners::default(),
+        };
         for peer in &announcer.peers {
-            let failed = |source| StartError::Peer {
-                peer: peer.name.clone(),
-                source,
-            };
-            let key = peer
-                .md5
-                .as_ref()
-                .map(socket::read_md5_key)
-                .transpose()
-                .map_err(failed)?;
-            let listener = if peer.passive {
-                let local = peer
-                    .local_address
-                    .or_else(|| {
-                        let default = announcer.local_address;
-                        (default.is_ipv4() == peer.remote_address.is_ipv4()).then_some(default)
-                    })
-                    .ok_or_else(|| StartError::NoListenAddress(peer.name.clone()))?;
-                let address = SocketAddr::new(local, BGP_PORT);
-                Some(
-                    listeners
-                        .get_or_start(address)
-                        .map_err(|source| StartError::Peer {
-                            peer: peer.name.clone(),
-                            source,
-                        })?,
-                )
-            } else {
-                None
-            };
-            let setup = PeerSetup::from_model(announcer, peer, key, listener);
-            let peer_metrics = metrics.peer(&peer.name);
-            let actor = actix::Supervisor::start(move |_| PeerActor::new(setup, peer_metrics));
-            actors.push((peer.name.clone(), actor));
+            peers.start_one(announcer, peer)?;
         }
-        Ok(Peers {
-            actors,
-            _listeners: listeners,
-        })
+        Ok(peers)
+    }
+
+    fn start_one(
+        &mut self,
+        announcer: &model::Announcer,
+        peer: &model::Peer,
+    ) -> Result<Addr<PeerActor>, StartError> {
+        let failed = |source| StartError::Peer {
+            peer: peer.name.clone(),
+            source,
+        };
+        let key = peer
+            .md5
+            .as_ref()
+            .map(socket::read_md5_key)
+            .transpose()
+            .map_err(failed)?;
+        let listener = if peer.passive {
+            let local = peer
+                .local_address
+                .or_else(|| {
+                    let default = announcer.local_address;
+                    (default.is_ipv4() == peer.remote_address.is_ipv4()).then_some(default)
+                })
+                .ok_or_else(|| StartError::NoListenAddress(peer.name.clone()))?;
+            let address = SocketAddr::new(local, BGP_PORT);
+            Some(self.listeners.get_or_start(address).map_err(failed)?)
+        } else {
+            None
+        };
+        let setup = PeerSetup::from_model(announcer, peer, key, listener);
+        let peer_metrics = self.metrics.peer(&peer.name);
+        let actor = actix::Supervisor::start(move |_| PeerActor::new(setup, peer_metrics));
+        self.actors.push((peer.name.clone(), actor.clone()));
+        Ok(actor)
+    }
+
+    /// Applies the peer changes of a reload (`config::diff`) with the new `announcer`: a removed
+    /// neighbour gets Cease / Peer De-configured, a reset one Cease / Other Configuration Change and
+    /// then a new session with the new settings, an added one starts. Other changes are not about
+    /// sessions and are ignored (`PeerUpdated`: its `connect_retry` applies from the next reset).
+    /// Returns the recipients of the new sessions, which must receive the route set.
+    pub async fn apply(
+        &mut self,
+        changes: &BTreeSet<Change>,
+        announcer: &model::Announcer,
+    ) -> Result<Vec<Recipient<DesiredRoutes>>, StartError> {
+        let mut started = Vec::new();
+        for change in changes {
+            let (name, stop, start) = match change {
+                Change::PeerRemoved(name) => (name, true, false),
+                Change::PeerReset(name) => (name, true, true),
+                Change::PeerAdded(name) => (name, false, true),
+                _ => continue,
+            };
+            if stop && let Some(index) = self.actors.iter().position(|(n, _)| n == name) {
+                let (_, actor) = self.actors.remove(index);
+                let subcode = change
+                    .cease()
+                    .unwrap_or(CeaseSubcode::OtherConfigurationChange);
+                let request = actor.send(Stop {
+                    reason: StopReason::cease(subcode),
+                    retire: true,
+                });
+                if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1), request)
+                    .await
+                    .is_err()
+                {
+                    log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
+                }
+            }
+            if start && let Some(peer) = announcer.peers.iter().find(|p| &p.name == name) {
+                started.push(self.start_one(announcer, peer)?.recipient());
+            }
+        }
+        Ok(started)
     }
 
     /// Where the route set goes (one recipient per neighbour).
