@@ -8,3 +8,4 @@ mod daemon;
 mod harness;
 mod lab;
 mod peer;
+mod rogue;

@@ -54,6 +54,14 @@ impl Daemon {
         }
     }
 
+    /// True once the process has exited (it is reaped then).
+    pub fn exited(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(child) => matches!(child.try_wait(), Ok(Some(_))),
+            None => true,
+        }
+    }
+
     /// Sends `signal` (e.g. "TERM") to the daemon's PID and waits up to `timeout` for it to exit;
     /// returns its exit code (None when killed by a signal or still running).
     pub fn signal_and_wait(&mut self, signal: &str, timeout: Duration) -> Option<i32> {
