@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Bulk announce: N /32 prefixes (default 10,000) to BIRD 2 in a network namespace, once from anycastd
-# and once from gobgpd, in the same run. For each speaker it prints the time from BIRD seeing the
-# session Established to all N prefixes in BIRD's RIB, and from the speaker's start; then the ratio
-# anycastd/gobgpd and anycastd's RSS. Bounded (each phase gives up after $LIMIT seconds) and cleans up
+# Bulk announce: N /32 prefixes (default 10,000) to BIRD 2 in a network namespace, from anycastd, from
+# gobgpd and from a second BIRD 2 (static routes exported over BGP), in the same run. For each speaker
+# it prints the time from BIRD seeing the session Established to all N prefixes in BIRD's RIB, the
+# speaker's RSS once they are all there, and the ratios against anycastd. The last line,
+# `RESULT N acd_s acd_rss_kib gobgp_s gobgp_rss_kib bird_s bird_rss_kib`, is for bench/bulk-matrix.sh. Bounded (each phase gives up after $LIMIT seconds) and cleans up
 # (namespaces, processes by PID, scratch directory) on every exit.
 #
 # Needs root and the Debian packages iproute2, bird2, gobgpd, python3, curl, and the anycastd binary
@@ -46,6 +47,7 @@ ip link set "b$$r" netns "$NS_R" name vR; ip link set "b$$d" netns "$NS_D" name 
 ip -n "$NS_R" addr add 198.18.2.1/24 dev vR
 ip -n "$NS_D" addr add 198.18.2.2/24 dev vD
 ip -n "$NS_D" addr add 198.18.2.3/24 dev vD
+ip -n "$NS_D" addr add 198.18.2.4/24 dev vD
 for ns in "$NS_R" "$NS_D"; do ip -n "$ns" link set lo up; done
 ip -n "$NS_R" link set vR up; ip -n "$NS_D" link set vD up
 
@@ -55,6 +57,7 @@ router id 198.18.2.1;
 protocol device { }
 protocol bgp acd { local 198.18.2.1 as 65000; neighbor 198.18.2.2 as 65001; passive on; ipv4 { import all; export none; }; }
 protocol bgp gobgp { local 198.18.2.1 as 65000; neighbor 198.18.2.3 as 65001; passive on; ipv4 { import all; export none; }; }
+protocol bgp bb { local 198.18.2.1 as 65000; neighbor 198.18.2.4 as 65001; passive on; ipv4 { import all; export none; }; }
 BIRD
 ip netns exec "$NS_R" bird -f -c "$DIR/bird.conf" -s "$DIR/bird.ctl" & PIDS+=($!)
 for _ in $(seq 50); do birdc -s "$DIR/bird.ctl" show status >/dev/null 2>&1 && break; sleep 0.1; done
@@ -86,6 +89,9 @@ prefixes = [ipaddress.IPv4Address(base + 1 + i) for i in range(n)]
 with open(f"{d}/routes.yaml", "w") as f:
     for p in prefixes:
         f.write(f"    - {p}/32\n")
+with open(f"{d}/static.conf", "w") as f:
+    for p in prefixes:
+        f.write(f"  route {p}/32 blackhole;\n")
 def mrt(subtype, body):
     return struct.pack("!IHHI", 0, 13, subtype, len(body)) + body
 # PEER_INDEX_TABLE (RFC 6396 §4.3.1): one peer, IPv4 address, 4-octet AS.
@@ -113,7 +119,7 @@ for _ in $(seq 50); do ip netns exec "$NS_D" curl -sf -o /dev/null -m 1 http://1
     printf '          interval: 100ms\n          timeout: 1s\nmetrics:\n  enabled: false\n'
 } > "$DIR/anycastd.yaml"
 "$ANYCASTD_BIN" --check-config "$DIR/anycastd.yaml" >/dev/null || die "anycastd rejected the generated config"
-start=$(now)
+start=$(now); acd_start=$start
 ip netns exec "$NS_D" env LOG_LEVEL=warn "$ANYCASTD_BIN" --config "$DIR/anycastd.yaml" >"$DIR/anycastd.log" 2>&1 & ACD=$!; PIDS+=($ACD)
 read -r acd_up acd_all < <(measure acd "$start")
 acd_rss=$(awk '/VmRSS/ { print $2 }' "/proc/$ACD/status")
@@ -138,7 +144,7 @@ cat > "$DIR/gobgpd.toml" <<TOML
     [neighbors.afi-safis.config]
       afi-safi-name = "ipv4-unicast"
 TOML
-ip netns exec "$NS_D" gobgpd -f "$DIR/gobgpd.toml" -t toml -p --api-hosts 127.0.0.1:50051 --pprof-disable >"$DIR/gobgpd.log" 2>&1 & PIDS+=($!)
+ip netns exec "$NS_D" gobgpd -f "$DIR/gobgpd.toml" -t toml -p --api-hosts 127.0.0.1:50051 --pprof-disable >"$DIR/gobgpd.log" 2>&1 & GOBGP=$!; PIDS+=($GOBGP)
 for _ in $(seq 100); do ip netns exec "$NS_D" gobgp global >/dev/null 2>&1 && break; sleep 0.1; done
 loaded() { ip netns exec "$NS_D" gobgp global rib summary -a ipv4 | awk '/Destination:/ { gsub(",", "", $2); print $2 }'; }
 for _ in 1 2 3 4 5; do
@@ -150,12 +156,36 @@ done
 start=$(now)
 ip netns exec "$NS_D" gobgp neighbor 198.18.2.1 enable >/dev/null
 read -r gobgp_up gobgp_all < <(measure gobgp "$start")
+gobgp_rss=$(awk '/VmRSS/ { print $2 }' "/proc/$GOBGP/status")
+
+# --- BIRD -> BIRD --------------------------------------------------------------------------------
+{
+    printf 'log "%s/bird2.log" { warning, error, fatal };\nrouter id 198.18.2.4;\nprotocol device { }\n' "$DIR"
+    printf 'protocol static { ipv4;\n'; cat "$DIR/static.conf"; printf '}\n'
+    printf 'protocol bgp up { local 198.18.2.4 as 65001; neighbor 198.18.2.1 as 65000; disabled; ipv4 { import none; export all; }; }\n'
+} > "$DIR/bird2.conf"
+ip netns exec "$NS_D" bird -f -c "$DIR/bird2.conf" -s "$DIR/bird2.ctl" >"$DIR/bird2.out" 2>&1 & BB=$!; PIDS+=($BB)
+for _ in $(seq 100); do birdc -s "$DIR/bird2.ctl" show status >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 600); do
+    [ "$(birdc -s "$DIR/bird2.ctl" show route protocol static1 count | awk '/routes for/ { print $1 }')" = "$N" ] && break
+    sleep 0.1
+done
+start=$(now)
+birdc -s "$DIR/bird2.ctl" enable up >/dev/null
+read -r bb_up bb_all < <(measure bb "$start")
+bb_rss=$(awk '/VmRSS/ { print $2 }' "/proc/$BB/status")
 
 # --- report --------------------------------------------------------------------------------------
 acd_bulk=$(echo "$acd_all - $acd_up" | bc -l)
+acd_total=$(echo "$acd_all - $acd_start" | bc -l)
 gobgp_bulk=$(echo "$gobgp_all - $gobgp_up" | bc -l)
-printf 'prefixes: %d /32 to BIRD 2 (%s)\n' "$N" "$(bird --version 2>&1 | head -1)"
-printf 'anycastd: %.3f s from Established to all prefixes; RSS %d KiB (peak %d KiB)\n' "$acd_bulk" "$acd_rss" "$acd_hwm"
-printf 'gobgpd:   %.3f s from Established to all prefixes (%s)\n' "$gobgp_bulk" "$(gobgpd --version 2>&1 | head -1)"
-printf 'ratio anycastd/gobgpd: %.2f (below 1 = anycastd faster; birdc polling, about 10 ms granularity)\n' \
-    "$(echo "$acd_bulk / $gobgp_bulk" | bc -l)"
+bb_bulk=$(echo "$bb_all - $bb_up" | bc -l)
+printf 'prefixes: %d /32 to BIRD 2 (%s); times from Established to all prefixes in the RIB (birdc polling, ~10 ms)\n' "$N" "$(bird --version 2>&1 | head -1)"
+printf '%-22s %10s %12s\n' speaker seconds "RSS KiB"
+printf '%-22s %10.3f %12d   (peak %d KiB; %.3f s from process start)\n' anycastd "$acd_bulk" "$acd_rss" "$acd_hwm" "$acd_total"
+printf '%-22s %10.3f %12d\n' "gobgpd $(gobgpd --version 2>&1 | awk '{print $NF}')" "$gobgp_bulk" "$gobgp_rss"
+printf '%-22s %10.3f %12d\n' "BIRD -> BIRD" "$bb_bulk" "$bb_rss"
+printf 'ratio anycastd/gobgpd: time %.2f, RSS %.2f; anycastd/BIRD: time %.2f, RSS %.2f (below 1 = anycastd faster / smaller)\n' \
+    "$(echo "$acd_bulk / $gobgp_bulk" | bc -l)" "$(echo "$acd_rss / $gobgp_rss" | bc -l)" \
+    "$(echo "$acd_bulk / $bb_bulk" | bc -l)" "$(echo "$acd_rss / $bb_rss" | bc -l)"
+printf 'RESULT %d %.3f %d %.3f %d %.3f %d\n' "$N" "$acd_bulk" "$acd_rss" "$gobgp_bulk" "$gobgp_rss" "$bb_bulk" "$bb_rss"
