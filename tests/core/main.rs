@@ -2,6 +2,7 @@
 
 mod codec;
 mod config;
+mod config_corpus;
 mod fsm;
 mod health;
 mod lifecycle;

@@ -12,6 +12,7 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path tests/fuzz/Cargo.toml --bin config -- --execs 10000000 [--seed N]
+//! cargo run --release --manifest-path tests/fuzz/Cargo.toml --bin config -- --minimize
 //! ```
 
 use std::collections::BTreeSet;
@@ -45,8 +46,9 @@ impl Rng {
     }
 }
 
-/// At most this many new corpus files per run, so the kept corpus stays reviewable.
-const MAX_KEPT: usize = 3000;
+/// At most this many corpus files are kept (per run, and by `--minimize`), so the kept corpus stays
+/// small enough to commit.
+const MAX_KEPT: usize = 400;
 
 /// Tokens that matter to YAML, JSON and the validator.
 const TOKENS: &[&str] = &[
@@ -256,6 +258,25 @@ fn shape(line: &str) -> String {
     out
 }
 
+/// A shape without its field path (`services[].checks[].spec.url: `), for minimizing the corpus to
+/// one input per kind of message.
+fn coarse(shape: &str) -> String {
+    let (file, rest) = shape.split_once(": ").unwrap_or(("", shape));
+    let rest = rest.trim_start_matches([':', ' ']);
+    let rest = match rest.split_once(": ") {
+        Some((field, message))
+            if !field.is_empty()
+                && field
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c)) =>
+        {
+            message
+        }
+        _ => rest,
+    };
+    format!("{file}: {rest}")
+}
+
 /// Runs the properties on one input; `Ok(shapes)` are the error shapes seen.
 fn run(bytes: &[u8]) -> Result<Vec<String>, String> {
     let text = String::from_utf8_lossy(bytes);
@@ -319,7 +340,16 @@ fn main() {
 
     let mut rng = Rng(seed);
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    for input in &corpus {
+    for input in corpus.iter().take(initial) {
+        if let Ok(shapes) = run(input) {
+            seen.extend(shapes);
+        }
+    }
+    if args.iter().any(|a| a == "--minimize") {
+        minimize(&corpus_dir, &mut seen);
+        return;
+    }
+    for input in corpus.iter().skip(initial) {
         if let Ok(shapes) = run(input) {
             seen.extend(shapes);
         }
@@ -384,6 +414,39 @@ fn main() {
         slowest,
         slowest_input.len()
     );
+}
+
+/// Keeps, smallest first, only the kept corpus files that add an error shape the seeds and the
+/// smaller files do not already reach; deletes the others.
+fn minimize(dir: &Path, seen: &mut BTreeSet<String>) {
+    let mut coarse_seen: BTreeSet<String> = seen.iter().map(|s| coarse(s)).collect();
+    let seen = &mut coarse_seen;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<(u64, PathBuf)> = entries
+        .flatten()
+        .map(|e| (e.metadata().map(|m| m.len()).unwrap_or(0), e.path()))
+        .collect();
+    files.sort();
+    let (mut kept, mut removed) = (0, 0);
+    for (_, path) in files {
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        let shapes: Vec<String> = run(&bytes)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| coarse(&s))
+            .collect();
+        let new: Vec<String> = shapes.into_iter().filter(|s| !seen.contains(s)).collect();
+        if new.is_empty() || kept >= MAX_KEPT {
+            let _ = std::fs::remove_file(&path);
+            removed += 1;
+        } else {
+            seen.extend(new);
+            kept += 1;
+        }
+    }
+    println!("minimized {}: kept {kept}, removed {removed}, {} shapes", dir.display(), seen.len());
 }
 
 /// FNV-1a, for corpus file names.
