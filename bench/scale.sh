@@ -110,8 +110,9 @@ async def http(reader, writer):
                     break
             if len(parts) > 1:
                 stamps.append((parts[1].decode(), now))
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nok")
             await writer.drain()
+            break
     except (ConnectionError, asyncio.IncompleteReadError):
         pass
     finally:
@@ -132,6 +133,10 @@ async def main():
 asyncio.run(main())
 PY
 ip netns exec "$NS_D" python3 "$DIR/servers.py" "$DIR/stamps.txt" >"$DIR/servers.log" 2>&1 & SRV=$!; PIDS+=($SRV)
+for _ in $(seq 100); do
+    ip netns exec "$NS_D" python3 -c 'import socket; [socket.create_connection(("198.19.2.254", p), 1).close() for p in (8080, 8081)]' 2>/dev/null && break
+    sleep 0.1
+done
 ip netns exec "$NS_R" bird -f -c "$DIR/bird.conf" -s "$DIR/bird.ctl" >"$DIR/bird.out" 2>&1 & PIDS+=($!)
 for _ in $(seq 100); do birdc -s "$DIR/bird.ctl" show status >/dev/null 2>&1 && break; sleep 0.1; done
 "$ANYCASTD_BIN" --check-config "$DIR/anycastd.yaml" >/dev/null || die "anycastd rejected the generated config"
@@ -147,7 +152,11 @@ t_est=""; t_all=""; peak_conv=0
 while :; do
     kill -0 "$ACD" 2>/dev/null || die "anycastd exited: $(tail -5 "$DIR/anycastd.log")"
     el=$(echo "$(now) - $start" | bc)
-    [ "$(echo "$el > $LIMIT" | bc)" = 1 ] && die "gave up after ${LIMIT}s: $(established)/$PEERS Established, $(paths)/$want paths"
+    if [ "$(echo "$el > $LIMIT" | bc)" = 1 ]; then
+        echo "scale: NOT CONVERGED after ${LIMIT}s: $(established)/$PEERS Established, $(paths)/$want paths; measuring the steady state anyway" >&2
+        [ -n "$t_est" ] || t_est=-1
+        t_all=-1; break
+    fi
     if [ -z "$t_est" ] && [ "$(established)" = "$PEERS" ]; then t_est=$el; fi
     if [ -n "$t_est" ] && [ "$(paths)" = "$want" ]; then t_all=$el; break; fi
     sleep 0.2
@@ -165,6 +174,7 @@ for _ in $(seq "$STEADY"); do
 done
 read -r c1 k1 < <(cpu); t1=$(now)
 fds=$(ls "/proc/$ACD/fd" | wc -l)
+zombies=$(ps -eo ppid=,stat= | awk -v p="$ACD" '$1 == p && $2 ~ /Z/' | wc -l)
 threads=$(awk '/Threads/ { print $2 }' "/proc/$ACD/status")
 metrics=$(ip netns exec "$NS_D" python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9180/metrics", timeout=5).read().decode())' 2>/dev/null || true)
 kill -USR1 "$SRV"
@@ -204,6 +214,6 @@ print(f"CPU over {wall:.0f} s steady: anycastd {100*(c1-c0)/clk/wall:.1f} % of o
 print(f"HTTP check runs seen by the server in the window: {runs} ({runs/wall:.0f}/s, expected {services}/s)")
 print(f"check period error |gap - 1 s|: p50 {pct(gaps,.5):.1f} ms, p99 {pct(gaps,.99):.1f} ms, max {max(gaps) if gaps else float('nan'):.1f} ms (goal p99 < 10 ms)")
 print(f"lateness against each check's 1 s grid (server receive time): p50 {pct(late,.5):.1f} ms, p99 {pct(late,.99):.1f} ms, max {max(late) if late else float('nan'):.1f} ms")
-print(f"at the end: {est_end}/{peers} Established, {paths_end}/{want} paths; {fds} open fds, {threads} threads")
+print(f"at the end: {est_end}/{peers} Established, {paths_end}/{want} paths; {fds} open fds, {threads} threads, $zombies unreaped exec children")
 PY
 echo "$metrics" | awk '/^anycastd_check_runs_total/ { split($0, a, "result=\""); split(a[2], b, "\""); n[b[1]] += $NF } END { for (r in n) printf "check runs by result (metrics): %s %d\n", r, n[r] }'
