@@ -19,7 +19,11 @@ fn every_config_fuzz_corpus_file_loads_or_fails_cleanly_as_yaml_and_json() {
             let path = Path::new(name);
             match config::load(path, &text) {
                 Err(errors) => {
-                    assert!(!errors.0.is_empty(), "{}: empty error list", entry.path().display());
+                    assert!(
+                        !errors.0.is_empty(),
+                        "{}: empty error list",
+                        entry.path().display()
+                    );
                     for line in errors.to_string().lines() {
                         assert!(
                             line.starts_with(name),
@@ -30,12 +34,21 @@ fn every_config_fuzz_corpus_file_loads_or_fails_cleanly_as_yaml_and_json() {
                 }
                 Ok(first) => {
                     let again = config::load(path, &text);
-                    assert_eq!(again.as_ref().ok(), Some(&first), "{}", entry.path().display());
+                    assert_eq!(
+                        again.as_ref().ok(),
+                        Some(&first),
+                        "{}",
+                        entry.path().display()
+                    );
                     assert!(config::diff::diff(&first, &first).is_empty());
                 }
             }
         }
         files += 1;
     }
-    assert!(files >= 100, "only {files} corpus files in {}", dir.display());
+    assert!(
+        files >= 100,
+        "only {files} corpus files in {}",
+        dir.display()
+    );
 }

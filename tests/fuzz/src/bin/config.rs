@@ -52,20 +52,124 @@ const MAX_KEPT: usize = 400;
 
 /// Tokens that matter to YAML, JSON and the validator.
 const TOKENS: &[&str] = &[
-    ":", ": ", "- ", "-", "[", "]", "{", "}", ",", "\"", "'", "#", "&a ", "*a", "<<: *a", "!!str ",
-    "!!binary ", "|", ">", "? ", "---\n", "...\n", "\t", "\n", "  ", "    ", "\r\n", "\u{feff}", "\\",
-    "\\u0000", "null", "~", "true", "false", "0", "-1", "1e999", "0x10", "0o17", "1_000",
-    "18446744073709551616", "4294967296", "65536", "255", "256", "0s", "1ns", "-5s", "1.5h",
-    "9999999999999999h", "1m30s", "100ms", "5", "0.0.0.0", "255.255.255.255", "::", "::1",
-    "fe80::1%eth0", "192.0.2.0/33", "2001:db8::/129", "10.0.0.1/32", "1.2.3.4:99999", "[::1]:53",
-    "http://", "https://[::1]:8080/x", "localhost", "é", "\u{0}", "\u{10ffff}", "services",
-    "announcer", "peers", "checks", "routes", "kind", "spec", "strategy", "strategy_options",
-    "metrics", "lifecycle", "dampening", "states", "hold_time", "remote_port", "passive",
-    "md5_password_file", "multihop_ttl", "enable_multihop", "local_asn", "remote_asn", "router_id",
-    "check_interval", "rise", "fall", "group", "at_least_n_percentage", "all_in_group", "http_2xx",
-    "dns_lookup", "icmp_ping", "ntpq", "tftp_rrq", "tls_cert", "exec", "file", "tcp_connect",
-    "assigned_address", "interval", "timeout", "tries", "name", "withdraw", "prepend",
-    "communities", "large_communities", "65535:0", "1:2:3", "med",
+    ":",
+    ": ",
+    "- ",
+    "-",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "\"",
+    "'",
+    "#",
+    "&a ",
+    "*a",
+    "<<: *a",
+    "!!str ",
+    "!!binary ",
+    "|",
+    ">",
+    "? ",
+    "---\n",
+    "...\n",
+    "\t",
+    "\n",
+    "  ",
+    "    ",
+    "\r\n",
+    "\u{feff}",
+    "\\",
+    "\\u0000",
+    "null",
+    "~",
+    "true",
+    "false",
+    "0",
+    "-1",
+    "1e999",
+    "0x10",
+    "0o17",
+    "1_000",
+    "18446744073709551616",
+    "4294967296",
+    "65536",
+    "255",
+    "256",
+    "0s",
+    "1ns",
+    "-5s",
+    "1.5h",
+    "9999999999999999h",
+    "1m30s",
+    "100ms",
+    "5",
+    "0.0.0.0",
+    "255.255.255.255",
+    "::",
+    "::1",
+    "fe80::1%eth0",
+    "192.0.2.0/33",
+    "2001:db8::/129",
+    "10.0.0.1/32",
+    "1.2.3.4:99999",
+    "[::1]:53",
+    "http://",
+    "https://[::1]:8080/x",
+    "localhost",
+    "é",
+    "\u{0}",
+    "\u{10ffff}",
+    "services",
+    "announcer",
+    "peers",
+    "checks",
+    "routes",
+    "kind",
+    "spec",
+    "strategy",
+    "strategy_options",
+    "metrics",
+    "lifecycle",
+    "dampening",
+    "states",
+    "hold_time",
+    "remote_port",
+    "passive",
+    "md5_password_file",
+    "multihop_ttl",
+    "enable_multihop",
+    "local_asn",
+    "remote_asn",
+    "router_id",
+    "check_interval",
+    "rise",
+    "fall",
+    "group",
+    "at_least_n_percentage",
+    "all_in_group",
+    "http_2xx",
+    "dns_lookup",
+    "icmp_ping",
+    "ntpq",
+    "tftp_rrq",
+    "tls_cert",
+    "exec",
+    "file",
+    "tcp_connect",
+    "assigned_address",
+    "interval",
+    "timeout",
+    "tries",
+    "name",
+    "withdraw",
+    "prepend",
+    "communities",
+    "large_communities",
+    "65535:0",
+    "1:2:3",
+    "med",
 ];
 
 fn read_dir_files(dir: &Path, out: &mut Vec<Vec<u8>>) {
@@ -165,7 +269,8 @@ fn mutate(rng: &mut Rng, base: &[u8], other: &[u8]) -> Vec<u8> {
             }
             7 => {
                 // Replace a scalar after `: ` by a token.
-                if let Some(pos) = find_all(&out, b": ").get(rng.below(find_all(&out, b": ").len())) {
+                if let Some(pos) = find_all(&out, b": ").get(rng.below(find_all(&out, b": ").len()))
+                {
                     let start = pos + 2;
                     let end = out[start..]
                         .iter()
@@ -207,13 +312,10 @@ fn mutate(rng: &mut Rng, base: &[u8], other: &[u8]) -> Vec<u8> {
             _ => {
                 // Repeat a list item many times (large inputs, duplicate detection).
                 let mine: Vec<Vec<u8>> = lines(&out).iter().map(|l| l.to_vec()).collect();
-                if let Some(k) = (0..mine.len()).find(|&j| {
-                    mine[(j + rng.below(mine.len().max(1))) % mine.len()]
-                        .iter()
-                        .skip_while(|&&b| b == b' ')
-                        .next()
-                        == Some(&b'-')
-                }) {
+                let items: Vec<usize> = (0..mine.len())
+                    .filter(|&j| mine[j].iter().find(|&&b| b != b' ') == Some(&b'-'))
+                    .collect();
+                if let Some(&k) = rng.pick(&items) {
                     let times = 1 + rng.below(50);
                     let mut next = Vec::new();
                     for (j, l) in mine.iter().enumerate() {
@@ -246,7 +348,7 @@ fn find_all(haystack: &[u8], needle: &[u8]) -> Vec<usize> {
 fn shape(line: &str) -> String {
     let mut out = String::new();
     let mut quoted = false;
-    let body = line.splitn(2, ": ").nth(1).unwrap_or(line);
+    let body = line.split_once(": ").map_or(line, |(_, rest)| rest);
     for c in body.chars() {
         if c == '"' {
             quoted = !quoted;
@@ -395,13 +497,20 @@ fn main() {
             let _ = std::fs::create_dir_all(&crash_dir);
             let path = crash_dir.join(format!("{:016x}.txt", fnv(&input)));
             let _ = std::fs::write(&path, &input);
-            eprintln!("property failed after {n} executions: {why}\ninput saved to {}", path.display());
+            eprintln!(
+                "property failed after {n} executions: {why}\ninput saved to {}",
+                path.display()
+            );
             std::process::exit(1);
         }
         if last_report.elapsed() > Duration::from_secs(60) {
             last_report = Instant::now();
             let rate = n as f64 / start.elapsed().as_secs_f64();
-            println!("{n} executions ({rate:.0}/s), corpus {} (+{added}), {} shapes", corpus.len(), seen.len());
+            println!(
+                "{n} executions ({rate:.0}/s), corpus {} (+{added}), {} shapes",
+                corpus.len(),
+                seen.len()
+            );
         }
     }
     let elapsed = start.elapsed().as_secs_f64();
@@ -446,7 +555,11 @@ fn minimize(dir: &Path, seen: &mut BTreeSet<String>) {
             kept += 1;
         }
     }
-    println!("minimized {}: kept {kept}, removed {removed}, {} shapes", dir.display(), seen.len());
+    println!(
+        "minimized {}: kept {kept}, removed {removed}, {} shapes",
+        dir.display(),
+        seen.len()
+    );
 }
 
 /// FNV-1a, for corpus file names.
