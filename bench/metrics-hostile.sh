@@ -105,7 +105,7 @@ for _ in $(seq 300); do [ "$(state)" = Established ] && birdc -s "$DIR/bird.ctl"
 [ "$(state)" = Established ] || die "session not Established: $(tail -5 "$DIR/anycastd.log")"
 since0=$(since)
 scrape() { ip netns exec "$NS_D" curl -s -o /dev/null -m 10 -w '%{http_code} %{time_total}' http://198.18.7.2:9180/metrics || echo "000 10"; }
-before=$(scrape)
+before=$(scrape); rss_before=$(awk '/VmRSS/ { print $2 }' "/proc/$ACD/status"); fds_before=$(ls "/proc/$ACD/fd" | wc -l)
 
 cat > "$DIR/attack.py" <<'PY'
 import socket, sys, threading, time
@@ -164,6 +164,7 @@ while kill -0 "$ATK" 2>/dev/null; do
 done
 wait "$ATK" || true
 t_end=$(date +%s.%N)
+sleep 5
 after=$(scrape); since1=$(since)
 kill -0 "$ACD" 2>/dev/null || die "anycastd exited: $(tail -5 "$DIR/anycastd.log")"
 fds_after=$(ls "/proc/$ACD/fd" | wc -l); rss_after=$(awk '/VmRSS/ { print $2 }' "/proc/$ACD/status")
@@ -176,6 +177,6 @@ gaps = [b - a for a, b in zip(ts, ts[1:])]
 print(f"checks during the attack: {len(ts)} runs in {t1 - t0:.0f} s; largest gap {max(gaps) * 1000:.0f} ms, smallest {min(gaps) * 1000:.0f} ms (interval 1000 ms)")
 PY
 printf 'GET /metrics (code, seconds): before %s; during %s; after %s\n' "$before" "$during" "$after"
-printf 'anycastd fds: during %d, after %d; RSS during %d KiB, after %d KiB\n' "$fds_during" "$fds_after" "$rss_during" "$rss_after"
+printf 'anycastd fds: before %d, during %d, 5 s after %d; RSS before %d KiB, during %d KiB, 5 s after %d KiB\n' "$fds_before" "$fds_during" "$fds_after" "$rss_before" "$rss_during" "$rss_after"
 printf 'BGP session to BIRD: %s throughout, uptime %s\n' "$worst_state" "$([ "$since0" = "$since1" ] && echo kept || echo "RESET ($since0 -> $since1)")"
 [ "$worst_state" = Established ] && [ "$since0" = "$since1" ] && echo "metrics-hostile: PASS (BGP unaffected)" || { echo "metrics-hostile: FAIL"; exit 1; }
