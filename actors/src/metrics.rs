@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use prometheus::{Gauge, GaugeVec, IntCounterVec, Opts, Registry};
+use prometheus::{Gauge, GaugeVec, IntCounter, IntCounterVec, Opts, Registry};
 
 use crate::probe::ProbeMetrics;
 
@@ -25,6 +25,20 @@ pub struct Metrics {
     pub config_reload: IntCounterVec,
     /// `anycastd_config_last_reload_success`: 1 when the last reload (or the start) loaded the file.
     pub config_last_reload_success: Gauge,
+    /// `anycastd_service_state{service,state}`: 1 for the service's effective ladder state.
+    pub service_state: GaugeVec,
+    /// `anycastd_service_dampening_penalty{service}`: the decayed flap penalty.
+    pub dampening_penalty: GaugeVec,
+    /// `anycastd_service_transitions_total{service}`: changes of the effective state.
+    pub service_transitions: IntCounterVec,
+    /// `anycastd_service_last_change_timestamp_seconds{service}`: Unix time of the last change.
+    pub service_last_change: GaugeVec,
+    /// `anycastd_drained{reason}`: 1 while the node is drained for this reason.
+    pub drained: GaugeVec,
+    /// `anycastd_config_reload_refused_total`: reloads refused by the blast-radius guard.
+    pub config_reload_refused: IntCounter,
+    /// `anycastd_routes_announced`: prefixes announced to at least one peer.
+    pub routes_announced: Gauge,
     /// Kind-specific probe families.
     pub probe: Arc<ProbeMetrics>,
 }
@@ -88,6 +102,59 @@ impl Metrics {
         registry.register(Box::new(route_announced.clone()))?;
         registry.register(Box::new(config_reload.clone()))?;
         registry.register(Box::new(config_last_reload_success.clone()))?;
+        let service_state = GaugeVec::new(
+            Opts::new(
+                "anycastd_service_state",
+                "1 for the service's effective state: up, degraded, draining, down.",
+            ),
+            &["service", "state"],
+        )?;
+        let dampening_penalty = GaugeVec::new(
+            Opts::new(
+                "anycastd_service_dampening_penalty",
+                "The service's decayed flap dampening penalty.",
+            ),
+            &["service"],
+        )?;
+        let service_transitions = IntCounterVec::new(
+            Opts::new(
+                "anycastd_service_transitions_total",
+                "Changes of the service's effective state after its first evaluation.",
+            ),
+            &["service"],
+        )?;
+        let service_last_change = GaugeVec::new(
+            Opts::new(
+                "anycastd_service_last_change_timestamp_seconds",
+                "Unix time of the last change of the service's effective state.",
+            ),
+            &["service"],
+        )?;
+        let drained = GaugeVec::new(
+            Opts::new(
+                "anycastd_drained",
+                "1 while every service is drained for this reason: signal, file.",
+            ),
+            &["reason"],
+        )?;
+        for reason in ["signal", "file"] {
+            drained.with_label_values(&[reason]).set(0.0);
+        }
+        let config_reload_refused = IntCounter::new(
+            "anycastd_config_reload_refused_total",
+            "Reloads refused because they would withdraw more than max_withdraw_percent.",
+        )?;
+        let routes_announced = Gauge::new(
+            "anycastd_routes_announced",
+            "Prefixes announced to at least one peer.",
+        )?;
+        registry.register(Box::new(service_state.clone()))?;
+        registry.register(Box::new(dampening_penalty.clone()))?;
+        registry.register(Box::new(service_transitions.clone()))?;
+        registry.register(Box::new(service_last_change.clone()))?;
+        registry.register(Box::new(drained.clone()))?;
+        registry.register(Box::new(config_reload_refused.clone()))?;
+        registry.register(Box::new(routes_announced.clone()))?;
         let probe = ProbeMetrics::register(&registry)?;
         Ok(Arc::new(Metrics {
             registry,
@@ -97,6 +164,13 @@ impl Metrics {
             route_announced,
             config_reload,
             config_last_reload_success,
+            service_state,
+            dampening_penalty,
+            service_transitions,
+            service_last_change,
+            drained,
+            config_reload_refused,
+            routes_announced,
             probe,
         }))
     }
@@ -112,6 +186,12 @@ impl Metrics {
     /// Removes every series of a service (after a reload dropped or rebuilt it).
     pub fn forget_service(&self, service: &str, checks: &[String]) {
         let _ = self.service_up.remove_label_values(&[service]);
+        let _ = self.dampening_penalty.remove_label_values(&[service]);
+        let _ = self.service_transitions.remove_label_values(&[service]);
+        let _ = self.service_last_change.remove_label_values(&[service]);
+        for state in ["up", "degraded", "draining", "down"] {
+            let _ = self.service_state.remove_label_values(&[service, state]);
+        }
         for check in checks {
             let _ = self.check_duration.remove_label_values(&[service, check]);
             for result in ["pass", "degraded", "fail", "inconclusive"] {

@@ -114,6 +114,42 @@ impl Change {
     }
 }
 
+/// One line in words, as `anycastd --diff` prints it: what the running daemon would do.
+pub fn describe(change: &Change) -> String {
+    match change {
+        Change::PeerRemoved(peer) => {
+            format!("peer {peer}: removed (withdraw, Cease / Peer De-configured)")
+        }
+        Change::PeerReset(peer) => {
+            format!("peer {peer}: session reset (Cease / Other Configuration Change)")
+        }
+        Change::PeerUpdated(peer) => format!("peer {peer}: connect_retry changed (session kept)"),
+        Change::PeerAdded(peer) => format!("peer {peer}: added"),
+        Change::ServiceRemoved(service) => format!("service {service}: removed"),
+        Change::CheckRemoved { service, check } => {
+            format!("service {service}: check {check} removed")
+        }
+        Change::ServiceChanged(service) => {
+            format!("service {service}: evaluation settings changed (checks kept)")
+        }
+        Change::CheckChanged { service, check } => {
+            format!("service {service}: check {check} changed (its counters start over)")
+        }
+        Change::ServiceAdded(service) => format!("service {service}: added"),
+        Change::CheckAdded { service, check } => format!("service {service}: check {check} added"),
+        Change::ServiceRoutesChanged(service) => {
+            format!("service {service}: routes or states changed (UPDATEs, sessions kept)")
+        }
+        Change::GlobalRoutesChanged => {
+            "announcer.routes changed (UPDATEs, sessions kept)".to_string()
+        }
+        Change::NextHopsChanged => "next hops changed".to_string(),
+        Change::MetricsChanged => "metrics changed (applies at the next restart)".to_string(),
+        Change::ShutdownChanged => "shutdown settings changed".to_string(),
+        Change::LifecycleChanged => "lifecycle settings changed".to_string(),
+    }
+}
+
 /// The changes that turn `old` into `new`, ordered and without duplicates. Empty when nothing that
 /// matters at run time changed (the file's path does not matter).
 pub fn diff(old: &Config, new: &Config) -> BTreeSet<Change> {

@@ -417,12 +417,7 @@ impl PeerActor {
     fn desired_map(&self) -> BTreeMap<anycastd::bgp::types::Prefix, RouteAttributes> {
         self.desired
             .as_ref()
-            .map(|d| {
-                d.announce
-                    .iter()
-                    .map(|p| (*p, RouteAttributes::default()))
-                    .collect()
-            })
+            .map(|d| d.for_peer(&self.setup.name).clone())
             .unwrap_or_default()
     }
 }
@@ -566,16 +561,42 @@ impl Handler<Shutdown> for PeerActor {
     type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, shutdown: Shutdown, ctx: &mut Self::Context) -> Self::Result {
-        // Withdraw everything first, so the neighbour moves traffic before the session ends.
-        self.desired = Some(DesiredRoutes {
-            announce: Default::default(),
-            complete: true,
-        });
+        self.graceful_stop(StopReason::shutdown(shutdown.text), ctx)
+    }
+}
+
+/// Stop the session because the configuration changed (reload): withdraw every route, send Cease with
+/// `subcode` (Peer De-configured or Other Configuration Change, RFC 4486 §4), flush, close. The
+/// session does not start again: the sender drops the actor or starts a new one.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct Deconfigure {
+    /// The Cease subcode.
+    pub subcode: anycastd::bgp::codec::CeaseSubcode,
+}
+
+impl Handler<Deconfigure> for PeerActor {
+    type Result = ResponseActFuture<Self, ()>;
+
+    fn handle(&mut self, stop: Deconfigure, ctx: &mut Self::Context) -> Self::Result {
+        self.graceful_stop(StopReason::cease(stop.subcode), ctx)
+    }
+}
+
+impl PeerActor {
+    /// Withdraws everything first, so the neighbour moves traffic before the session ends (and a
+    /// graceful-restart helper keeps no stale route), then stops the FSM with `reason`.
+    fn graceful_stop(
+        &mut self,
+        reason: StopReason,
+        ctx: &mut Context<Self>,
+    ) -> ResponseActFuture<Self, ()> {
+        self.desired = Some(DesiredRoutes::empty());
         self.rib.set_desired(BTreeMap::new());
         self.send_updates();
         let (done, flushed) = oneshot::channel();
         self.close_notify = Some(done);
-        self.feed(Event::Stop(StopReason::shutdown(shutdown.text)), ctx);
+        self.feed(Event::Stop(reason), ctx);
         // Not connected: the FSM asked for no close, so nothing is pending.
         self.close_notify = None;
         let name = self.setup.name.clone();
@@ -588,4 +609,19 @@ impl Handler<Shutdown> for PeerActor {
             .into_actor(self),
         )
     }
+}
+
+impl Handler<crate::supervisor::Stop> for PeerActor {
+    type Result = ();
+
+    fn handle(&mut self, _: crate::supervisor::Stop, ctx: &mut Self::Context) {
+        self.timers.clear(ctx);
+        self.close(ctx);
+        ctx.stop();
+    }
+}
+
+impl Handler<crate::supervisor::Ping> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, _: crate::supervisor::Ping, _: &mut Self::Context) {}
 }
