@@ -246,9 +246,10 @@ impl Supervisor {
         self.services.get(name).and_then(|s| s.state)
     }
 
-    /// Every neighbour's name (configured and running).
+    /// Every configured neighbour's name.
     fn peer_names(&self) -> Vec<String> {
-        self.bgp.as_ref().map(Peers::names).unwrap_or_default()
+        let peers = &self.config.announcer.peers;
+        peers.iter().map(|peer| peer.name.clone()).collect()
     }
 
     fn recipients(&self) -> Vec<Recipient<DesiredRoutes>> {
