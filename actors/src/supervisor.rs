@@ -20,6 +20,7 @@ use anycastd::health::ladder::{self, ServiceState};
 use crate::check::CheckActor;
 use crate::metrics::Metrics;
 use crate::peer::set::Peers;
+use crate::peer::{self, PeerActor, PeerStatus as PeerState};
 use crate::routes::{DesiredRoutes, RouteMap};
 use crate::service::{
     GetServiceStatus, Reconfigure, ServiceActor, ServiceReport, ServiceStatus, SetDrain,
@@ -376,7 +377,7 @@ impl Supervisor {
         let Some(bgp) = &self.bgp else {
             return;
         };
-        let status = bgp.status();
+        let status = peer_status(bgp.actors().to_vec());
         let announced = self
             .sent
             .as_ref()
@@ -470,7 +471,7 @@ impl Supervisor {
                 let stop = self
                     .bgp
                     .as_mut()
-                    .map(|bgp| bgp.remove(name, CeaseSubcode::OtherConfigurationChange));
+                    .map(|bgp| bgp.stop_one(name, CeaseSubcode::OtherConfigurationChange));
                 let name = name.clone();
                 if let Some(stop) = stop {
                     ctx.spawn(
@@ -549,13 +550,12 @@ impl Supervisor {
         let Some(bgp) = self.bgp.as_mut() else {
             return;
         };
-        match bgp.add(&self.config.announcer, peer) {
+        match bgp.start_one(&self.config.announcer, peer) {
             Ok(actor) => {
-                log::warn!(peer = name; "BGP neighbour added");
-                // The current route set, as every peer has it.
-                self.sent = None;
-                let _ = actor;
-                self.publish();
+                log::warn!(peer = name; "BGP neighbour started");
+                if let Some(routes) = &self.sent {
+                    actor.do_send(routes.clone());
+                }
             }
             Err(e) => log::error!(peer = name; "cannot start the BGP neighbour: {e}"),
         }
@@ -564,7 +564,7 @@ impl Supervisor {
     fn stop_peer(&mut self, name: &str, subcode: CeaseSubcode, ctx: &mut Context<Self>) {
         if let Some(bgp) = self.bgp.as_mut() {
             log::warn!(peer = name; "BGP neighbour removed");
-            ctx.spawn(bgp.remove(name, subcode).into_actor(self));
+            ctx.spawn(bgp.stop_one(name, subcode).into_actor(self));
         }
     }
 }
@@ -585,6 +585,36 @@ async fn withdraw_all(peers: Vec<Recipient<DesiredRoutes>>) {
     for result in futures_util::future::join_all(sends).await {
         if result.is_err() {
             log::warn!("a peer did not take the final withdraw in time");
+        }
+    }
+}
+
+/// Every neighbour's status, by name (`None`: the actor did not answer within a second).
+async fn peer_status(actors: Vec<(String, Addr<PeerActor>)>) -> Vec<(String, Option<PeerState>)> {
+    let mut out = Vec::new();
+    for (name, actor) in actors {
+        let status = tokio::time::timeout(Duration::from_secs(1), actor.send(peer::GetStatus));
+        out.push((name, status.await.ok().and_then(Result::ok)));
+    }
+    out
+}
+
+/// Ends every session at once: withdraw, flush, Cease / Administrative Shutdown with `text`
+/// (RFC 8203), close; returns when all are closed or after the flush deadline.
+async fn shutdown_peers(actors: Vec<(String, Addr<PeerActor>)>, text: &str) {
+    let stops = actors.iter().map(|(_, actor)| {
+        let request = actor.send(peer::Shutdown {
+            text: Some(text.to_string()),
+        });
+        tokio::time::timeout(
+            peer::SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1),
+            request,
+        )
+    });
+    let results = futures_util::future::join_all(stops).await;
+    for (result, (name, _)) in results.into_iter().zip(&actors) {
+        if result.is_err() {
+            log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
         }
     }
 }
@@ -698,12 +728,10 @@ impl Handler<Shutdown> for Supervisor {
             log::info!("shutting down: withdrawing every route");
             let extra = act.extra.clone();
             // Withdraw, wait until the UPDATEs are written, Cease / Administrative Shutdown (RFC 8203).
-            let bgp = act.bgp.as_ref().map(|bgp| bgp.shutdown(SHUTDOWN_TEXT));
+            let bgp = act.bgp.as_ref().map(|bgp| bgp.actors().to_vec());
             async move {
                 withdraw_all(extra).await;
-                if let Some(bgp) = bgp {
-                    bgp.await;
-                }
+                shutdown_peers(bgp.unwrap_or_default(), SHUTDOWN_TEXT).await;
             }
             .into_actor(act)
             .map(|(), _act, ctx| ctx.stop())
@@ -721,7 +749,10 @@ impl Handler<GetStatus> for Supervisor {
             .iter()
             .filter_map(|s| self.services.get(&s.name).map(|r| r.addr.clone()))
             .collect();
-        let peers = self.bgp.as_ref().map(Peers::status);
+        let peers = self
+            .bgp
+            .as_ref()
+            .map(|bgp| peer_status(bgp.actors().to_vec()));
         let drained = self.drain_reason();
         Box::pin(
             async move {

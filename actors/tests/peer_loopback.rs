@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -434,4 +433,112 @@ async fn the_daemon_side_starts_every_configured_peer_and_stops_them_with_a_ceas
         text.contains("anycastd_bgp_messages_received_total{peer=\"a\",type=\"update\"}"),
         "{text}"
     );
+}
+
+#[actix_rt::test]
+async fn a_bad_marker_is_answered_with_connection_not_synchronized() {
+    let (ours, theirs) = (loopback(9), loopback(10));
+    let listener = TcpListener::bind(SocketAddr::new(theirs, 0))
+        .await
+        .expect("bind");
+    let remote = listener.local_addr().expect("addr");
+    let registry = prometheus::Registry::new();
+    let metrics = BgpMetrics::register(&registry).expect("metrics");
+    let model_peer = peer("garbled", remote, 65000, false, 30);
+    let setup = PeerSetup::from_model(
+        &announcer(ours, 65001, model_peer.clone()),
+        &model_peer,
+        None,
+        None,
+    );
+    let actor = PeerActor::new(setup, metrics.peer("garbled")).start();
+    let IpAddr::V4(their_id) = theirs else {
+        panic!("v4")
+    };
+    let mut speaker = Speaker::accept(&listener, 65000, their_id, 30).await;
+    wait_state(&actor, State::Established, Duration::from_secs(5)).await;
+    // A KEEPALIVE-sized message whose marker is not all ones (RFC 4271 §6.1).
+    let mut garbage = vec![0u8; 16];
+    garbage.extend_from_slice(&[0, 19, 4]);
+    speaker.stream.write_all(&garbage).await.expect("write");
+    let notification = loop {
+        match speaker.next().await {
+            Message::Notification(n) => break n,
+            Message::Keepalive => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert_eq!(
+        (notification.code, notification.subcode),
+        (1, 1),
+        "Connection Not Synchronized"
+    );
+    let text = prometheus::TextEncoder::new()
+        .encode_to_string(&registry.gather())
+        .expect("encode");
+    assert!(
+        text.contains("reason=\"sent_message_header_error\"} 1"),
+        "{text}"
+    );
+}
+
+async fn next_notification(speaker: &mut Speaker) -> codec::Notification {
+    loop {
+        match speaker.next().await {
+            Message::Notification(n) => break n,
+            Message::Keepalive | Message::Update(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn a_reload_resets_removes_and_adds_sessions_with_the_right_cease() {
+    use anycastd::config::diff::Change;
+    use anycastd_actors::peer::set::Peers;
+    let (ours, theirs) = (loopback(11), loopback(12));
+    let listener = TcpListener::bind(SocketAddr::new(theirs, 0))
+        .await
+        .expect("bind");
+    let remote = listener.local_addr().expect("addr");
+    let model_peer = peer("s", remote, 65000, false, 30);
+    let announcer = announcer(ours, 65001, model_peer);
+    let registry = prometheus::Registry::new();
+    let mut peers = Peers::start(&announcer, &registry).expect("start");
+    let IpAddr::V4(their_id) = theirs else {
+        panic!("v4")
+    };
+    let mut first = Speaker::accept(&listener, 65000, their_id, 30).await;
+
+    // Reset: Cease / Other Configuration Change, then a new session.
+    let reset = BTreeSet::from([Change::PeerReset("s".into())]);
+    let started = peers.apply(&reset, &announcer).await.expect("reset");
+    assert_eq!(started.len(), 1);
+    let cease = next_notification(&mut first).await;
+    assert_eq!(
+        (cease.code, cease.subcode),
+        (6, 6),
+        "Other Configuration Change"
+    );
+    let mut second = Speaker::accept(&listener, 65000, their_id, 30).await;
+
+    // Removal: Cease / Peer De-configured, and no new connection.
+    let removed = BTreeSet::from([Change::PeerRemoved("s".into())]);
+    assert!(
+        peers
+            .apply(&removed, &announcer)
+            .await
+            .expect("remove")
+            .is_empty()
+    );
+    let cease = next_notification(&mut second).await;
+    assert_eq!((cease.code, cease.subcode), (6, 3), "Peer De-configured");
+    assert!(peers.actors().is_empty());
+    let again = tokio::time::timeout(Duration::from_secs(3), listener.accept()).await;
+    assert!(again.is_err(), "a removed peer must not connect again");
+
+    // Addition: a session starts.
+    let added = BTreeSet::from([Change::PeerAdded("s".into())]);
+    assert_eq!(peers.apply(&added, &announcer).await.expect("add").len(), 1);
+    let _third = Speaker::accept(&listener, 65000, their_id, 30).await;
 }

@@ -124,3 +124,62 @@ fn the_daemon_announces_while_its_http_check_passes_and_withdraws_on_failure_and
         },
     );
 }
+
+#[test]
+fn the_daemon_announces_to_gobgpd_while_its_http_check_passes() {
+    use crate::harness::gobgp::{self, Gobgp, GobgpPeer};
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-daemon-gobgp", lab.tag));
+    let peers = [
+        GobgpPeer {
+            address: DAEMON_V4.into(),
+            asn: 65001,
+            passive: true,
+            hold_time: 9,
+        },
+        GobgpPeer {
+            address: DAEMON_V6.into(),
+            asn: 65001,
+            passive: true,
+            hold_time: 9,
+        },
+    ];
+    let router = Gobgp::start(
+        &lab.router,
+        &scratch,
+        &gobgp::config(65000, ROUTER_V4, &[ROUTER_V4, ROUTER_V6], &peers),
+    );
+    let mut http = HttpServer::start(&lab, &scratch, DAEMON_V4, 8080);
+    let mut daemon = Anycastd::start(&lab, &scratch, &config(&http.url()));
+    router.wait_established(DAEMON_V4, Duration::from_secs(30));
+    router.wait_established(DAEMON_V6, Duration::from_secs(30));
+    let v4 = router.wait_route(V4_ROUTE, Duration::from_secs(15));
+    assert_eq!(
+        (v4.next_hop.as_str(), v4.as_path.as_slice()),
+        (DAEMON_V4, &[65001][..]),
+        "{}",
+        router.dump()
+    );
+    let v6 = router.wait_route(V6_ROUTE, Duration::from_secs(15));
+    assert_eq!(
+        (v6.next_hop.as_str(), v6.as_path.as_slice()),
+        (DAEMON_V6, &[65001][..]),
+        "{}",
+        router.dump()
+    );
+
+    http.stop();
+    router.wait_no_route(V4_ROUTE, Duration::from_secs(10));
+    router.wait_no_route(V6_ROUTE, Duration::from_secs(10));
+    daemon.assert_running();
+    http.resume();
+    router.wait_route(V4_ROUTE, Duration::from_secs(10));
+    router.wait_route(V6_ROUTE, Duration::from_secs(10));
+    assert_eq!(
+        daemon.terminate(Duration::from_secs(15)),
+        Some(0),
+        "exit on SIGTERM; log:\n{}",
+        daemon.log()
+    );
+    router.wait_no_route(V4_ROUTE, Duration::from_secs(5));
+}

@@ -27,7 +27,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use actix::prelude::*;
-use anycastd::bgp::codec::{DecodeContext, ErrorAction, Message, Update};
+use anycastd::bgp::codec::{DecodeContext, DecodeError, ErrorAction, Message, Update};
 use anycastd::bgp::fsm::{
     self, Action, DecodeFailure, DownReason, Event, Negotiated, State, StopReason,
 };
@@ -40,7 +40,7 @@ use tokio::sync::oneshot;
 use tokio_util::codec::FramedRead;
 
 use crate::routes::DesiredRoutes;
-use listener::{Accepted, Listener, Register};
+use listener::{Accepted, Listener, Register, Unregister};
 use metrics::PeerMetrics;
 use socket::SessionSocketOptions;
 use timers::Timers;
@@ -125,6 +125,18 @@ pub struct Shutdown {
     pub text: Option<String>,
 }
 
+/// End the session with a Cease of `reason` after withdrawing every route (RFC 4486: e.g. Peer
+/// De-configured, Other Configuration Change). With `retire`, the neighbour leaves its listener and
+/// never starts again: it was removed from the configuration. Answers once the connection is closed.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct Stop {
+    /// The Cease to send.
+    pub reason: StopReason,
+    /// Forget the neighbour for good.
+    pub retire: bool,
+}
+
 /// What the peer's session looks like right now (for `/status` and tests).
 #[derive(Debug, Clone, PartialEq, Eq, MessageResponse)]
 pub struct PeerStatus {
@@ -168,6 +180,8 @@ pub struct PeerActor {
     timers: Timers,
     metrics: PeerMetrics,
     close_notify: Option<oneshot::Sender<()>>,
+    /// Removed from the configuration: never starts again.
+    retired: bool,
 }
 
 impl PeerActor {
@@ -187,6 +201,7 @@ impl PeerActor {
             timers: Timers::default(),
             metrics,
             close_notify: None,
+            retired: false,
         }
     }
 
@@ -403,15 +418,17 @@ impl PeerActor {
                 }
                 self.feed(Event::Received(message), ctx);
             }
-            Err(error) => {
-                log::warn!(peer = self.setup.name.as_str(); "BGP session {}: bad message: {error}", self.setup.name);
-                let failure = DecodeFailure {
-                    notification: error.notification(),
-                    reset: error.action() == ErrorAction::ResetSession,
-                };
-                self.feed(Event::DecodeFailed(failure), ctx);
-            }
+            Err(error) => self.decode_failed(&error, ctx),
         }
+    }
+
+    fn decode_failed(&mut self, error: &DecodeError, ctx: &mut Context<Self>) {
+        log::warn!(peer = self.setup.name.as_str(); "BGP session {}: bad message: {error}", self.setup.name);
+        let failure = DecodeFailure {
+            notification: error.notification(),
+            reset: error.action() == ErrorAction::ResetSession,
+        };
+        self.feed(Event::DecodeFailed(failure), ctx);
     }
 
     fn desired_map(&self) -> BTreeMap<anycastd::bgp::types::Prefix, RouteAttributes> {
@@ -463,6 +480,9 @@ impl Actor for PeerActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        if self.retired {
+            return;
+        }
         if let Some(listener) = self.setup.listener.clone() {
             let register = Register {
                 remote: self.setup.remote.ip(),
@@ -497,6 +517,13 @@ impl StreamHandler<Incoming> for PeerActor {
         match item {
             Incoming::Frame(generation, frame) if generation == self.generation => {
                 self.on_frame(&frame, ctx)
+            }
+            Incoming::Failed(generation, TransportError::Header(error))
+                if generation == self.generation =>
+            {
+                // A bad marker or length (RFC 4271 §6.1): the FSM answers with its NOTIFICATION, which
+                // still goes out on this connection before it closes.
+                self.decode_failed(&DecodeError::from(error), ctx);
             }
             Incoming::Failed(generation, error) if generation == self.generation => {
                 log::info!(peer = self.setup.name.as_str(); "BGP session {}: {error}", self.setup.name);
@@ -561,36 +588,35 @@ impl Handler<Shutdown> for PeerActor {
     type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, shutdown: Shutdown, ctx: &mut Self::Context) -> Self::Result {
-        self.graceful_stop(StopReason::shutdown(shutdown.text), ctx)
+        self.stop_gracefully(StopReason::shutdown(shutdown.text), ctx)
     }
 }
 
-/// Stop the session because the configuration changed (reload): withdraw every route, send Cease with
-/// `subcode` (Peer De-configured or Other Configuration Change, RFC 4486 §4), flush, close. The
-/// session does not start again: the sender drops the actor or starts a new one.
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "()")]
-pub struct Deconfigure {
-    /// The Cease subcode.
-    pub subcode: anycastd::bgp::codec::CeaseSubcode,
-}
-
-impl Handler<Deconfigure> for PeerActor {
+impl Handler<Stop> for PeerActor {
     type Result = ResponseActFuture<Self, ()>;
 
-    fn handle(&mut self, stop: Deconfigure, ctx: &mut Self::Context) -> Self::Result {
-        self.graceful_stop(StopReason::cease(stop.subcode), ctx)
+    fn handle(&mut self, stop: Stop, ctx: &mut Self::Context) -> Self::Result {
+        if stop.retire {
+            self.retired = true;
+            if let Some(listener) = &self.setup.listener {
+                listener.do_send(Unregister {
+                    remote: self.setup.remote.ip(),
+                });
+            }
+        }
+        self.stop_gracefully(stop.reason, ctx)
     }
 }
 
 impl PeerActor {
-    /// Withdraws everything first, so the neighbour moves traffic before the session ends (and a
-    /// graceful-restart helper keeps no stale route), then stops the FSM with `reason`.
-    fn graceful_stop(
+    /// Withdraws everything, then ends the session with the Cease of `reason` (the FSM stays in Idle,
+    /// with no automatic restart); the future ends once the connection is flushed and closed.
+    fn stop_gracefully(
         &mut self,
         reason: StopReason,
         ctx: &mut Context<Self>,
     ) -> ResponseActFuture<Self, ()> {
+        // Withdraw everything first, so the neighbour moves traffic before the session ends.
         self.desired = Some(DesiredRoutes::empty());
         self.rib.set_desired(BTreeMap::new());
         self.send_updates();
@@ -608,16 +634,6 @@ impl PeerActor {
             }
             .into_actor(self),
         )
-    }
-}
-
-impl Handler<crate::supervisor::Stop> for PeerActor {
-    type Result = ();
-
-    fn handle(&mut self, _: crate::supervisor::Stop, ctx: &mut Self::Context) {
-        self.timers.clear(ctx);
-        self.close(ctx);
-        ctx.stop();
     }
 }
 

@@ -9,14 +9,16 @@ use std::time::Duration;
 use actix::prelude::*;
 use anycastd::config::model;
 
+use std::collections::BTreeSet;
+
+use anycastd::bgp::fsm::{CeaseSubcode, StopReason};
+use anycastd::config::diff::Change;
+
 use super::listener::Listeners;
 use super::metrics::BgpMetrics;
 use super::socket::{self, SocketError};
-use super::{
-    Deconfigure, GetStatus, PeerActor, PeerSetup, PeerStatus, SHUTDOWN_FLUSH_TIMEOUT, Shutdown,
-};
+use super::{GetStatus, PeerActor, PeerSetup, PeerStatus, SHUTDOWN_FLUSH_TIMEOUT, Shutdown, Stop};
 use crate::routes::DesiredRoutes;
-use anycastd::bgp::codec::CeaseSubcode;
 
 /// The port passive neighbours connect to.
 pub const BGP_PORT: u16 = 179;
@@ -45,7 +47,6 @@ pub enum StartError {
 pub struct Peers {
     actors: Vec<(String, Addr<PeerActor>)>,
     metrics: Arc<BgpMetrics>,
-    // Kept so the listeners live as long as their peers.
     listeners: Listeners,
 }
 
@@ -63,13 +64,13 @@ impl Peers {
             listeners: Listeners::default(),
         };
         for peer in &announcer.peers {
-            peers.add(announcer, peer)?;
+            peers.start_one(announcer, peer)?;
         }
         Ok(peers)
     }
 
-    /// Starts one more supervised PeerActor for `peer` (also on reload); returns its address.
-    pub fn add(
+    /// Starts one more supervised PeerActor for `peer` (a neighbour added or reset by a reload).
+    pub fn start_one(
         &mut self,
         announcer: &model::Announcer,
         peer: &model::Peer,
@@ -93,14 +94,7 @@ impl Peers {
                 })
                 .ok_or_else(|| StartError::NoListenAddress(peer.name.clone()))?;
             let address = SocketAddr::new(local, BGP_PORT);
-            Some(
-                self.listeners
-                    .get_or_start(address)
-                    .map_err(|source| StartError::Peer {
-                        peer: peer.name.clone(),
-                        source,
-                    })?,
-            )
+            Some(self.listeners.get_or_start(address).map_err(failed)?)
         } else {
             None
         };
@@ -111,9 +105,50 @@ impl Peers {
         Ok(actor)
     }
 
-    /// Takes the neighbour named `name` out of the set and stops its session with Cease / `subcode`
-    /// after withdrawing every route; the actor ends once the returned future has completed.
-    pub fn remove(
+    /// Applies the peer changes of a reload (`config::diff`) with the new `announcer`: a removed
+    /// neighbour gets Cease / Peer De-configured, a reset one Cease / Other Configuration Change and
+    /// then a new session with the new settings, an added one starts. Other changes are not about
+    /// sessions and are ignored (`PeerUpdated`: its `connect_retry` applies from the next reset).
+    /// Returns the recipients of the new sessions, which must receive the route set.
+    pub async fn apply(
+        &mut self,
+        changes: &BTreeSet<Change>,
+        announcer: &model::Announcer,
+    ) -> Result<Vec<Recipient<DesiredRoutes>>, StartError> {
+        let mut started = Vec::new();
+        for change in changes {
+            let (name, stop, start) = match change {
+                Change::PeerRemoved(name) => (name, true, false),
+                Change::PeerReset(name) => (name, true, true),
+                Change::PeerAdded(name) => (name, false, true),
+                _ => continue,
+            };
+            if stop && let Some(index) = self.actors.iter().position(|(n, _)| n == name) {
+                let (_, actor) = self.actors.remove(index);
+                let subcode = change
+                    .cease()
+                    .unwrap_or(CeaseSubcode::OtherConfigurationChange);
+                let request = actor.send(Stop {
+                    reason: StopReason::cease(subcode),
+                    retire: true,
+                });
+                if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1), request)
+                    .await
+                    .is_err()
+                {
+                    log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
+                }
+            }
+            if start && let Some(peer) = announcer.peers.iter().find(|p| &p.name == name) {
+                started.push(self.start_one(announcer, peer)?.recipient());
+            }
+        }
+        Ok(started)
+    }
+
+    /// Takes the neighbour named `name` out of the set and ends its session with Cease / `subcode`
+    /// after withdrawing every route, for good (`retire`); the future ends once the Cease is out.
+    pub fn stop_one(
         &mut self,
         name: &str,
         subcode: CeaseSubcode,
@@ -125,14 +160,16 @@ impl Peers {
             let Some(actor) = actor else {
                 return;
             };
-            let request = actor.send(Deconfigure { subcode });
+            let request = actor.send(Stop {
+                reason: StopReason::cease(subcode),
+                retire: true,
+            });
             if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1), request)
                 .await
                 .is_err()
             {
                 log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
             }
-            actor.do_send(crate::supervisor::Stop);
         }
     }
 
@@ -155,32 +192,18 @@ impl Peers {
     }
 
     /// Every neighbour's status, by name.
-    pub fn status(
-        &self,
-    ) -> impl std::future::Future<Output = Vec<(String, Option<PeerStatus>)>> + use<> {
-        let actors = self.actors.clone();
-        async move {
-            let mut out = Vec::new();
-            for (name, actor) in actors {
-                let status = tokio::time::timeout(Duration::from_secs(1), actor.send(GetStatus));
-                out.push((name, status.await.ok().and_then(Result::ok)));
-            }
-            out
+    pub async fn status(&self) -> Vec<(String, Option<PeerStatus>)> {
+        let mut out = Vec::new();
+        for (name, actor) in &self.actors {
+            out.push((name.clone(), actor.send(GetStatus).await.ok()));
         }
+        out
     }
 
     /// Graceful stop of every session at once (withdraw, flush, Cease / Administrative Shutdown with
     /// `text`, close); returns when all are closed or after the flush deadline.
-    pub fn shutdown(&self, text: &str) -> impl std::future::Future<Output = ()> + use<> {
-        let actors = self.actors.clone();
-        let text = text.to_string();
-        async move { shutdown_all(actors, &text).await }
-    }
-}
-
-async fn shutdown_all(actors: Vec<(String, Addr<PeerActor>)>, text: &str) {
-    {
-        let stops = actors.iter().map(|(_, actor)| {
+    pub async fn shutdown(&self, text: &str) {
+        let stops = self.actors.iter().map(|(_, actor)| {
             let request = actor.send(Shutdown {
                 text: Some(text.to_string()),
             });
@@ -189,7 +212,7 @@ async fn shutdown_all(actors: Vec<(String, Addr<PeerActor>)>, text: &str) {
         for (result, (name, _)) in futures_util::future::join_all(stops)
             .await
             .into_iter()
-            .zip(&actors)
+            .zip(&self.actors)
         {
             if result.is_err() {
                 log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
