@@ -7,4 +7,5 @@
 mod daemon;
 mod harness;
 mod lab;
+mod lifecycle;
 mod peer;

@@ -1,0 +1,223 @@
+//! The health ladder and the daemon's lifecycle, observed in BIRD 2's own RIB: the degraded state's
+//! MED / prepend / communities, SIGUSR1 / SIGUSR2 putting GRACEFUL_SHUTDOWN on and off, a SIGHUP that
+//! adds a route and changes a check without breaking the session, an invalid reload that changes
+//! nothing, SIGTERM with graceful restart negotiated leaving no route behind and a Cease in BIRD's
+//! log, and `kill -9` leaving the routes stale-but-kept for `restart_time`.
+//!
+//! The service's only check is an `exec` plugin whose exit code (0 pass, 1 degraded, 2 fail) the test
+//! writes to a file.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::harness::anycastd::Anycastd;
+use crate::harness::bird::{Bird, BirdPeer};
+use crate::harness::netns::{DAEMON_V4, Lab, ROUTER_V4};
+use crate::harness::{Scratch, holds_for, wait_until};
+
+const ROUTE: &str = "192.0.2.1/32";
+const ADDED: &str = "192.0.2.7/32";
+
+/// One peer, one service with an exec check and degraded attributes; graceful restart enabled.
+fn config(switch: &Path, routes: &[&str], check_interval: &str, restart_time: &str) -> String {
+    format!(
+        "announcer:
+  router_id: {DAEMON_V4}
+  local_address: {DAEMON_V4}
+  local_asn: 65001
+  routes: [{}]
+  graceful_restart:
+    enabled: true
+    restart_time: {restart_time}
+  peers:
+    - name: r4
+      remote_address: {ROUTER_V4}
+      remote_asn: 65000
+      connect_retry: 1s
+services:
+  - name: web
+    check_interval: {check_interval}
+    states:
+      degraded:
+        med: 500
+        prepend: 2
+        communities: [\"65001:42\"]
+        large_communities: [\"65001:1:2\"]
+    checks:
+      - name: plugin
+        kind: exec
+        interval: {check_interval}
+        spec:
+          command: [\"/bin/sh\", \"-c\", \"exit $(cat {})\"]
+metrics:
+  enabled: false
+",
+        routes.join(", "),
+        switch.display()
+    )
+}
+
+/// The attribute lines of `prefix` in `birdc show route all for <prefix>` (e.g. `BGP.med: 500`).
+fn attributes(bird: &Bird, prefix: &str) -> Result<Vec<String>, String> {
+    let text = bird.birdc(&format!("show route all for {prefix}"))?;
+    if !text.contains(prefix) {
+        return Err(format!("no route for {prefix}:\n{}", bird.dump()));
+    }
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("BGP."))
+        .map(str::to_string)
+        .collect())
+}
+
+/// Waits until the route's attribute lines satisfy `pred`.
+fn wait_attributes(bird: &Bird, what: &str, pred: impl Fn(&[String]) -> bool) -> Vec<String> {
+    wait_until(Duration::from_secs(15), what, || {
+        let lines = attributes(bird, ROUTE)?;
+        if pred(&lines) {
+            Ok(lines)
+        } else {
+            Err(format!("{lines:#?}\n{}", bird.dump()))
+        }
+    })
+}
+
+fn has(lines: &[String], wanted: &str) -> bool {
+    lines.iter().any(|line| line == wanted)
+}
+
+fn mentions(lines: &[String], key: &str, part: &str) -> bool {
+    lines
+        .iter()
+        .any(|line| line.starts_with(key) && line.contains(part))
+}
+
+fn plain(lines: &[String]) -> bool {
+    has(lines, "BGP.as_path: 65001")
+        && !lines.iter().any(|l| l.starts_with("BGP.med:"))
+        && !lines.iter().any(|l| l.starts_with("BGP.community:"))
+}
+
+#[test]
+fn ladder_states_drain_signals_and_reloads_show_in_birds_rib_and_sigterm_leaves_nothing() {
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-lifecycle", lab.tag));
+    let bird = Bird::start(
+        &lab,
+        &scratch,
+        ROUTER_V4,
+        &[BirdPeer::new("r4", ROUTER_V4, DAEMON_V4)],
+    );
+    let switch = scratch.file("exit-code");
+    std::fs::write(&switch, "0").expect("write the switch");
+    let mut daemon = Anycastd::start(&lab, &scratch, &config(&switch, &[ROUTE], "300ms", "120s"));
+    bird.wait_established("r4", Duration::from_secs(30));
+    wait_attributes(&bird, "the plain route", plain);
+
+    // Degraded: the states.degraded attributes.
+    std::fs::write(&switch, "1").expect("degrade");
+    let lines = wait_attributes(&bird, "MED 500 on the degraded route", |l| {
+        has(l, "BGP.med: 500")
+    });
+    assert!(has(&lines, "BGP.as_path: 65001 65001 65001"), "{lines:#?}");
+    assert!(
+        mentions(&lines, "BGP.community:", "(65001,42)"),
+        "{lines:#?}"
+    );
+    assert!(
+        mentions(&lines, "BGP.large_community:", "(65001, 1, 2)"),
+        "{lines:#?}"
+    );
+    std::fs::write(&switch, "0").expect("recover");
+    wait_attributes(&bird, "the plain route again", plain);
+
+    // SIGUSR1 drains: GRACEFUL_SHUTDOWN and the highest MED; SIGUSR2 undrains.
+    daemon.signal("USR1");
+    let lines = wait_attributes(&bird, "GRACEFUL_SHUTDOWN on the route", |l| {
+        mentions(l, "BGP.community:", "(65535,0)")
+    });
+    assert!(has(&lines, "BGP.med: 4294967295"), "{lines:#?}");
+    daemon.signal("USR2");
+    wait_attributes(&bird, "the plain route after SIGUSR2", plain);
+
+    // SIGHUP adding a route and changing the check: same session, new route.
+    let since = bird.since("r4").unwrap_or_else(|e| panic!("{e}"));
+    let path = scratch.file("anycastd.yaml");
+    std::fs::write(&path, config(&switch, &[ROUTE, ADDED], "200ms", "120s")).expect("rewrite");
+    daemon.signal("HUP");
+    bird.wait_route(ADDED, Duration::from_secs(10));
+    assert_eq!(bird.state("r4").as_deref(), Ok("Established"));
+    assert_eq!(
+        bird.since("r4"),
+        Ok(since),
+        "the session was reset by the reload:\n{}",
+        daemon.log()
+    );
+
+    // An invalid file changes nothing.
+    std::fs::write(&path, "announcer: [this is not valid\n").expect("break the file");
+    daemon.signal("HUP");
+    holds_for(Duration::from_secs(3), "both routes kept", || {
+        match (bird.route(ROUTE)?, bird.route(ADDED)?) {
+            (Some(_), Some(_)) => Ok(()),
+            _ => Err(bird.dump()),
+        }
+    });
+    assert_eq!(bird.since("r4"), Ok(since), "{}", daemon.log());
+    daemon.assert_running();
+
+    // SIGTERM with graceful restart negotiated: withdrawn first, no stale route, a Cease.
+    let code = daemon.terminate(Duration::from_secs(15));
+    assert_eq!(code, Some(0), "{}", daemon.log());
+    bird.wait_no_route(ROUTE, Duration::from_secs(3));
+    bird.wait_no_route(ADDED, Duration::from_secs(3));
+    wait_until(
+        Duration::from_secs(5),
+        "BIRD to record our Administrative Shutdown",
+        || {
+            let protocols = bird.birdc("show protocols all r4")?;
+            if protocols.contains("Administrative shutdown") {
+                Ok(())
+            } else {
+                Err(bird.dump())
+            }
+        },
+    );
+}
+
+#[test]
+fn kill_9_with_graceful_restart_leaves_the_routes_stale_but_kept_for_restart_time() {
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-gr", lab.tag));
+    let bird = Bird::start(
+        &lab,
+        &scratch,
+        ROUTER_V4,
+        &[BirdPeer::new("r4", ROUTER_V4, DAEMON_V4)],
+    );
+    let switch = scratch.file("exit-code");
+    std::fs::write(&switch, "0").expect("write the switch");
+    let mut daemon = Anycastd::start(&lab, &scratch, &config(&switch, &[ROUTE], "300ms", "8s"));
+    bird.wait_established("r4", Duration::from_secs(30));
+    bird.wait_route(ROUTE, Duration::from_secs(15));
+    let killed = Instant::now();
+    daemon.kill();
+    // BIRD is the helper: the route stays (stale) while it waits for us to come back.
+    holds_for(
+        Duration::from_secs(5),
+        "the route kept after kill -9",
+        || match bird.route(ROUTE)? {
+            Some(_) => Ok(()),
+            None => Err(bird.dump()),
+        },
+    );
+    bird.wait_no_route(ROUTE, Duration::from_secs(10));
+    let kept = killed.elapsed();
+    eprintln!("interop: route kept {kept:?} after kill -9 (restart_time 8s)");
+    assert!(
+        kept >= Duration::from_secs(7) && kept <= Duration::from_secs(12),
+        "kept {kept:?} for a restart_time of 8s:\n{}",
+        bird.dump()
+    );
+}
