@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use prometheus::{Gauge, GaugeVec, IntCounter, IntCounterVec, Opts, Registry};
+use prometheus::{Gauge, GaugeVec, IntCounterVec, Opts, Registry};
 
 use crate::probe::ProbeMetrics;
 
@@ -21,7 +21,8 @@ pub struct Metrics {
     pub check_runs: IntCounterVec,
     /// `anycastd_route_announced{prefix}`: 1 while the prefix is in the desired route set.
     pub route_announced: GaugeVec,
-    /// `anycastd_config_reload_total{result}`: reloads by `success` / `failure`.
+    /// `anycastd_config_reload_total{result}`: reloads by `success` / `failure` / `refused` (by the
+    /// blast-radius guard).
     pub config_reload: IntCounterVec,
     /// `anycastd_config_last_reload_success`: 1 when the last reload (or the start) loaded the file.
     pub config_last_reload_success: Gauge,
@@ -35,8 +36,6 @@ pub struct Metrics {
     pub service_last_change: GaugeVec,
     /// `anycastd_drained{reason}`: 1 while the node is drained for this reason.
     pub drained: GaugeVec,
-    /// `anycastd_config_reload_refused_total`: reloads refused by the blast-radius guard.
-    pub config_reload_refused: IntCounter,
     /// `anycastd_routes_announced`: prefixes announced to at least one peer.
     pub routes_announced: Gauge,
     /// Kind-specific probe families.
@@ -88,7 +87,7 @@ impl Metrics {
             ),
             &["result"],
         )?;
-        for result in ["success", "failure"] {
+        for result in ["success", "failure", "refused"] {
             config_reload.with_label_values(&[result]).reset();
         }
         let config_last_reload_success = Gauge::new(
@@ -140,10 +139,6 @@ impl Metrics {
         for reason in ["signal", "file"] {
             drained.with_label_values(&[reason]).set(0.0);
         }
-        let config_reload_refused = IntCounter::new(
-            "anycastd_config_reload_refused_total",
-            "Reloads refused because they would withdraw more than max_withdraw_percent.",
-        )?;
         let routes_announced = Gauge::new(
             "anycastd_routes_announced",
             "Prefixes announced to at least one peer.",
@@ -153,7 +148,6 @@ impl Metrics {
         registry.register(Box::new(service_transitions.clone()))?;
         registry.register(Box::new(service_last_change.clone()))?;
         registry.register(Box::new(drained.clone()))?;
-        registry.register(Box::new(config_reload_refused.clone()))?;
         registry.register(Box::new(routes_announced.clone()))?;
         let probe = ProbeMetrics::register(&registry)?;
         Ok(Arc::new(Metrics {
@@ -169,7 +163,6 @@ impl Metrics {
             service_transitions,
             service_last_change,
             drained,
-            config_reload_refused,
             routes_announced,
             probe,
         }))

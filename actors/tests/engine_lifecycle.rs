@@ -416,3 +416,130 @@ fn a_reload_keeps_unchanged_checks_and_restarts_only_the_changed_one() {
         daemon.stop().await;
     });
 }
+
+#[test]
+fn inconclusive_runs_keep_the_last_state_until_the_grace_ends() {
+    actix_rt::System::new().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let web = Switch::new(dir.path(), "web", 0);
+        let text = yaml(
+            &format!(
+                "  - name: web\n    check_interval: 100ms\n    inconclusive_grace: 1s\n    checks:\n{}",
+                web.check("ok", "100ms")
+            ),
+            "",
+        );
+        let daemon = Daemon::start(dir.path().join("c.yaml"), &text, false);
+        let p = prefix("192.0.2.1/32");
+        daemon.wait("the route", |r| r.routes.contains_key(&p)).await;
+        // Exit 3: the plugin could not run.
+        web.set(3);
+        let since = Instant::now();
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let status = daemon.supervisor.send(GetStatus).await.expect("status");
+        let check = status.services.first().and_then(|s| s.checks.first().cloned());
+        assert_eq!(check.as_ref().and_then(|c| c.last), Some("inconclusive"), "{check:?}");
+        assert_eq!(status.services.first().and_then(|s| s.state), Some("up"));
+        daemon.wait("the withdrawal after the grace", |r| r.routes.is_empty()).await;
+        assert!(since.elapsed() >= Duration::from_millis(900), "{:?}", since.elapsed());
+        daemon.stop().await;
+    });
+}
+
+#[test]
+fn shutdown_drains_for_drain_time_before_withdrawing_everything() {
+    actix_rt::System::new().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let web = Switch::new(dir.path(), "web", 0);
+        let text = yaml(
+            &format!(
+                "  - name: web\n    check_interval: 100ms\n    checks:\n{}",
+                web.check("ok", "100ms")
+            ),
+            "shutdown:\n  drain_time: 800ms\n",
+        );
+        let daemon = Daemon::start(dir.path().join("c.yaml"), &text, false);
+        let p = prefix("192.0.2.1/32");
+        daemon
+            .wait("the route", |r| {
+                r.routes.get(&p) == Some(&RouteAttributes::default())
+            })
+            .await;
+        let seen = Arc::clone(&daemon.seen);
+        let asked = Instant::now();
+        daemon.supervisor.send(Shutdown).await.expect("shutdown");
+        let took = asked.elapsed();
+        assert!(took >= Duration::from_millis(800), "stopped after {took:?}");
+        let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
+        let drained = seen.iter().position(|r| gshut(r.routes.get(&p)));
+        let empty = seen
+            .iter()
+            .rposition(|r| r.prefixes().is_empty() && r.complete);
+        assert!(
+            matches!((drained, empty), (Some(d), Some(e)) if d < e && e + 1 == seen.len()),
+            "GSHUT, then the empty set last: {seen:#?}"
+        );
+    });
+}
+
+#[test]
+fn status_is_served_as_json_over_http() {
+    actix_rt::System::new().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let web = Switch::new(dir.path(), "web", 2);
+        let text = yaml(
+            &format!(
+                "  - name: web\n    check_interval: 100ms\n    checks:\n{}",
+                web.check("ok", "100ms")
+            ),
+            "",
+        );
+        let daemon = Daemon::start(dir.path().join("c.yaml"), &text, false);
+        let (server, bound) = anycastd_actors::http::bind(
+            "127.0.0.1:0".parse().expect("address"),
+            Arc::clone(&daemon.metrics),
+            daemon.supervisor.clone(),
+        )
+        .expect("bind");
+        let handle = server.handle();
+        actix_rt::spawn(server);
+        daemon
+            .wait("the complete, empty set", |r| {
+                r.complete && r.routes.is_empty()
+            })
+            .await;
+        daemon.supervisor.do_send(Drain(Some("SIGUSR1".into())));
+        let url = format!("http://{}/status", bound.first().expect("bound"));
+        let deadline = Instant::now() + WAIT;
+        let body = loop {
+            let mut response = awc::Client::default()
+                .get(&url)
+                .send()
+                .await
+                .expect("GET /status");
+            assert_eq!(response.status().as_u16(), 200);
+            let body: serde_json::Value = response.json().await.expect("JSON");
+            if body["drained"] == "SIGUSR1" || Instant::now() > deadline {
+                break body;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(body["drained"], "SIGUSR1", "{body}");
+        let service = &body["services"][0];
+        assert_eq!(service["name"], "web", "{body}");
+        assert_eq!(
+            service["state"], "down",
+            "a down service stays down when drained: {body}"
+        );
+        assert_eq!(service["checks"][0]["last"], "fail", "{body}");
+        assert!(
+            service["checks"][0]["reason"]
+                .as_str()
+                .is_some_and(|r| !r.is_empty()),
+            "{body}"
+        );
+        assert!(body["peers"].as_array().is_some(), "{body}");
+        handle.stop(true).await;
+        daemon.stop().await;
+    });
+}
