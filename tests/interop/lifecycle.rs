@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::anycastd::Anycastd;
 use crate::harness::bird::{Bird, BirdPeer};
-use crate::harness::netns::{DAEMON_V4, Lab, ROUTER_V4};
+use crate::harness::netns::{DAEMON_V4, DAEMON_V6, Lab, ROUTER_V4, ROUTER_V6};
 use crate::harness::{Scratch, holds_for, wait_until};
 
 const ROUTE: &str = "192.0.2.1/32";
@@ -220,4 +220,102 @@ fn kill_9_with_graceful_restart_leaves_the_routes_stale_but_kept_for_restart_tim
         "kept {kept:?} for a restart_time of 8s:\n{}",
         bird.dump()
     );
+}
+
+/// Two peers; `r6_hold` is the hold time of the IPv6 one, which is left out when `with_r6` is false.
+fn two_peers(switch: &Path, r6_hold: u16, with_r6: bool) -> String {
+    let r6 = if with_r6 {
+        format!(
+            "    - name: r6
+      remote_address: {ROUTER_V6}
+      remote_asn: 65000
+      local_address: {DAEMON_V6}
+      hold_time: {r6_hold}
+      connect_retry: 1s
+"
+        )
+    } else {
+        String::new()
+    };
+    config(switch, &[ROUTE, V6_ROUTE], "300ms", "120s").replace(
+        "      connect_retry: 1s\nservices:",
+        &format!("      connect_retry: 1s\n{r6}services:"),
+    )
+}
+
+const V6_ROUTE: &str = "2001:db8::1/128";
+
+#[test]
+fn a_reload_resets_only_the_changed_peer_and_deconfigures_a_removed_one() {
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-reload", lab.tag));
+    let bird = Bird::start(
+        &lab,
+        &scratch,
+        ROUTER_V4,
+        &[
+            BirdPeer::new("r4", ROUTER_V4, DAEMON_V4),
+            BirdPeer::new("r6", ROUTER_V6, DAEMON_V6),
+        ],
+    );
+    let switch = scratch.file("exit-code");
+    std::fs::write(&switch, "0").expect("write the switch");
+    let mut daemon = Anycastd::start(&lab, &scratch, &two_peers(&switch, 90, true));
+    bird.wait_established("r4", Duration::from_secs(30));
+    bird.wait_established("r6", Duration::from_secs(30));
+    bird.wait_route(V6_ROUTE, Duration::from_secs(15));
+    let r4_since = bird.since("r4").unwrap_or_else(|e| panic!("{e}"));
+    let r6_since = bird.since("r6").unwrap_or_else(|e| panic!("{e}"));
+    // `Since` has a resolution of one second.
+    std::thread::sleep(Duration::from_millis(1100));
+
+    // r6's hold time changes: only r6 gets Cease / Other Configuration Change and a new session.
+    let path = scratch.file("anycastd.yaml");
+    std::fs::write(&path, two_peers(&switch, 30, true)).expect("rewrite");
+    daemon.signal("HUP");
+    wait_until(
+        Duration::from_secs(20),
+        "r6 established again after its reset",
+        || match (bird.state("r6"), bird.since("r6")) {
+            (Ok(state), Ok(since)) if state == "Established" && since > r6_since => Ok(()),
+            _ => Err(format!("{}\n{}", bird.dump(), daemon.log())),
+        },
+    );
+    // BIRD keeps no trace of the Cease once the new session is up: our side says what it sent.
+    assert!(
+        daemon
+            .log()
+            .contains("BGP session r6: sent NOTIFICATION Cease / Other Configuration Change"),
+        "{}",
+        daemon.log()
+    );
+    assert_eq!(
+        bird.since("r4"),
+        Ok(r4_since),
+        "r4 was reset too:\n{}",
+        bird.dump()
+    );
+    bird.wait_route(V6_ROUTE, Duration::from_secs(15));
+
+    // r6 is removed: its routes are withdrawn and it gets Cease / Peer De-configured.
+    std::fs::write(&path, two_peers(&switch, 30, false)).expect("rewrite");
+    daemon.signal("HUP");
+    wait_until(Duration::from_secs(10), "r6 de-configured", || {
+        let protocols = bird.birdc("show protocols all r6")?;
+        if protocols.contains("Peer de-configured") {
+            Ok(())
+        } else {
+            Err(bird.dump())
+        }
+    });
+    assert_eq!(
+        bird.since("r4"),
+        Ok(r4_since),
+        "r4 was reset:\n{}",
+        bird.dump()
+    );
+    assert_eq!(bird.state("r4").as_deref(), Ok("Established"));
+    bird.wait_route(ROUTE, Duration::from_secs(5));
+    let code = daemon.terminate(Duration::from_secs(15));
+    assert_eq!(code, Some(0), "{}", daemon.log());
 }
