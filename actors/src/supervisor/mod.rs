@@ -9,22 +9,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use anycastd::bgp::codec::CeaseSubcode;
-use anycastd::bgp::fsm::State;
 use anycastd::bgp::types::Prefix;
-use anycastd::config::diff::Change;
-use anycastd::config::{self, ConfigError, ConfigErrors, ConfigWarning, model::Config};
-use anycastd::health::guard;
+use anycastd::config::{ConfigErrors, model::Config};
 use anycastd::health::ladder::{self, ServiceState};
 
 use crate::check::CheckActor;
 use crate::metrics::Metrics;
 use crate::peer::set::Peers;
-use crate::peer::{self, PeerActor, PeerStatus as PeerState};
+use crate::peer::{self, PeerActor};
 use crate::routes::{DesiredRoutes, RouteMap};
-use crate::service::{
-    GetServiceStatus, Reconfigure, ServiceActor, ServiceReport, ServiceStatus, SetDrain,
-};
+use crate::service::{ServiceActor, ServiceReport, SetDrain};
+
+mod reload;
+mod status;
+
+pub use status::{GetStatus, PeerStatus, Status};
 
 /// Asks an actor to stop (its children and in-flight probes are dropped with it).
 #[derive(Debug, Clone, Copy, Message)]
@@ -65,33 +64,6 @@ pub struct Drain(pub Option<String>);
 #[rtype(result = "()")]
 pub struct AddPeer(pub Recipient<DesiredRoutes>);
 
-/// Asks for the daemon's status (`/status`).
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "Status")]
-pub struct GetStatus;
-
-/// `/status`: services, peers and the drain switch.
-#[derive(Debug, Clone, serde::Serialize, MessageResponse)]
-pub struct Status {
-    /// Why the node is drained (`null` when it is not).
-    pub drained: Option<String>,
-    /// Every service.
-    pub services: Vec<ServiceStatus>,
-    /// Every configured neighbour.
-    pub peers: Vec<PeerStatus>,
-}
-
-/// One neighbour in `/status`.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct PeerStatus {
-    /// The configured name.
-    pub name: String,
-    /// The FSM state (`null` when the actor did not answer).
-    pub state: Option<String>,
-    /// Prefixes the neighbour has from us.
-    pub advertised: Vec<String>,
-}
-
 /// How long a peer may take to accept the final (empty) route set at shutdown.
 const PEER_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -123,6 +95,9 @@ pub struct Supervisor {
     drain_file: bool,
     ready_notified: bool,
     status_line: String,
+    /// SIGTERM received: no more reloads (the drain phase may still run).
+    stopping: bool,
+    /// Past the drain phase: services are stopped, reports are ignored.
     shutting_down: bool,
 }
 
@@ -144,6 +119,7 @@ impl Supervisor {
             drain_file: false,
             ready_notified: false,
             status_line: String::new(),
+            stopping: false,
             shutting_down: false,
         }
     }
@@ -371,202 +347,6 @@ impl Supervisor {
             self.apply_drain();
         }
     }
-
-    /// Sends systemd a `STATUS=` line when it changed: prefixes announced, peers established.
-    fn refresh_status(&mut self, ctx: &mut Context<Self>) {
-        let Some(bgp) = &self.bgp else {
-            return;
-        };
-        let status = peer_status(bgp.actors().to_vec());
-        let announced = self
-            .sent
-            .as_ref()
-            .map_or(0, |routes| routes.prefixes().len());
-        let total = self.known_prefixes.len();
-        let drained = self.drain_reason();
-        ctx.spawn(status.into_actor(self).map(move |peers, act, _| {
-            let established = peers
-                .iter()
-                .filter(|(_, s)| s.as_ref().is_some_and(|s| s.state == State::Established))
-                .count();
-            let mut line = format!(
-                "{announced}/{total} prefixes announced, {established}/{} peers established",
-                peers.len()
-            );
-            if let Some(reason) = drained {
-                line.push_str(&format!(", drained: {reason}"));
-            }
-            if line != act.status_line {
-                notify(&[sd_notify::NotifyState::Status(&line)]);
-                act.status_line = line;
-            }
-        }));
-    }
-
-    /// Applies a loaded file: refused by the blast-radius guard, or applied change by change.
-    fn apply_reload(
-        &mut self,
-        loaded: Result<(Config, Vec<ConfigWarning>), ConfigErrors>,
-        ctx: &mut Context<Self>,
-    ) -> Result<(), ConfigErrors> {
-        let (config, warnings) = match loaded {
-            Err(errors) => {
-                for line in &errors.0 {
-                    log::error!(file = self.path.display().to_string().as_str(); "{line}");
-                }
-                log::error!("configuration reload failed, keeping the running configuration");
-                self.reload_failed("failure");
-                return Err(errors);
-            }
-            Ok(loaded) => loaded,
-        };
-        for warning in &warnings {
-            log::warn!("{warning}");
-        }
-        let changes = match guard::check_reload(
-            &self.config,
-            &config,
-            |name| self.state_of(name),
-            self.force,
-        ) {
-            Ok(changes) => changes,
-            Err(refused) => {
-                log::error!(file = self.path.display().to_string().as_str(); "configuration reload refused: {refused}");
-                self.reload_failed("refused");
-                let error = ConfigError::whole_file(&self.path, refused.to_string());
-                return Err(error.into());
-            }
-        };
-        let old = std::mem::replace(&mut self.config, config);
-        for change in &changes {
-            log::info!(change = format!("{change:?}").as_str(); "applying configuration change");
-            self.apply_change(change, &old, ctx);
-        }
-        self.poll_drain_file();
-        self.publish();
-        self.metrics.config_last_reload_success.set(1.0);
-        self.metrics
-            .config_reload
-            .with_label_values(&["success"])
-            .inc();
-        log::warn!(changes = changes.len(); "configuration reloaded");
-        Ok(())
-    }
-
-    fn reload_failed(&self, result: &str) {
-        // The gauge first: whoever sees the counter move also sees the gauge.
-        self.metrics.config_last_reload_success.set(0.0);
-        self.metrics
-            .config_reload
-            .with_label_values(&[result])
-            .inc();
-    }
-
-    /// Carries out one change of a reload; `self.config` is already the new configuration.
-    fn apply_change(&mut self, change: &Change, old: &Config, ctx: &mut Context<Self>) {
-        match change {
-            Change::PeerRemoved(name) => self.stop_peer(name, CeaseSubcode::PeerDeconfigured, ctx),
-            Change::PeerReset(name) => {
-                // Stop the old session first, then start the new one once the Cease is out.
-                let stop = self
-                    .bgp
-                    .as_mut()
-                    .map(|bgp| bgp.stop_one(name, CeaseSubcode::OtherConfigurationChange));
-                let name = name.clone();
-                if let Some(stop) = stop {
-                    ctx.spawn(
-                        stop.into_actor(self)
-                            .map(move |(), act, _| act.start_peer(&name)),
-                    );
-                }
-            }
-            Change::PeerAdded(name) => self.start_peer(name),
-            Change::PeerUpdated(name) => {
-                log::warn!(peer = name.as_str(); "connect_retry changed: it applies from the next session of this peer");
-            }
-            Change::ServiceRemoved(name) => {
-                self.stop_service(name);
-                if let Some(service) = old.services.iter().find(|s| &s.name == name) {
-                    let checks: Vec<String> =
-                        service.checks.iter().map(|c| c.name.clone()).collect();
-                    self.metrics.forget_service(name, &checks);
-                }
-            }
-            Change::ServiceAdded(name) => self.start_service(name, None, ctx),
-            Change::ServiceChanged(name) => self.reconfigure_service(name),
-            Change::CheckRemoved { service, check } | Change::CheckChanged { service, check } => {
-                if let Some(running) = self.services.get_mut(service) {
-                    running.checks.retain(|(name, actor)| {
-                        if name == check {
-                            actor.do_send(Stop);
-                        }
-                        name != check
-                    });
-                }
-                if matches!(change, Change::CheckChanged { .. }) {
-                    self.start_check(service, check);
-                }
-                self.reconfigure_service(service);
-            }
-            Change::CheckAdded { service, check } => {
-                self.start_check(service, check);
-                self.reconfigure_service(service);
-            }
-            Change::ServiceRoutesChanged(_) | Change::GlobalRoutesChanged => {}
-            Change::NextHopsChanged => {
-                log::warn!("next hops changed: they apply from the next session of each peer");
-            }
-            Change::MetricsChanged => {
-                log::warn!("metrics settings changed: they take effect at the next restart");
-            }
-            Change::ShutdownChanged | Change::LifecycleChanged => {}
-        }
-    }
-
-    fn reconfigure_service(&self, name: &str) {
-        let Some(service) = self.config.services.iter().find(|s| s.name == name) else {
-            return;
-        };
-        if let Some(running) = self.services.get(name) {
-            running.addr.do_send(Reconfigure(service.clone()));
-        }
-    }
-
-    fn start_check(&mut self, service: &str, check: &str) {
-        let Some(running) = self.services.get(service) else {
-            return;
-        };
-        let addr = running.addr.clone();
-        let started = self.start_checks(service, &addr, |name| name == check);
-        if let Some(running) = self.services.get_mut(service) {
-            running.checks.extend(started);
-        }
-    }
-
-    fn start_peer(&mut self, name: &str) {
-        let Some(peer) = self.config.announcer.peers.iter().find(|p| p.name == name) else {
-            return;
-        };
-        let Some(bgp) = self.bgp.as_mut() else {
-            return;
-        };
-        match bgp.start_one(&self.config.announcer, peer) {
-            Ok(actor) => {
-                log::warn!(peer = name; "BGP neighbour started");
-                if let Some(routes) = &self.sent {
-                    actor.do_send(routes.clone());
-                }
-            }
-            Err(e) => log::error!(peer = name; "cannot start the BGP neighbour: {e}"),
-        }
-    }
-
-    fn stop_peer(&mut self, name: &str, subcode: CeaseSubcode, ctx: &mut Context<Self>) {
-        if let Some(bgp) = self.bgp.as_mut() {
-            log::warn!(peer = name; "BGP neighbour removed");
-            ctx.spawn(bgp.stop_one(name, subcode).into_actor(self));
-        }
-    }
 }
 
 /// Sends `states` to systemd when it supervises us (`NOTIFY_SOCKET`); logs a failure.
@@ -587,16 +367,6 @@ async fn withdraw_all(peers: Vec<Recipient<DesiredRoutes>>) {
             log::warn!("a peer did not take the final withdraw in time");
         }
     }
-}
-
-/// Every neighbour's status, by name (`None`: the actor did not answer within a second).
-async fn peer_status(actors: Vec<(String, Addr<PeerActor>)>) -> Vec<(String, Option<PeerState>)> {
-    let mut out = Vec::new();
-    for (name, actor) in actors {
-        let status = tokio::time::timeout(Duration::from_secs(1), actor.send(peer::GetStatus));
-        out.push((name, status.await.ok().and_then(Result::ok)));
-    }
-    out
 }
 
 /// Ends every session at once: withdraw, flush, Cease / Administrative Shutdown with `text`
@@ -686,35 +456,14 @@ impl Handler<AddPeer> for Supervisor {
     }
 }
 
-impl Handler<Reload> for Supervisor {
-    type Result = ResponseActFuture<Self, Result<(), ConfigErrors>>;
-
-    fn handle(&mut self, _: Reload, _ctx: &mut Self::Context) -> Self::Result {
-        if self.shutting_down {
-            return Box::pin(actix::fut::ready(Ok(())));
-        }
-        let path = self.path.clone();
-        log::info!(file = path.display().to_string().as_str(); "reloading the configuration");
-        let load = async move {
-            match tokio::fs::read_to_string(&path).await {
-                Ok(text) => config::load_with_warnings(&path, &text),
-                Err(e) => Err(ConfigError::whole_file(&path, format!("cannot read: {e}")).into()),
-            }
-        };
-        Box::pin(
-            load.into_actor(self)
-                .map(|loaded, act, ctx| act.apply_reload(loaded, ctx)),
-        )
-    }
-}
-
 impl Handler<Shutdown> for Supervisor {
     type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, _: Shutdown, _ctx: &mut Self::Context) -> Self::Result {
-        if self.shutting_down {
+        if self.stopping {
             return Box::pin(actix::fut::ready(()));
         }
+        self.stopping = true;
         let drain_time = self.config.shutdown.drain_time;
         if !drain_time.is_zero() {
             log::warn!(drain_time = format!("{drain_time:?}").as_str(); "shutting down: draining first");
@@ -736,57 +485,6 @@ impl Handler<Shutdown> for Supervisor {
             .into_actor(act)
             .map(|(), _act, ctx| ctx.stop())
         }))
-    }
-}
-
-impl Handler<GetStatus> for Supervisor {
-    type Result = ResponseActFuture<Self, Status>;
-
-    fn handle(&mut self, _: GetStatus, _ctx: &mut Self::Context) -> Self::Result {
-        let services: Vec<_> = self
-            .config
-            .services
-            .iter()
-            .filter_map(|s| self.services.get(&s.name).map(|r| r.addr.clone()))
-            .collect();
-        let peers = self
-            .bgp
-            .as_ref()
-            .map(|bgp| peer_status(bgp.actors().to_vec()));
-        let drained = self.drain_reason();
-        Box::pin(
-            async move {
-                let mut out = Vec::new();
-                for service in services {
-                    let status = tokio::time::timeout(
-                        Duration::from_secs(1),
-                        service.send(GetServiceStatus),
-                    );
-                    if let Ok(Ok(status)) = status.await {
-                        out.push(status);
-                    }
-                }
-                let peers = match peers {
-                    Some(peers) => peers.await,
-                    None => Vec::new(),
-                };
-                Status {
-                    drained,
-                    services: out,
-                    peers: peers
-                        .into_iter()
-                        .map(|(name, status)| PeerStatus {
-                            name,
-                            state: status.as_ref().map(|s| s.state.to_string()),
-                            advertised: status
-                                .map(|s| s.advertised.iter().map(ToString::to_string).collect())
-                                .unwrap_or_default(),
-                        })
-                        .collect(),
-                }
-            }
-            .into_actor(self),
-        )
     }
 }
 
