@@ -15,6 +15,7 @@ use anycastd::bgp::types::Prefix;
 use anycastd::config::model::GRACEFUL_SHUTDOWN;
 use anycastd_actors::metrics::Metrics;
 use anycastd_actors::routes::DesiredRoutes;
+use anycastd_actors::service::ServiceStatus;
 use anycastd_actors::supervisor::{AddPeer, Drain, GetStatus, Reload, Shutdown, Supervisor};
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -123,6 +124,20 @@ impl Daemon {
                 .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
             ok.then(|| value.parse().ok()).flatten()
         })
+    }
+
+    /// Polls `/status` until the first service satisfies `pred`; returns it.
+    async fn service_status(&self, pred: impl Fn(&ServiceStatus) -> bool) -> ServiceStatus {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let status = self.supervisor.send(GetStatus).await.expect("status");
+            let first = status.services.first().cloned();
+            match first {
+                Some(service) if pred(&service) => return service,
+                last if Instant::now() > deadline => panic!("no such service status: {last:?}"),
+                _ => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
     }
 
     async fn reload(&self, text: &str) -> Result<(), String> {
@@ -326,12 +341,11 @@ fn hold_down_keeps_a_recovered_service_withdrawn_and_dampening_counts_its_flaps(
         web.set(0);
         let recovered = Instant::now();
         // Healthy again at once, but held down for 1.5 s.
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        let status = daemon.supervisor.send(GetStatus).await.expect("status");
-        let web_status = status.services.first().expect("web");
-        assert_eq!(web_status.state, Some("down"));
-        assert_eq!(web_status.assessed, Some("up"));
-        assert!(web_status.held_down);
+        let web_status = daemon
+            .service_status(|s| s.assessed == Some("up"))
+            .await;
+        assert_eq!(web_status.state, Some("down"), "{web_status:?}");
+        assert!(web_status.held_down, "{web_status:?}");
         daemon.wait("the route after hold-down", |r| r.routes.contains_key(&p)).await;
         let held = recovered.elapsed();
         assert!(held >= Duration::from_millis(1400), "announced after {held:?}");
@@ -408,6 +422,19 @@ fn a_reload_keeps_unchanged_checks_and_restarts_only_the_changed_one() {
         let check = |name: &str| web.checks.iter().find(|c| c.name == name).cloned();
         assert_eq!(check("a").and_then(|c| c.last), Some("pass"), "{web:?}");
         assert_eq!(web.state, Some("up"), "the service stays up across the reload");
+        // Each check ran once at start (hourly after that); the changed one ran again at the reload.
+        let runs = |check: &str| {
+            daemon.metric(
+                "anycastd_check_runs_total",
+                &[("service", "web"), ("check", check), ("result", "pass")],
+            )
+        };
+        let deadline = Instant::now() + WAIT;
+        while runs("b") != Some(2.0) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!((runs("a"), runs("b")), (Some(1.0), Some(2.0)));
         daemon
             .wait("the added route", |r| r.routes.contains_key(&prefix("192.0.2.9/32")))
             .await;
@@ -424,7 +451,7 @@ fn inconclusive_runs_keep_the_last_state_until_the_grace_ends() {
         let web = Switch::new(dir.path(), "web", 0);
         let text = yaml(
             &format!(
-                "  - name: web\n    check_interval: 100ms\n    inconclusive_grace: 1s\n    checks:\n{}",
+                "  - name: web\n    check_interval: 100ms\n    inconclusive_grace: 2s\n    checks:\n{}",
                 web.check("ok", "100ms")
             ),
             "",
@@ -435,13 +462,14 @@ fn inconclusive_runs_keep_the_last_state_until_the_grace_ends() {
         // Exit 3: the plugin could not run.
         web.set(3);
         let since = Instant::now();
-        tokio::time::sleep(Duration::from_millis(600)).await;
-        let status = daemon.supervisor.send(GetStatus).await.expect("status");
-        let check = status.services.first().and_then(|s| s.checks.first().cloned());
-        assert_eq!(check.as_ref().and_then(|c| c.last), Some("inconclusive"), "{check:?}");
-        assert_eq!(status.services.first().and_then(|s| s.state), Some("up"));
+        let web_status = daemon
+            .service_status(|s| {
+                s.checks.first().and_then(|c| c.last) == Some("inconclusive")
+            })
+            .await;
+        assert_eq!(web_status.state, Some("up"), "{web_status:?}");
         daemon.wait("the withdrawal after the grace", |r| r.routes.is_empty()).await;
-        assert!(since.elapsed() >= Duration::from_millis(900), "{:?}", since.elapsed());
+        assert!(since.elapsed() >= Duration::from_secs(2), "{:?}", since.elapsed());
         daemon.stop().await;
     });
 }
