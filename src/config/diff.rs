@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use super::model::{Announcer, Config, Peer, Service, ServiceHealth};
-use crate::bgp::codec::CeaseSubcode;
+use crate::bgp::codec::{Afi, CeaseSubcode, Safi};
+use crate::bgp::fsm::SessionConfig;
 use crate::bgp::types::Prefix;
 
 /// One change between two configurations. The derived order is the order to apply them in: peers
@@ -221,11 +222,13 @@ fn diff_peers(old: &Announcer, new: &Announcer, changes: &mut BTreeSet<Change>) 
 }
 
 /// Everything of a peer that its running session depends on: all its settings but `name` and
-/// `connect_retry`, and the source address it ends up with.
+/// `connect_retry`, the source address it ends up with, and the families its OPEN offers (a
+/// cross-family next hop appearing or disappearing adds or removes one, RFC 4760 §8).
 #[derive(PartialEq)]
 struct Session<'a> {
     peer: PeerSession<'a>,
     source: Option<IpAddr>,
+    families: Vec<(Afi, Safi)>,
 }
 
 impl<'a> Session<'a> {
@@ -235,6 +238,7 @@ impl<'a> Session<'a> {
         Session {
             peer: PeerSession(peer),
             source: peer.local_address.or(same_family.then_some(global)),
+            families: SessionConfig::from_model(announcer, peer).families,
         }
     }
 }

@@ -319,3 +319,45 @@ fn a_reload_resets_only_the_changed_peer_and_deconfigures_a_removed_one() {
     let code = daemon.terminate(Duration::from_secs(15));
     assert_eq!(code, Some(0), "{}", daemon.log());
 }
+
+#[test]
+fn a_reload_that_moves_the_ipv6_next_hop_reannounces_over_the_same_session() {
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-nexthop", lab.tag));
+    let mut peer = BirdPeer::new("r4", ROUTER_V4, DAEMON_V4);
+    peer.families = vec!["ipv4", "ipv6"];
+    let bird = Bird::start(&lab, &scratch, ROUTER_V4, &[peer]);
+    let switch = scratch.file("exit-code");
+    std::fs::write(&switch, "0").expect("write the switch");
+    let with_hop = |hop: &str| {
+        config(&switch, &[ROUTE, V6_ROUTE], "300ms", "120s").replace(
+            "  graceful_restart:",
+            &format!("  next_hop_ipv6: {hop}\n  graceful_restart:"),
+        )
+    };
+    let mut daemon = Anycastd::start(&lab, &scratch, &with_hop(DAEMON_V6));
+    bird.wait_established("r4", Duration::from_secs(30));
+    let v6 = bird.wait_route(V6_ROUTE, Duration::from_secs(15));
+    assert_eq!(v6.next_hop, DAEMON_V6, "{}", bird.dump());
+    let since = bird.since("r4").unwrap_or_else(|e| panic!("{e}"));
+
+    // Another IPv6 next hop: the IPv6 prefix is announced again with it, on the same session.
+    let moved = "fd00:18::99";
+    std::fs::write(scratch.file("anycastd.yaml"), with_hop(moved)).expect("rewrite");
+    daemon.signal("HUP");
+    wait_until(
+        Duration::from_secs(10),
+        "the new IPv6 next hop in BIRD",
+        || match bird.route(V6_ROUTE)? {
+            Some(route) if route.next_hop == moved => Ok(()),
+            _ => Err(bird.dump()),
+        },
+    );
+    assert_eq!(
+        bird.since("r4"),
+        Ok(since),
+        "the session was reset:\n{}",
+        daemon.log()
+    );
+    assert_eq!(daemon.terminate(Duration::from_secs(15)), Some(0));
+}

@@ -8,6 +8,7 @@ use anycastd::config::{self, ConfigError, ConfigErrors, ConfigWarning, model::Co
 use anycastd::health::guard;
 
 use super::{Reload, Stop, Supervisor};
+use crate::peer::SetNextHops;
 use crate::service::Reconfigure;
 
 impl Supervisor {
@@ -122,7 +123,15 @@ impl Supervisor {
             }
             Change::ServiceRoutesChanged(_) | Change::GlobalRoutesChanged => {}
             Change::NextHopsChanged => {
-                log::warn!("next hops changed: they apply from the next session of each peer");
+                let hops = SetNextHops {
+                    ipv4: self.config.announcer.next_hop_ipv4,
+                    ipv6: self.config.announcer.next_hop_ipv6,
+                };
+                if let Some(bgp) = &self.bgp {
+                    for (_, actor) in bgp.actors() {
+                        actor.do_send(hops);
+                    }
+                }
             }
             Change::MetricsChanged => {
                 log::warn!("metrics settings changed: they take effect at the next restart");

@@ -53,3 +53,61 @@ fn every_change_is_described_in_one_line_naming_what_it_touches() {
         assert!(!line.contains('\n'), "{line:?}");
     }
 }
+
+fn with_next_hop_ipv6(next_hop: Option<&str>) -> anycastd::config::model::Config {
+    let hop = next_hop.map_or(String::new(), |h| format!("  next_hop_ipv6: {h}\n"));
+    let text = format!(
+        "announcer:
+  router_id: 192.0.2.254
+  local_address: 198.18.0.2
+  local_asn: 65001
+  routes: [192.0.2.1/32, 2001:db8::1/128]
+{hop}  peers:
+    - name: r4
+      remote_address: 198.18.0.1
+      remote_asn: 65000
+    - name: r6
+      remote_address: fd00:18::1
+      local_address: fd00:18::2
+      remote_asn: 65000
+services:
+  - name: dns
+    check_interval: 1s
+    checks:
+      - kind: tcp_connect
+        spec:
+          address: 127.0.0.1:53
+metrics:
+  enabled: false
+"
+    );
+    anycastd::config::load(std::path::Path::new("t.yaml"), &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn a_next_hop_that_adds_a_family_resets_that_session_and_a_new_value_does_not() {
+    use anycastd::config::diff::diff;
+    let none = with_next_hop_ipv6(None);
+    let one = with_next_hop_ipv6(Some("fd00:18::2"));
+    let other = with_next_hop_ipv6(Some("fd00:18::3"));
+    // IPv6 unicast joins the IPv4 session's OPEN: only r4 starts again; r6 already had it.
+    let appearing = diff(&none, &one);
+    assert!(
+        appearing.contains(&Change::PeerReset("r4".into())),
+        "{appearing:?}"
+    );
+    assert!(
+        !appearing.contains(&Change::PeerReset("r6".into())),
+        "{appearing:?}"
+    );
+    assert!(
+        appearing.contains(&Change::NextHopsChanged),
+        "{appearing:?}"
+    );
+    // Another address of a family already offered: no session reset, UPDATEs only.
+    let moved = diff(&one, &other);
+    assert_eq!(
+        moved.into_iter().collect::<Vec<_>>(),
+        vec![Change::NextHopsChanged]
+    );
+}
