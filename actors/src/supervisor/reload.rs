@@ -91,7 +91,7 @@ impl Supervisor {
             }
             Change::PeerAdded(name) => self.start_peer(name),
             Change::PeerUpdated(name) => {
-                log::warn!(peer = name.as_str(); "connect_retry changed: it applies from the next session of this peer");
+                log::warn!(peer = name.as_str(); "connect_retry changed: the session is kept; the new value applies once the daemon restarts or this peer is reset");
             }
             Change::ServiceRemoved(name) => {
                 self.stop_service(name);
