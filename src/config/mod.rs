@@ -15,6 +15,7 @@ mod error;
 mod json;
 pub mod model;
 mod node;
+pub mod schema;
 mod suggest;
 mod validate;
 

@@ -5,3 +5,4 @@ mod config;
 mod fsm;
 mod health;
 mod purity;
+mod schema;
