@@ -59,7 +59,10 @@ pub struct GracefulRestart {
 
 impl Default for GracefulRestart {
     fn default() -> Self {
-        Self { enabled: false, restart_time: Duration::from_secs(120) }
+        Self {
+            enabled: false,
+            restart_time: Duration::from_secs(120),
+        }
     }
 }
 
@@ -183,7 +186,9 @@ impl Retry {
     /// Worst-case duration of a run: every attempt times out, with pauses between them.
     pub fn worst_case(&self) -> Duration {
         let tries = u32::from(self.tries.max(1));
-        self.timeout.saturating_mul(tries).saturating_add(self.interval.saturating_mul(tries - 1))
+        self.timeout
+            .saturating_mul(tries)
+            .saturating_add(self.interval.saturating_mul(tries - 1))
     }
 }
 

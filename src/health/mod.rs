@@ -1,5 +1,17 @@
 //! Health decisions: what one probe run means, rise/fall debounce, and how checks combine into a
 //! service's health. Pure: time, when needed, is an argument.
+//!
+//! The pipeline is `Outcome` (one probe run) -> [`Debounce`] (per check, rise/fall hysteresis) ->
+//! [`Status`] -> [`Strategy::evaluate`] (per service) -> [`Health`] -> [`routes::desired`] (all
+//! services) -> the prefixes to announce. Nothing here does I/O, reads a clock or logs.
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
+
+mod debounce;
+pub mod routes;
+mod strategy;
+
+pub use debounce::Debounce;
+pub use strategy::Health;
 
 /// The result of one run of a probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +34,43 @@ impl Outcome {
             Self::Degraded(_) => "degraded",
             Self::Fail(_) => "fail",
             Self::Inconclusive(_) => "inconclusive",
+        }
+    }
+
+    /// The reason text of a non-passing outcome (`None` for [`Outcome::Pass`]).
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Pass => None,
+            Self::Degraded(reason) | Self::Fail(reason) | Self::Inconclusive(reason) => {
+                Some(reason)
+            }
+        }
+    }
+}
+
+/// The debounced state of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Passing.
+    Up,
+    /// Passing, but asking to be de-preferred.
+    Degraded,
+    /// Failing.
+    Down,
+}
+
+impl Status {
+    /// True for [`Status::Up`] and [`Status::Degraded`]: the check does not count as failed.
+    pub fn is_up(self) -> bool {
+        !matches!(self, Self::Down)
+    }
+
+    /// A short label for logs: `up`, `degraded`, `down`.
+    pub fn as_label(self) -> &'static str {
+        match self {
+            Self::Up => "up",
+            Self::Degraded => "degraded",
+            Self::Down => "down",
         }
     }
 }

@@ -21,6 +21,7 @@ mod assigned_address;
 mod dns;
 mod exec;
 mod file;
+pub mod http;
 mod icmp;
 mod ntp;
 mod retry;
@@ -183,9 +184,7 @@ pub async fn run(spec: &CheckSpec, cx: &ProbeContext) -> Outcome {
     match spec {
         CheckSpec::AssignedAddress(s) => assigned_address::probe(s),
         CheckSpec::DnsLookup(s) => dns::probe(s).await,
-        CheckSpec::Http2xx(_) => {
-            Outcome::Inconclusive(format!("check kind {} is not implemented", spec.kind()))
-        }
+        CheckSpec::Http2xx(s) => http::run(s, cx).await,
         CheckSpec::IcmpPing(s) => icmp::probe(s, cx).await,
         CheckSpec::Ntpq(s) => ntp::probe(s, cx).await,
         CheckSpec::TftpRrq(s) => tftp::probe(s).await,

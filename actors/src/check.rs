@@ -1,0 +1,156 @@
+//! CheckActor: runs one check's probe at start and then every `interval`, never two runs at once,
+//! each bounded by the check's deadline, and reports every result to its ServiceActor.
+//!
+//! The probe future runs on the actor's context (`ctx.spawn`), so the actor keeps answering
+//! messages (pings, stop) while a probe hangs; stopping the actor drops the probe future.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+use anycastd::config::model::Check;
+use anycastd::health::Outcome;
+
+use crate::metrics::Metrics;
+use crate::probe::{self, ProbeContext};
+use crate::supervisor::{Ping, Stop};
+
+/// One finished run of a check, sent to its ServiceActor.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "()")]
+pub struct CheckResult {
+    /// Index of the check within its service.
+    pub index: usize,
+    /// What the run found.
+    pub outcome: Outcome,
+    /// How long the run took.
+    pub duration: Duration,
+}
+
+/// Runs one check of one service.
+pub struct CheckActor {
+    index: usize,
+    check: Arc<Check>,
+    probe: ProbeContext,
+    metrics: Arc<Metrics>,
+    service: Recipient<CheckResult>,
+    running: bool,
+    overdue: bool,
+    last_label: Option<&'static str>,
+}
+
+impl CheckActor {
+    /// A check actor for `check` (index `index` within service `service_name`), reporting to `service`.
+    pub fn new(
+        service_name: &str,
+        index: usize,
+        check: Check,
+        metrics: Arc<Metrics>,
+        service: Recipient<CheckResult>,
+    ) -> CheckActor {
+        let probe = ProbeContext {
+            service: service_name.to_string(),
+            check: check.name.clone(),
+            metrics: Arc::clone(&metrics.probe),
+        };
+        CheckActor {
+            index,
+            check: Arc::new(check),
+            probe,
+            metrics,
+            service,
+            running: false,
+            overdue: false,
+            last_label: None,
+        }
+    }
+
+    /// Starts one run, or, when one is in flight (runs never overlap), marks the next one overdue
+    /// so it starts as soon as the current one ends: a slow run delays the schedule, never halves it.
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        if self.running {
+            self.overdue = true;
+            return;
+        }
+        self.running = true;
+        let check = Arc::clone(&self.check);
+        let cx = self.probe.clone();
+        let run = async move {
+            let started = Instant::now();
+            let outcome = match tokio::time::timeout(check.deadline, probe::run(&check.spec, &cx))
+                .await
+            {
+                Ok(outcome) => outcome,
+                Err(_) => Outcome::Fail(format!("timed out after {}", humanize(check.deadline))),
+            };
+            (outcome, started.elapsed())
+        };
+        ctx.spawn(run.into_actor(self).map(|(outcome, duration), act, ctx| {
+            act.finish(outcome, duration);
+            if std::mem::take(&mut act.overdue) {
+                act.tick(ctx);
+            }
+        }));
+    }
+
+    fn finish(&mut self, outcome: Outcome, duration: Duration) {
+        self.running = false;
+        let (service, check) = (self.probe.service.as_str(), self.probe.check.as_str());
+        self.metrics
+            .check_duration
+            .with_label_values(&[service, check])
+            .set(duration.as_secs_f64());
+        self.metrics
+            .check_runs
+            .with_label_values(&[service, check, outcome.as_label()])
+            .inc();
+        let label = outcome.as_label();
+        if self.last_label != Some(label) {
+            let reason = outcome.reason().unwrap_or("");
+            match outcome {
+                Outcome::Pass => log::info!(service, check, result = label; "check passes"),
+                _ => log::info!(service, check, result = label, reason; "check result changed"),
+            }
+            self.last_label = Some(label);
+        } else if let Some(reason) = outcome.reason() {
+            log::debug!(service, check, result = label, reason; "check run");
+        }
+        self.service.do_send(CheckResult {
+            index: self.index,
+            outcome,
+            duration,
+        });
+    }
+}
+
+impl Actor for CheckActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        self.tick(ctx);
+        ctx.run_interval(self.check.interval, |act, ctx| act.tick(ctx));
+    }
+}
+
+impl Handler<Stop> for CheckActor {
+    type Result = ();
+    fn handle(&mut self, _: Stop, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
+
+impl Handler<Ping> for CheckActor {
+    type Result = ();
+    fn handle(&mut self, _: Ping, _: &mut Self::Context) {}
+}
+
+/// A duration as the config writes it (`1.5s`, `300ms`).
+pub(crate) fn humanize(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d < Duration::from_secs(1) && d.subsec_nanos() % 1_000_000 == 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:?}", d)
+    }
+}

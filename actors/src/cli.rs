@@ -1,0 +1,130 @@
+//! Command line and environment (DESIGN §4): `anycastd [--config FILE] [--check-config [FILE]]
+//! [--version]`, with `CONFIG_PATH` (default `/config.yaml`) when `--config` is absent.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// The default configuration file.
+pub const DEFAULT_CONFIG: &str = "/config.yaml";
+
+/// Usage text for `--help` and for command line errors.
+pub const USAGE: &str = "usage: anycastd [--config FILE] [--check-config [FILE]] [--version]";
+
+/// What the command line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Run the daemon with this configuration file.
+    Run(PathBuf),
+    /// Validate this file and exit.
+    CheckConfig(PathBuf),
+    /// Print the version and exit.
+    Version,
+    /// Print usage and exit.
+    Help,
+}
+
+/// Parses the arguments (without the program name); `config_path` is `CONFIG_PATH` from the
+/// environment. Errors are one line, ready to print.
+pub fn parse<I>(args: I, config_path: Option<OsString>) -> Result<Command, String>
+where
+    I: IntoIterator<Item = OsString>,
+{
+    let mut config: Option<PathBuf> = None;
+    let mut check: Option<Option<PathBuf>> = None;
+    let mut version = false;
+    let mut args = args.into_iter().peekable();
+    while let Some(arg) = args.next() {
+        let text = arg.to_string_lossy();
+        match text.as_ref() {
+            "--version" | "-V" => version = true,
+            "--help" | "-h" => return Ok(Command::Help),
+            "--config" | "-c" => match args.next() {
+                Some(file) => config = Some(PathBuf::from(file)),
+                None => return Err(format!("{text} needs a FILE argument")),
+            },
+            "--check-config" | "-t" => {
+                let takes_value = args
+                    .peek()
+                    .is_some_and(|next| !next.to_string_lossy().starts_with('-'));
+                check = Some(if takes_value {
+                    args.next().map(PathBuf::from)
+                } else {
+                    None
+                });
+            }
+            other => {
+                if let Some(file) = other.strip_prefix("--config=") {
+                    config = Some(PathBuf::from(file));
+                } else if let Some(file) = other.strip_prefix("--check-config=") {
+                    check = Some(Some(PathBuf::from(file)));
+                } else {
+                    return Err(format!("unexpected argument {other:?}"));
+                }
+            }
+        }
+    }
+    if version {
+        return Ok(Command::Version);
+    }
+    let configured = config
+        .or_else(|| config_path.filter(|p| !p.is_empty()).map(PathBuf::from))
+        .unwrap_or_else(|| DEFAULT_CONFIG.into());
+    Ok(match check {
+        Some(file) => Command::CheckConfig(file.unwrap_or(configured)),
+        None => Command::Run(configured),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn config_flag_wins_over_the_environment() {
+        let got = parse(args(&["--config", "/a.yaml"]), Some("/b.yaml".into()));
+        assert_eq!(got, Ok(Command::Run("/a.yaml".into())));
+        assert_eq!(
+            parse(args(&[]), Some("/b.yaml".into())),
+            Ok(Command::Run("/b.yaml".into()))
+        );
+        assert_eq!(
+            parse(args(&[]), None),
+            Ok(Command::Run(DEFAULT_CONFIG.into()))
+        );
+        assert_eq!(
+            parse(args(&["--config=/c.json"]), None),
+            Ok(Command::Run("/c.json".into()))
+        );
+    }
+
+    #[test]
+    fn check_config_takes_an_optional_file() {
+        assert_eq!(
+            parse(args(&["--check-config"]), None),
+            Ok(Command::CheckConfig(DEFAULT_CONFIG.into()))
+        );
+        assert_eq!(
+            parse(args(&["--check-config", "x.yml"]), None),
+            Ok(Command::CheckConfig("x.yml".into()))
+        );
+        assert_eq!(
+            parse(args(&["--check-config", "--config", "y.yml"]), None),
+            Ok(Command::CheckConfig("y.yml".into()))
+        );
+        assert_eq!(
+            parse(args(&["--check-config=z.json"]), None),
+            Ok(Command::CheckConfig("z.json".into()))
+        );
+    }
+
+    #[test]
+    fn bad_arguments_are_one_line_errors() {
+        assert!(parse(args(&["--config"]), None).is_err());
+        assert!(parse(args(&["--frobnicate"]), None).is_err());
+        assert_eq!(parse(args(&["--version"]), None), Ok(Command::Version));
+    }
+}

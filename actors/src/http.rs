@@ -1,0 +1,117 @@
+//! The metrics and health endpoint (actix-web on `metrics.address`): `/metrics` renders the one
+//! shared registry; `/healthz` answers 200 `ok` while every actor answers a ping in time, else 503
+//! with the name of the first one that did not.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::Addr;
+use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::header::ContentType, web};
+
+use crate::metrics::Metrics;
+use crate::supervisor::{ListActors, Ping, Supervisor};
+
+/// How long an actor may take to answer a `/healthz` ping.
+pub const PING_DEADLINE: Duration = Duration::from_secs(1);
+
+#[derive(Clone)]
+struct State {
+    metrics: Arc<Metrics>,
+    supervisor: Addr<Supervisor>,
+}
+
+/// Binds the endpoint on `address`; returns the server (to be spawned or awaited) and the bound
+/// addresses (the real port when `address` has port 0).
+pub fn bind(
+    address: SocketAddr,
+    metrics: Arc<Metrics>,
+    supervisor: Addr<Supervisor>,
+) -> std::io::Result<(Server, Vec<SocketAddr>)> {
+    let state = State {
+        metrics,
+        supervisor,
+    };
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .route("/metrics", web::get().to(render_metrics))
+            .route("/healthz", web::get().to(healthz))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .bind(address)?;
+    let bound = server.addrs();
+    Ok((server.run(), bound))
+}
+
+async fn render_metrics(state: web::Data<State>) -> HttpResponse {
+    match state.metrics.render() {
+        Ok(text) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .body(text),
+        Err(e) => {
+            log::error!(error = e.to_string().as_str(); "cannot render metrics");
+            HttpResponse::InternalServerError()
+                .content_type(ContentType::plaintext())
+                .body(e.to_string())
+        }
+    }
+}
+
+async fn healthz(state: web::Data<State>) -> HttpResponse {
+    match unresponsive(&state.supervisor).await {
+        Some(name) => HttpResponse::ServiceUnavailable()
+            .content_type(ContentType::plaintext())
+            .body(format!("{name} does not answer\n")),
+        None => HttpResponse::Ok()
+            .content_type(ContentType::plaintext())
+            .body("ok\n"),
+    }
+}
+
+/// Pings every actor (each within [`PING_DEADLINE`], all at once); returns the name of the first
+/// one that did not answer, `None` when all did.
+pub async fn unresponsive(supervisor: &Addr<Supervisor>) -> Option<String> {
+    let actors = match tokio::time::timeout(PING_DEADLINE, supervisor.send(ListActors)).await {
+        Ok(Ok(actors)) => actors,
+        _ => return Some("supervisor".to_string()),
+    };
+    let pings = actors.into_iter().map(|(name, actor)| async move {
+        match tokio::time::timeout(PING_DEADLINE, actor.send(Ping)).await {
+            Ok(Ok(())) => None,
+            _ => Some(name),
+        }
+    });
+    futures_util::future::join_all(pings)
+        .await
+        .into_iter()
+        .flatten()
+        .next()
+}
+
+/// systemd watchdog (`WatchdogSec=`): sends `WATCHDOG=1` at half the period, only while every actor
+/// answers, so a stuck daemon is restarted. Returns at once when the watchdog is not enabled.
+pub async fn watchdog(supervisor: Addr<Supervisor>) {
+    let Some(period) = sd_notify::watchdog_enabled() else {
+        return;
+    };
+    let mut ticks = tokio::time::interval(period / 2);
+    loop {
+        ticks.tick().await;
+        match unresponsive(&supervisor).await {
+            None => {
+                if let Err(e) = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]) {
+                    log::warn!(error = e.to_string().as_str(); "cannot notify the systemd watchdog");
+                }
+            }
+            Some(name) => {
+                log::error!(actor = name.as_str(); "actor does not answer: withholding the watchdog ping")
+            }
+        }
+        if !supervisor.connected() {
+            return;
+        }
+    }
+}
