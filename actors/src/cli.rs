@@ -8,7 +8,8 @@ use std::path::PathBuf;
 pub const DEFAULT_CONFIG: &str = "/config.yaml";
 
 /// Usage text for `--help` and for command line errors.
-pub const USAGE: &str = "usage: anycastd [--config FILE] [--check-config [FILE]] [--version]";
+pub const USAGE: &str =
+    "usage: anycastd [--config FILE] [--check-config [FILE]] [--print-config-schema] [--version]";
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +18,8 @@ pub enum Command {
     Run(PathBuf),
     /// Validate this file and exit.
     CheckConfig(PathBuf),
+    /// Print the configuration's JSON Schema and exit.
+    PrintConfigSchema,
     /// Print the version and exit.
     Version,
     /// Print usage and exit.
@@ -37,6 +40,7 @@ where
         let text = arg.to_string_lossy();
         match text.as_ref() {
             "--version" | "-V" => version = true,
+            "--print-config-schema" => return Ok(Command::PrintConfigSchema),
             "--help" | "-h" => return Ok(Command::Help),
             "--config" | "-c" => match args.next() {
                 Some(file) => config = Some(PathBuf::from(file)),
@@ -126,5 +130,9 @@ mod tests {
         assert!(parse(args(&["--config"]), None).is_err());
         assert!(parse(args(&["--frobnicate"]), None).is_err());
         assert_eq!(parse(args(&["--version"]), None), Ok(Command::Version));
+        assert_eq!(
+            parse(args(&["--print-config-schema"]), None),
+            Ok(Command::PrintConfigSchema)
+        );
     }
 }

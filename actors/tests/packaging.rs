@@ -1,0 +1,162 @@
+//! What the packaging ships stays true to the binary: the JSON Schema file is what
+//! `--print-config-schema` prints, and every metric the Grafana dashboard queries is exported on
+//! `/metrics` by a running daemon.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_anycastd");
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+#[test]
+fn print_config_schema_prints_the_shipped_file() {
+    let out = Command::new(BIN)
+        .arg("--print-config-schema")
+        .output()
+        .expect("run anycastd --print-config-schema");
+    assert!(out.status.success(), "exit status {}", out.status);
+    let shipped = std::fs::read(repo("packaging/anycastd.schema.json")).expect("shipped schema");
+    assert!(
+        out.stdout == shipped,
+        "packaging/anycastd.schema.json differs from --print-config-schema; run UPDATE_SCHEMA=1 cargo test -p anycastd --test core schema::"
+    );
+}
+
+/// Every `anycastd_*` name in the dashboard's queries.
+fn dashboard_metrics() -> BTreeSet<String> {
+    let text = std::fs::read_to_string(repo("packaging/grafana/anycastd.json")).expect("dashboard");
+    let dashboard: serde_json::Value = serde_json::from_str(&text).expect("dashboard is JSON");
+    let mut exprs = Vec::new();
+    collect_exprs(&dashboard, &mut exprs);
+    assert!(
+        exprs.len() >= 10,
+        "expected the dashboard's queries, found {exprs:?}"
+    );
+    let mut names = BTreeSet::new();
+    for expr in exprs {
+        let mut rest = expr.as_str();
+        while let Some(start) = rest.find("anycastd_") {
+            let tail = rest.get(start..).unwrap_or_default();
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            names.insert(tail.get(..end).unwrap_or_default().to_string());
+            rest = tail.get(end..).unwrap_or_default();
+        }
+    }
+    names
+}
+
+fn collect_exprs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                match (key.as_str(), child) {
+                    ("expr", serde_json::Value::String(expr)) => out.push(expr.clone()),
+                    ("query" | "definition", serde_json::Value::String(q)) => out.push(q.clone()),
+                    _ => collect_exprs(child, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| collect_exprs(i, out)),
+        _ => {}
+    }
+}
+
+/// Families with at least one sample in a Prometheus text exposition.
+fn exported(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.is_empty())
+        .filter_map(|line| line.split(['{', ' ']).next())
+        .map(str::to_string)
+        .collect()
+}
+
+fn scrape(port: u16) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+}
+
+/// The daemon under test, killed by its own PID when dropped.
+struct Daemon(Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn every_metric_the_dashboard_queries_is_exported() {
+    let wanted = dashboard_metrics();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port");
+    let dir = std::env::temp_dir().join(format!("acd-packaging-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = dir.join("dashboard.yaml");
+    // One healthy service (it checks the daemon's own /healthz) and one peer on loopback that
+    // nobody answers: every family the dashboard shows has a series.
+    std::fs::write(
+        &config,
+        format!(
+            "announcer:\n  router_id: 127.0.0.1\n  local_address: 127.0.0.1\n  local_asn: 65001\n  routes: [192.0.2.1/32]\n  peers:\n    - name: lab-router\n      remote_address: 127.0.0.2\n      remote_asn: 65000\n      connect_retry: 1s\nservices:\n  - name: self\n    check_interval: 200ms\n    checks:\n      - kind: http_2xx\n        spec: {{url: \"http://127.0.0.1:{port}/healthz\", method: GET, tries: 1, interval: 100ms, timeout: 1s}}\nmetrics:\n  enabled: true\n  address: \"127.0.0.1:{port}\"\n"
+        ),
+    )
+    .expect("write the config");
+    let log = std::fs::File::create(dir.join("daemon.log")).expect("log file");
+    let daemon = Daemon(
+        Command::new(BIN)
+            .arg("--config")
+            .arg(&config)
+            .env("LOG_LEVEL", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start anycastd"),
+    );
+    let pid = daemon.0.id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut reloaded = false;
+    let mut missing: Vec<String> = wanted.iter().cloned().collect();
+    while Instant::now() < deadline && !missing.is_empty() {
+        std::thread::sleep(Duration::from_millis(200));
+        let Some(text) = scrape(port) else { continue };
+        if !reloaded {
+            // A reload gives the reload counter its series.
+            let status = Command::new("kill")
+                .args(["-s", "HUP", &pid])
+                .status()
+                .expect("the kill command sends SIGHUP");
+            assert!(status.success(), "kill -s HUP {pid} failed");
+            reloaded = true;
+        }
+        let have = exported(&text);
+        missing = wanted.difference(&have).cloned().collect();
+    }
+    drop(daemon);
+    let log = std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        missing.is_empty(),
+        "the dashboard queries metrics that /metrics does not export: {missing:?}\ndaemon log:\n{log}"
+    );
+}
