@@ -10,10 +10,12 @@
     clippy::panic
 )]
 
+pub mod diff;
 mod duration;
 mod error;
 mod json;
 pub mod model;
+pub mod model_health;
 mod node;
 pub mod schema;
 mod suggest;

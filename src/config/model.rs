@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use crate::bgp::types::{Asn, HoldTime, Prefix};
 
+pub use super::model_health::*;
+
 /// The whole configuration file, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -23,6 +25,8 @@ pub struct Config {
     pub metrics: Metrics,
     /// What happens on SIGTERM / SIGINT. Extension.
     pub shutdown: Shutdown,
+    /// Reload guard and drain switch. Extension.
+    pub lifecycle: Lifecycle,
 }
 
 /// `announcer`: the local BGP speaker.
@@ -127,6 +131,8 @@ pub struct Service {
     pub routes: Option<Vec<Prefix>>,
     /// The checks, in file order; names are unique within the service.
     pub checks: Vec<Check>,
+    /// Extensions `hold_down`, `dampening`, `inconclusive_grace`, `states`.
+    pub health: ServiceHealth,
 }
 
 impl Service {

@@ -15,6 +15,8 @@ use super::node::{Key, Node, Pos, Value};
 use super::suggest::suggest;
 use crate::bgp::types::{Asn, HoldTime, IpNetwork, Prefix};
 
+mod health;
+
 /// The check kinds: the Go daemon's seven, then the extensions.
 pub(crate) const KINDS: &[&str] = &[
     "assigned_address",
@@ -615,7 +617,11 @@ impl<'p> Ctx<'p> {
     // Sections
 
     pub(crate) fn root(&mut self, node: &Node) -> Option<Config> {
-        let obj = self.object(node, "", &["announcer", "services", "metrics", "shutdown"])?;
+        let obj = self.object(
+            node,
+            "",
+            &["announcer", "services", "metrics", "shutdown", "lifecycle"],
+        )?;
         let announcer = self.req(&obj, "announcer").and_then(|n| self.announcer(n));
         let services = self.req(&obj, "services").and_then(|n| self.services(n));
         let metrics = self.req(&obj, "metrics").and_then(|n| self.metrics(n));
@@ -623,8 +629,15 @@ impl<'p> Ctx<'p> {
             None => Some(Shutdown::default()),
             Some(n) => self.shutdown(n),
         };
+        let lifecycle = match obj.get("lifecycle") {
+            None => Some(Lifecycle::default()),
+            Some(n) => self.lifecycle(n),
+        };
         let (mut announcer, announcer_routes_pos) = announcer?;
         let services = services?;
+        if let Some(n) = obj.get("services") {
+            self.state_peers(n, &announcer.peers);
+        }
         if announcer.routes.is_empty() {
             let without: Vec<&str> = services
                 .iter()
@@ -647,6 +660,7 @@ impl<'p> Ctx<'p> {
             services,
             metrics: metrics?,
             shutdown: shutdown?,
+            lifecycle: lifecycle?,
         })
     }
 
@@ -1073,6 +1087,10 @@ impl<'p> Ctx<'p> {
                 "strategy_options",
                 "checks",
                 "routes",
+                "hold_down",
+                "dampening",
+                "inconclusive_grace",
+                "states",
             ],
         )?;
         let name = self
@@ -1103,6 +1121,7 @@ impl<'p> Ctx<'p> {
         let checks = self
             .req(&obj, "checks")
             .and_then(|n| self.checks(n, &obj.f("checks"), check_interval));
+        let health = self.service_health(&obj);
         Some((
             Service {
                 name: name?,
@@ -1110,6 +1129,7 @@ impl<'p> Ctx<'p> {
                 strategy: strategy?,
                 routes: routes?,
                 checks: checks?,
+                health: health?,
             },
             obj.get("name").map_or(obj.pos, |n| n.pos),
         ))

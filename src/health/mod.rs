@@ -6,9 +6,14 @@
 //! services) -> the prefixes to announce. Nothing here does I/O, reads a clock or logs.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 
+pub mod dampening;
 mod debounce;
+pub mod guard;
+pub mod hold_down;
+pub mod ladder;
 pub mod routes;
 mod strategy;
+pub mod tracker;
 
 pub use debounce::Debounce;
 pub use strategy::Health;

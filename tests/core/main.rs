@@ -4,5 +4,6 @@ mod codec;
 mod config;
 mod fsm;
 mod health;
+mod lifecycle;
 mod purity;
 mod schema;

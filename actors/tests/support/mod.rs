@@ -209,6 +209,7 @@ pub fn service(name: &str, checks: Vec<Check>, routes: Option<Vec<Prefix>>) -> S
         strategy: Strategy::AtLeastOne,
         routes,
         checks,
+        health: Default::default(),
     }
 }
 
@@ -231,6 +232,7 @@ pub fn config(services: Vec<Service>, routes: Vec<Prefix>, metrics: Option<Socke
             address: metrics,
         },
         shutdown: ShutdownCfg::default(),
+        lifecycle: Default::default(),
     }
 }
 
