@@ -160,3 +160,161 @@ fn every_metric_the_dashboard_queries_is_exported() {
         "the dashboard queries metrics that /metrics does not export: {missing:?}\ndaemon log:\n{log}"
     );
 }
+
+/// The Containerfile's instructions, continuation lines joined.
+fn containerfile() -> Vec<String> {
+    let text = std::fs::read_to_string(repo("Containerfile")).expect("Containerfile");
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('#') || (line.is_empty() && current.is_empty()) {
+            continue;
+        }
+        match line.strip_suffix('\\') {
+            Some(head) => {
+                current.push_str(head);
+                current.push(' ');
+            }
+            None => {
+                current.push_str(line);
+                out.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    out.retain(|i| !i.is_empty());
+    out
+}
+
+#[test]
+fn the_containerfile_builds_in_two_stages_and_runs_unprivileged() {
+    let instructions = containerfile();
+    let starts = |word: &str| -> Vec<&String> {
+        instructions
+            .iter()
+            .filter(|i| i.split_whitespace().next() == Some(word))
+            .collect()
+    };
+    let from = starts("FROM");
+    assert_eq!(from.len(), 2, "a build stage and a runtime stage: {from:?}");
+    assert!(
+        from[0].ends_with("AS build"),
+        "first stage is named build: {}",
+        from[0]
+    );
+    assert!(
+        !from[1].contains(" AS ") || from[1].contains("runtime"),
+        "the last stage is the runtime image: {}",
+        from[1]
+    );
+    let runtime_start = instructions
+        .iter()
+        .position(|i| i == from[1])
+        .expect("runtime stage");
+    let runtime = &instructions[runtime_start..];
+    assert!(
+        runtime.iter().any(|i| i.starts_with("COPY --from=build ")),
+        "the runtime stage copies from the build stage"
+    );
+    assert!(
+        !runtime.iter().any(|i| i.contains("cargo")),
+        "no toolchain in the runtime stage"
+    );
+    let user = starts("USER");
+    assert_eq!(user.len(), 1, "one USER: {user:?}");
+    let uid = user[0].split_whitespace().nth(1).unwrap_or_default();
+    assert!(
+        !uid.starts_with("root") && !uid.starts_with("0"),
+        "runs as a non-root user: {uid}"
+    );
+    assert!(instructions.iter().any(|i| i == "STOPSIGNAL SIGTERM"));
+    let health = starts("HEALTHCHECK");
+    assert!(
+        health.len() == 1 && health[0].contains("ANYCASTD_HEALTHZ"),
+        "{health:?}"
+    );
+    assert!(
+        instructions
+            .iter()
+            .any(|i| i.starts_with("ENV ") && i.contains("/healthz")),
+        "the health check URL defaults to /healthz"
+    );
+    let labels: String = starts("LABEL").iter().map(|l| l.as_str()).collect();
+    for key in ["title", "description", "version", "licenses", "source"] {
+        assert!(
+            labels.contains(&format!("org.opencontainers.image.{key}=")),
+            "OCI label {key} missing"
+        );
+    }
+    assert!(
+        starts("ENTRYPOINT")
+            .first()
+            .is_some_and(|e| e.contains("/usr/bin/anycastd"))
+    );
+    // The example config the image ships is one that validates.
+    let copied = instructions
+        .iter()
+        .find(|i| i.contains("/out/config.yaml"))
+        .expect("the image ships a config");
+    let example = copied
+        .split_whitespace()
+        .find(|w| w.starts_with("config-examples/"))
+        .expect("from config-examples");
+    let out = Command::new(BIN)
+        .arg("--check-config")
+        .arg(repo(example))
+        .output()
+        .expect("run --check-config");
+    assert!(out.status.success(), "{example} does not validate");
+}
+
+/// The `config.yaml` of the pod example's ConfigMap, and the anycastd container's image.
+fn pod_example() -> (String, String) {
+    let text = std::fs::read_to_string(repo("packaging/podman/anycastd-pod.yaml")).expect("pod");
+    let mut lines = text.lines();
+    lines
+        .by_ref()
+        .find(|l| l.trim() == "config.yaml: |")
+        .expect("a config.yaml in a ConfigMap");
+    let mut config = String::new();
+    for line in lines.by_ref() {
+        match line.strip_prefix("    ") {
+            Some(rest) => {
+                config.push_str(rest);
+                config.push('\n');
+            }
+            None if line.trim().is_empty() => config.push('\n'),
+            None => break,
+        }
+    }
+    let image = text
+        .lines()
+        .skip_while(|l| l.trim() != "- name: anycastd")
+        .find_map(|l| l.trim().strip_prefix("image: "))
+        .expect("an anycastd container with an image")
+        .to_string();
+    (config, image)
+}
+
+#[test]
+fn the_pod_example_carries_a_valid_config_and_the_image() {
+    let (config, image) = pod_example();
+    let dir = std::env::temp_dir().join(format!("acd-packaging-pod-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, &config).expect("write");
+    let out = Command::new(BIN)
+        .arg("--check-config")
+        .arg(&path)
+        .output()
+        .expect("run --check-config");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "the pod's ConfigMap config does not validate:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(image, "localhost/anycastd:latest");
+    let quadlet = std::fs::read_to_string(repo("packaging/podman/anycastd.kube")).expect("quadlet");
+    assert!(quadlet.contains("Yaml=/etc/containers/systemd/anycastd-pod.yaml"));
+}

@@ -450,6 +450,49 @@ fn check() -> Value {
     out
 }
 
+/// `med`, `prepend`, `communities`, `large_communities`, `withdraw`: what a state does to a route.
+fn route_action_keys() -> Vec<Key> {
+    vec![
+        opt(
+            "med",
+            integer("MULTI_EXIT_DISC (RFC 4271 §5.1.4)", 0, u64::from(u32::MAX)),
+        ),
+        opt(
+            "prepend",
+            integer("extra copies of the local AS in AS_PATH", 0, 32),
+        ),
+        opt(
+            "communities",
+            json!({"type": "array", "items": {"type": "string", "pattern": "^[0-9]+:[0-9]+$"},
+                   "description": "ASN:VALUE communities (RFC 1997)"}),
+        ),
+        opt(
+            "large_communities",
+            json!({"type": "array", "items": {"type": "string", "pattern": "^[0-9]+:[0-9]+:[0-9]+$"},
+                   "description": "GLOBAL:LOCAL1:LOCAL2 large communities (RFC 8092)"}),
+        ),
+        opt(
+            "withdraw",
+            boolean("true: withdraw instead; takes no attributes"),
+        ),
+    ]
+}
+
+/// `states.<state>`: an action, and per-peer actions keyed by peer name.
+fn state_route(description: &str) -> Value {
+    let mut keys = route_action_keys();
+    let mut per_peer = object("what this peer gets instead", route_action_keys());
+    if let Value::Object(map) = &mut per_peer {
+        map.insert("description".into(), "what this peer gets instead".into());
+    }
+    keys.push(opt(
+        "peers",
+        json!({"type": "object", "additionalProperties": per_peer,
+               "description": "per peer name: what that peer gets instead"}),
+    ));
+    object(description, keys)
+}
+
 fn service() -> Value {
     object(
         "A service: checks, a strategy, and the prefixes it owns.",
@@ -484,6 +527,63 @@ fn service() -> Value {
                 json!({"type": "array", "items": check(), "description": "health checks"}),
             ),
             opt("routes", prefixes("extension: this service's own prefixes")),
+            opt(
+                "hold_down",
+                duration("extension: healthy this long after a failure before announcing again"),
+            ),
+            opt(
+                "inconclusive_grace",
+                duration("extension: a probe that cannot run keeps the last state this long"),
+            ),
+            opt(
+                "dampening",
+                object(
+                    "extension: flap dampening (RFC 2439 applied locally); {} = defaults",
+                    vec![
+                        opt(
+                            "penalty",
+                            integer("added per failure, default 1000", 1, u64::from(u32::MAX)),
+                        ),
+                        opt("half_life", duration("default 60s")),
+                        opt(
+                            "suppress",
+                            integer(
+                                "suppressed above this, default 2000",
+                                1,
+                                u64::from(u32::MAX),
+                            ),
+                        ),
+                        opt(
+                            "reuse",
+                            integer("released below this, default 750", 1, u64::from(u32::MAX)),
+                        ),
+                        opt(
+                            "max_penalty",
+                            integer("ceiling, default 12000", 1, u64::from(u32::MAX)),
+                        ),
+                    ],
+                ),
+            ),
+            opt(
+                "states",
+                object(
+                    "extension: route attributes per health state (and per peer)",
+                    vec![
+                        opt("up", state_route("while up, default: announce plainly")),
+                        opt(
+                            "degraded",
+                            state_route("while degraded, default: announce plainly"),
+                        ),
+                        opt(
+                            "draining",
+                            state_route(
+                                "while draining, default: GRACEFUL_SHUTDOWN 65535:0 and MED 4294967295",
+                            ),
+                        ),
+                        opt("down", state_route("while down, default: withdraw")),
+                    ],
+                ),
+            ),
         ],
     )
 }
@@ -522,6 +622,26 @@ pub fn json_schema() -> Value {
                             "keep routes de-preferred this long before withdrawing, default 0",
                         ),
                     )],
+                ),
+            ),
+            opt(
+                "lifecycle",
+                object(
+                    "extension: reload and drain safety",
+                    vec![
+                        opt(
+                            "max_withdraw_percent",
+                            integer(
+                                "a reload withdrawing more of the announced prefixes is refused, default 50",
+                                0,
+                                100,
+                            ),
+                        ),
+                        opt(
+                            "drain_file",
+                            string("every service drains while this file exists"),
+                        ),
+                    ],
                 ),
             ),
         ],
