@@ -37,8 +37,10 @@ if [ -z "${ANYCASTD_BIN:-}" ]; then
     ANYCASTD_BIN="${CARGO_TARGET_DIR:-$(pwd)/target}/release/anycastd"
 fi
 export ANYCASTD_BIN
-deb=$(packaging/deb/build.sh "$work" | tail -n1)
-[ -f "$deb" ] || fail "build.sh printed no package"
+rm -f target/deb/anycastd_*.deb
+packaging/deb/build.sh
+deb=$(ls target/deb/anycastd_*.deb)
+[ -f "$deb" ] || fail "build.sh left no package in target/deb"
 dpkg-deb --info "$deb" > "$work/info"
 dpkg-deb --contents "$deb" > "$work/contents"
 for path in ./usr/bin/anycastd ./lib/systemd/system/anycastd.service ./etc/anycastd/config.yaml \
@@ -57,7 +59,7 @@ cmp "$deb" "$again" || fail "two builds of the same binary differ"
 
 step "install"
 dpkg --purge anycastd > /dev/null 2>&1 || true
-dpkg -i "$deb"
+dpkg -i target/deb/anycastd_*.deb
 getent passwd anycastd > /dev/null || fail "postinst did not create the anycastd user"
 [ "$(stat -c '%U:%G %a' /etc/anycastd/config.yaml)" = "root:anycastd 640" ] \
     || fail "config.yaml is $(stat -c '%U:%G %a' /etc/anycastd/config.yaml), want root:anycastd 640"
@@ -65,7 +67,7 @@ getent passwd anycastd > /dev/null || fail "postinst did not create the anycastd
 
 step "the installed binary validates the installed config"
 /usr/bin/anycastd --version
-/usr/bin/anycastd --check-config /etc/anycastd/config.yaml
+anycastd --check-config /etc/anycastd/config.yaml
 CONFIG_PATH=/etc/anycastd/config.yaml /usr/bin/anycastd --check-config
 runuser -u anycastd -- /usr/bin/anycastd --check-config /etc/anycastd/config.yaml \
     || fail "the anycastd user cannot read its config"
