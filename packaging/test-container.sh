@@ -33,7 +33,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/acd-ctr.XXXXXX")
 cleanup() {
     status=$?
     podman rm -f -t 0 acd-packaging-smoke > /dev/null 2>&1 || true
-    if [ -f "$work/pod.yaml" ]; then ip netns exec "$ns" podman kube play --down "$work/pod.yaml" > /dev/null 2>&1 || true; fi
+    if [ -f "$work/pod.yaml" ]; then nsenter --net="/run/netns/$ns" podman kube play --down "$work/pod.yaml" > /dev/null 2>&1 || true; fi
     ip netns delete "$ns" 2> /dev/null || true
     rm -rf "$work"
     exit $status
@@ -69,8 +69,9 @@ podman rm acd-packaging-smoke > /dev/null
 
 step "pod: the web service and anycastd as a sidecar (packaging/podman/anycastd-pod.yaml)"
 sed "s|docker.io/library/nginx:stable|$WEB_IMAGE|" packaging/podman/anycastd-pod.yaml > "$work/pod.yaml"
-# hostNetwork means the namespace podman runs in: here, the test's own.
-ip netns exec "$ns" podman kube play "$work/pod.yaml"
+# hostNetwork means the namespace podman runs in: here, the test's own (nsenter, not ip netns exec,
+# which would remount /sys and hide the cgroup hierarchy from podman).
+nsenter --net="/run/netns/$ns" podman kube play "$work/pod.yaml"
 tries=0
 until ip netns exec "$ns" curl -fsS http://127.0.0.1:9090/metrics 2> /dev/null | grep -q '^anycastd_service_up{service="web"} 1'; do
     tries=$((tries + 1))
@@ -78,7 +79,7 @@ until ip netns exec "$ns" curl -fsS http://127.0.0.1:9090/metrics 2> /dev/null |
     sleep 0.5
 done
 ip netns exec "$ns" curl -fsS http://127.0.0.1:9090/metrics | grep '^anycastd_route_announced'
-ip netns exec "$ns" podman kube play --down "$work/pod.yaml"
+nsenter --net="/run/netns/$ns" podman kube play --down "$work/pod.yaml"
 rm -f "$work/pod.yaml"
 
 step "ok"
