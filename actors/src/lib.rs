@@ -21,6 +21,7 @@ pub mod cli;
 pub mod http;
 pub mod logging;
 pub mod metrics;
+pub mod peer;
 pub mod probe;
 pub mod routes;
 pub mod service;

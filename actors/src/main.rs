@@ -10,8 +10,9 @@ use anycastd::config::{self, model::Config};
 use anycastd_actors::cli::{self, Command};
 use anycastd_actors::logging;
 use anycastd_actors::metrics::Metrics;
+use anycastd_actors::peer::set::Peers;
 use anycastd_actors::signals::Signals;
-use anycastd_actors::supervisor::Supervisor;
+use anycastd_actors::supervisor::{AddPeer, Supervisor};
 
 const EXIT_RUNTIME: u8 = 1;
 const EXIT_CONFIG: u8 = 2;
@@ -129,9 +130,23 @@ async fn run(config: Config, path: std::path::PathBuf) -> ExitCode {
             }
         }
     }
+    let (announcer, registry) = (config.announcer.clone(), metrics.registry.clone());
     context.run(Supervisor::new(config, path, metrics));
+    // The BGP side: one PeerActor per neighbour, fed by the supervisor's route set.
+    let peers = match Peers::start(&announcer, &registry) {
+        Ok(peers) => peers,
+        Err(e) => {
+            eprintln!("anycastd: {e}");
+            return ExitCode::from(EXIT_RUNTIME);
+        }
+    };
+    for peer in peers.recipients() {
+        supervisor.do_send(AddPeer(peer));
+    }
     actix_rt::spawn(anycastd_actors::http::watchdog(supervisor.clone()));
     signals.run(supervisor).await;
+    // The supervisor has withdrawn every route; end each session with a Cease (RFC 8203).
+    peers.shutdown("anycastd is stopping").await;
     if let Some(server) = server {
         server.stop(true).await;
     }

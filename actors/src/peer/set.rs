@@ -1,0 +1,189 @@
+//! Every configured neighbour of the daemon, started in one call: the PeerActors (under actix
+//! supervision), the shared listeners of passive neighbours, and the metric families. What the daemon
+//! needs from the BGP side: recipients for the route set, and a graceful stop that awaits every Cease.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use anycastd::config::model;
+
+use std::collections::BTreeSet;
+
+use anycastd::bgp::fsm::{CeaseSubcode, StopReason};
+use anycastd::config::diff::Change;
+
+use super::listener::Listeners;
+use super::metrics::BgpMetrics;
+use super::socket::{self, SocketError};
+use super::{GetStatus, PeerActor, PeerSetup, PeerStatus, SHUTDOWN_FLUSH_TIMEOUT, Shutdown, Stop};
+use crate::routes::DesiredRoutes;
+
+/// The port passive neighbours connect to.
+pub const BGP_PORT: u16 = 179;
+
+/// Why the BGP side could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Registering the metric families failed (e.g. registered twice in one registry).
+    #[error("BGP metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    /// A peer's MD5 key or listener could not be set up.
+    #[error("peer {peer}: {source}")]
+    Peer {
+        /// The configured name.
+        peer: String,
+        /// What failed.
+        #[source]
+        source: SocketError,
+    },
+    /// A passive peer has no local address of its family to listen on.
+    #[error("peer {0}: passive, but no local_address of its address family to listen on")]
+    NoListenAddress(String),
+}
+
+/// The running neighbours.
+pub struct Peers {
+    actors: Vec<(String, Addr<PeerActor>)>,
+    metrics: Arc<BgpMetrics>,
+    listeners: Listeners,
+}
+
+impl Peers {
+    /// Starts one supervised PeerActor per `announcer.peers` entry (inside a running actix system).
+    /// Passive neighbours listen on their local address, port 179.
+    pub fn start(
+        announcer: &model::Announcer,
+        registry: &prometheus::Registry,
+    ) -> Result<Peers, StartError> {
+        let metrics: Arc<BgpMetrics> = BgpMetrics::register(registry)?;
+        let mut peers = Peers {
+            actors: Vec::new(),
+            metrics,
+            listeners: Listeners::default(),
+        };
+        for peer in &announcer.peers {
+            peers.start_one(announcer, peer)?;
+        }
+        Ok(peers)
+    }
+
+    fn start_one(
+        &mut self,
+        announcer: &model::Announcer,
+        peer: &model::Peer,
+    ) -> Result<Addr<PeerActor>, StartError> {
+        let failed = |source| StartError::Peer {
+            peer: peer.name.clone(),
+            source,
+        };
+        let key = peer
+            .md5
+            .as_ref()
+            .map(socket::read_md5_key)
+            .transpose()
+            .map_err(failed)?;
+        let listener = if peer.passive {
+            let local = peer
+                .local_address
+                .or_else(|| {
+                    let default = announcer.local_address;
+                    (default.is_ipv4() == peer.remote_address.is_ipv4()).then_some(default)
+                })
+                .ok_or_else(|| StartError::NoListenAddress(peer.name.clone()))?;
+            let address = SocketAddr::new(local, BGP_PORT);
+            Some(self.listeners.get_or_start(address).map_err(failed)?)
+        } else {
+            None
+        };
+        let setup = PeerSetup::from_model(announcer, peer, key, listener);
+        let peer_metrics = self.metrics.peer(&peer.name);
+        let actor = actix::Supervisor::start(move |_| PeerActor::new(setup, peer_metrics));
+        self.actors.push((peer.name.clone(), actor.clone()));
+        Ok(actor)
+    }
+
+    /// Applies the peer changes of a reload (`config::diff`) with the new `announcer`: a removed
+    /// neighbour gets Cease / Peer De-configured, a reset one Cease / Other Configuration Change and
+    /// then a new session with the new settings, an added one starts. Other changes are not about
+    /// sessions and are ignored (`PeerUpdated`: its `connect_retry` applies from the next reset).
+    /// Returns the recipients of the new sessions, which must receive the route set.
+    pub async fn apply(
+        &mut self,
+        changes: &BTreeSet<Change>,
+        announcer: &model::Announcer,
+    ) -> Result<Vec<Recipient<DesiredRoutes>>, StartError> {
+        let mut started = Vec::new();
+        for change in changes {
+            let (name, stop, start) = match change {
+                Change::PeerRemoved(name) => (name, true, false),
+                Change::PeerReset(name) => (name, true, true),
+                Change::PeerAdded(name) => (name, false, true),
+                _ => continue,
+            };
+            if stop && let Some(index) = self.actors.iter().position(|(n, _)| n == name) {
+                let (_, actor) = self.actors.remove(index);
+                let subcode = change
+                    .cease()
+                    .unwrap_or(CeaseSubcode::OtherConfigurationChange);
+                let request = actor.send(Stop {
+                    reason: StopReason::cease(subcode),
+                    retire: true,
+                });
+                if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1), request)
+                    .await
+                    .is_err()
+                {
+                    log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
+                }
+            }
+            if start && let Some(peer) = announcer.peers.iter().find(|p| &p.name == name) {
+                started.push(self.start_one(announcer, peer)?.recipient());
+            }
+        }
+        Ok(started)
+    }
+
+    /// Where the route set goes (one recipient per neighbour).
+    pub fn recipients(&self) -> Vec<Recipient<DesiredRoutes>> {
+        self.actors
+            .iter()
+            .map(|(_, actor)| actor.clone().recipient())
+            .collect()
+    }
+
+    /// The actors by configured name.
+    pub fn actors(&self) -> &[(String, Addr<PeerActor>)] {
+        &self.actors
+    }
+
+    /// Every neighbour's status, by name.
+    pub async fn status(&self) -> Vec<(String, Option<PeerStatus>)> {
+        let mut out = Vec::new();
+        for (name, actor) in &self.actors {
+            out.push((name.clone(), actor.send(GetStatus).await.ok()));
+        }
+        out
+    }
+
+    /// Graceful stop of every session at once (withdraw, flush, Cease / Administrative Shutdown with
+    /// `text`, close); returns when all are closed or after the flush deadline.
+    pub async fn shutdown(&self, text: &str) {
+        let stops = self.actors.iter().map(|(_, actor)| {
+            let request = actor.send(Shutdown {
+                text: Some(text.to_string()),
+            });
+            tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1), request)
+        });
+        for (result, (name, _)) in futures_util::future::join_all(stops)
+            .await
+            .into_iter()
+            .zip(&self.actors)
+        {
+            if result.is_err() {
+                log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Our daemon, the real `anycastd` binary, run under `ip netns exec` in the daemon namespace with a
+//! generated configuration, and a real HTTP server for its `http_2xx` check.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::netns::Lab;
+use super::process::Daemon;
+use super::{Scratch, require_binary, wait_until};
+
+/// Where the `anycastd` binary is: `$ANYCASTD_BIN`, else next to this test binary's directory
+/// (`target/<profile>/anycastd`, built by `cargo build -p anycastd-actors`).
+pub fn binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("ANYCASTD_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().unwrap_or_default();
+    // target/<profile>/deps/interop-<hash> -> target/<profile>/anycastd
+    let candidate = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join("anycastd"));
+    match candidate {
+        Some(path) if path.is_file() => path,
+        other => panic!(
+            "the anycastd binary was not found at {other:?}: run `cargo build -p anycastd-actors --bin anycastd` \
+             (same CARGO_TARGET_DIR) before the interop tests, or set ANYCASTD_BIN"
+        ),
+    }
+}
+
+/// A running anycastd.
+pub struct Anycastd {
+    daemon: Daemon,
+}
+
+impl Anycastd {
+    /// Writes `yaml` to the scratch directory, validates it with `--check-config`, and starts the daemon
+    /// in the daemon namespace with `LOG_LEVEL=debug`.
+    pub fn start(lab: &Lab, scratch: &Scratch, yaml: &str) -> Anycastd {
+        let path = scratch.file("anycastd.yaml");
+        if let Err(errors) = anycastd::config::load(&path, yaml) {
+            panic!("the generated config does not load:\n{yaml}\n{errors}");
+        }
+        let binary = binary();
+        std::fs::write(&path, yaml).unwrap_or_else(|e| panic!("write anycastd.yaml: {e}"));
+        let (binary, path) = (binary.display().to_string(), path.display().to_string());
+        let check = std::process::Command::new(&binary)
+            .args(["--check-config", &path])
+            .output();
+        match check {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => panic!(
+                "anycastd --check-config rejected the generated config:\n{yaml}\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => panic!("cannot run {binary}: {e}"),
+        }
+        let mut command = Lab::exec(
+            &lab.daemon,
+            "env",
+            &["LOG_LEVEL=debug", &binary, "--config", &path],
+        );
+        command.env_remove("RUST_LOG");
+        Anycastd {
+            daemon: Daemon::spawn("anycastd", command, &scratch.file("anycastd.log")),
+        }
+    }
+
+    /// Panics with the log when the daemon has exited.
+    pub fn assert_running(&mut self) {
+        self.daemon.assert_running();
+    }
+
+    /// SIGTERM, then wait for the exit code.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<i32> {
+        self.daemon.signal_and_wait("TERM", timeout)
+    }
+
+    /// The daemon's log so far.
+    pub fn log(&self) -> String {
+        self.daemon.log()
+    }
+}
+
+/// A real HTTP server (`python3 -m http.server`) inside the daemon namespace, serving an empty
+/// directory (so `/` answers 200 with a listing).
+pub struct HttpServer {
+    daemon: Option<Daemon>,
+    namespace: String,
+    bind: String,
+    port: u16,
+    root: PathBuf,
+    log: PathBuf,
+}
+
+impl HttpServer {
+    /// Starts it on `bind:port` and waits until it answers.
+    pub fn start(lab: &Lab, scratch: &Scratch, bind: &str, port: u16) -> HttpServer {
+        require_binary("python3", "python3");
+        let root = scratch.file("www");
+        std::fs::create_dir_all(&root).unwrap_or_else(|e| panic!("mkdir www: {e}"));
+        let mut server = HttpServer {
+            daemon: None,
+            namespace: lab.daemon.clone(),
+            bind: bind.into(),
+            port,
+            root,
+            log: scratch.file("http.log"),
+        };
+        server.resume();
+        server
+    }
+
+    /// The URL of `/`.
+    pub fn url(&self) -> String {
+        format!("http://{}:{}/", self.bind, self.port)
+    }
+
+    /// Stops the server (connections are refused from now on).
+    pub fn stop(&mut self) {
+        if let Some(mut daemon) = self.daemon.take() {
+            daemon.kill();
+        }
+    }
+
+    /// Starts it again and waits until it answers.
+    pub fn resume(&mut self) {
+        let port = self.port.to_string();
+        let root = self.root.display().to_string();
+        let command = Lab::exec(
+            &self.namespace,
+            "python3",
+            &[
+                "-m",
+                "http.server",
+                "--bind",
+                &self.bind,
+                "--directory",
+                &root,
+                &port,
+            ],
+        );
+        self.daemon = Some(Daemon::spawn("http.server", command, &self.log));
+        let url = self.url();
+        wait_until(Duration::from_secs(10), "the test HTTP server", || {
+            Lab::run(
+                &self.namespace,
+                "curl",
+                &["-sf", "-o", "/dev/null", "-m", "1", &url],
+            )
+            .map(|_| ())
+        });
+    }
+}

@@ -1,0 +1,335 @@
+//! BIRD 2 in the router namespace: generated config (`passive on`, import all, export none), started in
+//! the foreground so the guard owns its PID, queried through `birdc` on its control socket.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use super::netns::Lab;
+use super::process::Daemon;
+use super::{RouterRoute, Scratch, require_binary, wait_until};
+
+/// One `protocol bgp` block.
+#[derive(Debug, Clone)]
+pub struct BirdPeer {
+    /// Protocol name (also what `show protocols` shows).
+    pub name: String,
+    /// BIRD's address on the link.
+    pub local: String,
+    /// Our address.
+    pub neighbor: String,
+    /// BIRD's AS.
+    pub local_as: u32,
+    /// Our AS.
+    pub neighbor_as: u32,
+    /// `password` (TCP MD5).
+    pub password: Option<String>,
+    /// `ttl security yes` (GTSM).
+    pub ttl_security: bool,
+    /// `hold time`.
+    pub hold_time: u16,
+    /// Channels (`ipv4`, `ipv6`); by default the family of the neighbour address.
+    pub families: Vec<&'static str>,
+    /// Wait for the neighbour to connect (default); otherwise BIRD connects to its port 179.
+    pub passive: bool,
+}
+
+impl BirdPeer {
+    /// An eBGP peer with BIRD as AS 65000 and us as AS 65001, hold time 9 s.
+    pub fn new(name: &str, local: &str, neighbor: &str) -> BirdPeer {
+        BirdPeer {
+            name: name.into(),
+            local: local.into(),
+            neighbor: neighbor.into(),
+            local_as: 65000,
+            neighbor_as: 65001,
+            password: None,
+            ttl_security: false,
+            hold_time: 9,
+            families: Vec::new(),
+            passive: true,
+        }
+    }
+
+    fn is_ipv6(&self) -> bool {
+        self.neighbor.contains(':')
+    }
+}
+
+/// A running BIRD.
+pub struct Bird {
+    daemon: Daemon,
+    namespace: String,
+    config: PathBuf,
+    control: PathBuf,
+    log: PathBuf,
+}
+
+/// Renders the configuration.
+pub fn config(router_id: &str, log: &std::path::Path, peers: &[BirdPeer]) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "log \"{}\" all;", log.display());
+    let _ = writeln!(text, "router id {router_id};");
+    let _ = writeln!(text, "timeformat protocol \"%s\";");
+    let _ = writeln!(text, "protocol device {{ }}");
+    for peer in peers {
+        let default = if peer.is_ipv6() { "ipv6" } else { "ipv4" };
+        let families = if peer.families.is_empty() {
+            vec![default]
+        } else {
+            peer.families.clone()
+        };
+        let _ = writeln!(text, "protocol bgp {} {{", peer.name);
+        let _ = writeln!(text, "  local {} as {};", peer.local, peer.local_as);
+        let _ = writeln!(
+            text,
+            "  neighbor {} as {};",
+            peer.neighbor, peer.neighbor_as
+        );
+        if peer.passive {
+            let _ = writeln!(text, "  passive on;");
+        } else {
+            let _ = writeln!(text, "  connect delay time 1;\n  connect retry time 2;");
+        }
+        let _ = writeln!(text, "  hold time {};", peer.hold_time);
+        let _ = writeln!(text, "  error wait time 1, 5;");
+        if let Some(password) = &peer.password {
+            let _ = writeln!(text, "  password \"{password}\";");
+        }
+        if peer.ttl_security {
+            let _ = writeln!(text, "  ttl security yes;");
+        }
+        for family in families {
+            // A next hop of the other family is not on a link BIRD knows: resolve it in the table.
+            let gateway = if family != default {
+                " next hop self; gateway recursive;"
+            } else {
+                ""
+            };
+            let _ = writeln!(text, "  {family} {{ import all; export none;{gateway} }};");
+        }
+        let _ = writeln!(text, "}}");
+    }
+    text
+}
+
+impl Bird {
+    /// Writes the config, checks it with `bird -p`, and starts BIRD inside `lab.router`.
+    pub fn start(lab: &Lab, scratch: &Scratch, router_id: &str, peers: &[BirdPeer]) -> Bird {
+        require_binary("bird", "bird2");
+        require_binary("birdc", "bird2");
+        let config_path = scratch.file("bird.conf");
+        let log = scratch.file("bird.log");
+        std::fs::write(&config_path, config(router_id, &log, peers))
+            .unwrap_or_else(|e| panic!("write bird.conf: {e}"));
+        let check = Command::new("bird")
+            .arg("-p")
+            .arg("-c")
+            .arg(&config_path)
+            .output();
+        match check {
+            Ok(out) if out.status.success() => {}
+            Ok(out) => panic!(
+                "bird rejected its config: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+            Err(e) => panic!("cannot run bird -p: {e}"),
+        }
+        let control = scratch.file("bird.ctl");
+        let daemon = Bird::spawn(lab, scratch, &config_path, &control);
+        let bird = Bird {
+            daemon,
+            namespace: lab.router.clone(),
+            config: config_path,
+            control,
+            log,
+        };
+        wait_until(Duration::from_secs(10), "BIRD's control socket", || {
+            bird.birdc("show status").map(|_| ())
+        });
+        bird
+    }
+
+    fn spawn(
+        lab: &Lab,
+        scratch: &Scratch,
+        config: &std::path::Path,
+        control: &std::path::Path,
+    ) -> Daemon {
+        let _ = std::fs::remove_file(control);
+        let (config, control) = (config.display().to_string(), control.display().to_string());
+        let command = Lab::exec(&lab.router, "bird", &["-f", "-c", &config, "-s", &control]);
+        Daemon::spawn("bird", command, &scratch.file("bird.out"))
+    }
+
+    /// Kills BIRD (SIGKILL, so no NOTIFICATION is sent) and starts it again with the same config.
+    pub fn kill_and_restart(&mut self, lab: &Lab, scratch: &Scratch) {
+        self.daemon.kill();
+        let _ = &self.namespace;
+        self.daemon = Bird::spawn(lab, scratch, &self.config, &self.control);
+        wait_until(
+            Duration::from_secs(10),
+            "BIRD's control socket after restart",
+            || self.birdc("show status").map(|_| ()),
+        );
+    }
+
+    /// The PID of the BIRD process.
+    pub fn pid(&self) -> u32 {
+        self.daemon.pid()
+    }
+
+    /// Runs one `birdc` command.
+    pub fn birdc(&self, command: &str) -> Result<String, String> {
+        let mut args = vec!["-s".to_string(), self.control.display().to_string()];
+        args.extend(command.split_whitespace().map(str::to_string));
+        let output = Command::new("birdc")
+            .args(&args)
+            .output()
+            .map_err(|e| format!("birdc: {e}"))?;
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        if output.status.success() && !text.contains("Unable to connect") {
+            Ok(text)
+        } else {
+            Err(format!(
+                "birdc {command}: {text}{}",
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        }
+    }
+
+    /// `show route all` and `show protocols all`, for failure messages.
+    pub fn dump(&self) -> String {
+        let routes = self.birdc("show route all").unwrap_or_else(|e| e);
+        let protocols = self.birdc("show protocols all").unwrap_or_else(|e| e);
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(30).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        format!(
+            "== birdc show route all ==\n{routes}\n== birdc show protocols all ==\n{protocols}\n== bird.log (tail) ==\n{}",
+            tail.join("\n")
+        )
+    }
+
+    /// Every route in BIRD's tables.
+    pub fn routes(&self) -> Result<Vec<RouterRoute>, String> {
+        self.birdc("show route all").map(|text| parse_routes(&text))
+    }
+
+    /// The route for `prefix`, if BIRD has one.
+    pub fn route(&self, prefix: &str) -> Result<Option<RouterRoute>, String> {
+        Ok(self.routes()?.into_iter().find(|r| r.prefix == prefix))
+    }
+
+    /// The BGP state of `protocol` (`Established`, `Passive`, `OpenSent`...).
+    pub fn state(&self, protocol: &str) -> Result<String, String> {
+        let text = self.birdc(&format!("show protocols all {protocol}"))?;
+        text.lines()
+            .find_map(|line| {
+                line.trim()
+                    .strip_prefix("BGP state:")
+                    .map(|s| s.trim().to_string())
+            })
+            .ok_or_else(|| format!("no BGP state for {protocol} in:\n{text}"))
+    }
+
+    /// Unix time of the protocol's last state change (the `Since` column).
+    pub fn since(&self, protocol: &str) -> Result<u64, String> {
+        let text = self.birdc(&format!("show protocols {protocol}"))?;
+        text.lines()
+            .find(|line| line.split_whitespace().next() == Some(protocol))
+            .and_then(|line| line.split_whitespace().nth(4))
+            .and_then(|since| since.parse().ok())
+            .ok_or_else(|| format!("no Since for {protocol} in:\n{text}"))
+    }
+
+    /// Waits for `protocol` to be Established; panics with the dump otherwise.
+    pub fn wait_established(&self, protocol: &str, timeout: Duration) {
+        wait_until(
+            timeout,
+            &format!("BIRD protocol {protocol} Established"),
+            || match self.state(protocol) {
+                Ok(state) if state == "Established" => Ok(()),
+                _ => Err(self.dump()),
+            },
+        );
+    }
+
+    /// Waits for a route to `prefix`; returns it.
+    pub fn wait_route(&self, prefix: &str, timeout: Duration) -> RouterRoute {
+        wait_until(timeout, &format!("{prefix} in BIRD's RIB"), || {
+            match self.route(prefix) {
+                Ok(Some(route)) => Ok(route),
+                _ => Err(self.dump()),
+            }
+        })
+    }
+
+    /// Waits until BIRD has no route to `prefix`.
+    pub fn wait_no_route(&self, prefix: &str, timeout: Duration) {
+        wait_until(
+            timeout,
+            &format!("{prefix} gone from BIRD's RIB"),
+            || match self.route(prefix) {
+                Ok(None) => Ok(()),
+                _ => Err(self.dump()),
+            },
+        );
+    }
+}
+
+/// Parses `birdc show route all`:
+///
+/// ```text
+/// Table master4:
+/// 192.0.2.1/32         unicast [peer4 1795573230] * (100) [AS65001i]
+///         via 198.18.0.2 on vR
+///         Type: BGP univ
+///         BGP.as_path: 65001
+///         BGP.next_hop: 198.18.0.2
+/// ```
+/// A route line starts with the prefix; further routes to the same prefix start with blanks.
+pub fn parse_routes(text: &str) -> Vec<RouterRoute> {
+    let mut routes: Vec<RouterRoute> = Vec::new();
+    let mut prefix = String::new();
+    for line in text.lines() {
+        if line.starts_with("BIRD ") || line.starts_with("Table ") || line.trim().is_empty() {
+            continue;
+        }
+        let starts_blank = line.starts_with(' ') || line.starts_with('\t');
+        let trimmed = line.trim();
+        if !starts_blank {
+            if let Some(first) = trimmed.split_whitespace().next() {
+                prefix = first.to_string();
+                routes.push(RouterRoute {
+                    prefix: prefix.clone(),
+                    next_hop: String::new(),
+                    as_path: Vec::new(),
+                });
+            }
+        } else if trimmed.contains(" [") && !trimmed.contains(':') && !trimmed.starts_with("via") {
+            routes.push(RouterRoute {
+                prefix: prefix.clone(),
+                next_hop: String::new(),
+                as_path: Vec::new(),
+            });
+        } else if let Some(hop) = trimmed.strip_prefix("BGP.next_hop:") {
+            if let Some(route) = routes.last_mut() {
+                route.next_hop = hop
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+        } else if let Some(path) = trimmed.strip_prefix("BGP.as_path:") {
+            if let Some(route) = routes.last_mut() {
+                route.as_path = path
+                    .split_whitespace()
+                    .filter_map(|asn| asn.parse().ok())
+                    .collect();
+            }
+        }
+    }
+    routes
+}
