@@ -1,10 +1,9 @@
 //! What the packaging ships stays true to the binary: the JSON Schema file is what
 //! `--print-config-schema` prints, and every metric the Grafana dashboard queries is exported on
-//! `/metrics` by a running daemon.
+//! `/metrics` by a running daemon (two daemons in a network namespace of the test's own, one a
+//! passive BGP neighbour of the other; needs root and iproute2).
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -79,20 +78,52 @@ fn exported(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn scrape(port: u16) -> Option<String> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    stream
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+/// `/metrics` of a daemon inside the test's network namespace.
+fn scrape(ns: &str, address: &str) -> Option<String> {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, "curl", "-fsS", "--max-time", "2"])
+        .arg(format!("http://{address}/metrics"))
+        .output()
         .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response
-        .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The daemon under test, killed by its own PID when dropped.
+/// A network namespace of the test's own, deleted when dropped.
+struct Netns(String);
+
+impl Netns {
+    fn create(name: String) -> Netns {
+        let ok = |args: &[&str]| {
+            Command::new("ip")
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        assert!(
+            ok(&["netns", "add", &name]),
+            "cannot create network namespace {name}: this test needs root and iproute2"
+        );
+        let ns = Netns(name);
+        assert!(
+            ok(&["-n", &ns.0, "link", "set", "lo", "up"]),
+            "lo up in {}",
+            ns.0
+        );
+        ns
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "delete", &self.0])
+            .status();
+    }
+}
+
+/// A daemon under test, killed by its own PID when dropped.
 struct Daemon(Child);
 
 impl Drop for Daemon {
@@ -102,58 +133,82 @@ impl Drop for Daemon {
     }
 }
 
-#[test]
-fn every_metric_the_dashboard_queries_is_exported() {
-    let wanted = dashboard_metrics();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port");
-    let dir = std::env::temp_dir().join(format!("acd-packaging-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let config = dir.join("dashboard.yaml");
-    // One healthy service (it checks the daemon's own /healthz) and one peer on loopback that
-    // nobody answers: every family the dashboard shows has a series.
-    std::fs::write(
-        &config,
-        format!(
-            "announcer:\n  router_id: 127.0.0.1\n  local_address: 127.0.0.1\n  local_asn: 65001\n  routes: [192.0.2.1/32]\n  peers:\n    - name: lab-router\n      remote_address: 127.0.0.2\n      remote_asn: 65000\n      connect_retry: 1s\nservices:\n  - name: self\n    check_interval: 200ms\n    checks:\n      - kind: http_2xx\n        spec: {{url: \"http://127.0.0.1:{port}/healthz\", method: GET, tries: 1, interval: 100ms, timeout: 1s}}\nmetrics:\n  enabled: true\n  address: \"127.0.0.1:{port}\"\n"
-        ),
-    )
-    .expect("write the config");
-    let log = std::fs::File::create(dir.join("daemon.log")).expect("log file");
-    let daemon = Daemon(
-        Command::new(BIN)
-            .arg("--config")
-            .arg(&config)
+fn start(ns: &str, config: &Path, log: &Path) -> Daemon {
+    let log = std::fs::File::create(log).expect("log file");
+    Daemon(
+        Command::new("ip")
+            .args(["netns", "exec", ns, BIN, "--config"])
+            .arg(config)
             .env("LOG_LEVEL", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("start anycastd"),
-    );
-    let pid = daemon.0.id().to_string();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut reloaded = false;
+    )
+}
+
+/// One daemon's configuration: a service checking its own /healthz and one BGP neighbour.
+fn lab_config(me: &str, asn: u32, neighbour: &str, neighbour_asn: u32, passive: bool) -> String {
+    format!(
+        "announcer:\n  router_id: {me}\n  local_address: {me}\n  local_asn: {asn}\n  routes: [192.0.2.1/32]\n  peers:\n    - name: lab-{neighbour}\n      remote_address: {neighbour}\n      remote_asn: {neighbour_asn}\n      connect_retry: 1s\n      passive: {passive}\nservices:\n  - name: self\n    check_interval: 200ms\n    checks:\n      - kind: http_2xx\n        spec: {{url: \"http://{me}:9090/healthz\", method: GET, tries: 1, interval: 100ms, timeout: 1s}}\nmetrics:\n  enabled: true\n  address: \"{me}:9090\"\n"
+    )
+}
+
+/// Waits until every name in `wanted` has a series in the scrape; returns what is still missing.
+fn wait_for(ns: &str, address: &str, wanted: &BTreeSet<String>, within: Duration) -> Vec<String> {
+    let deadline = Instant::now() + within;
     let mut missing: Vec<String> = wanted.iter().cloned().collect();
     while Instant::now() < deadline && !missing.is_empty() {
         std::thread::sleep(Duration::from_millis(200));
-        let Some(text) = scrape(port) else { continue };
-        if !reloaded {
-            // A reload gives the reload counter its series.
-            let status = Command::new("kill")
-                .args(["-s", "HUP", &pid])
-                .status()
-                .expect("the kill command sends SIGHUP");
-            assert!(status.success(), "kill -s HUP {pid} failed");
-            reloaded = true;
+        if let Some(text) = scrape(ns, address) {
+            missing = wanted.difference(&exported(&text)).cloned().collect();
         }
-        let have = exported(&text);
-        missing = wanted.difference(&have).cloned().collect();
     }
+    missing
+}
+
+#[test]
+fn every_metric_the_dashboard_queries_is_exported() {
+    let wanted = dashboard_metrics();
+    let ns = Netns::create(format!("acd-packaging-dash-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("acd-packaging-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // Two daemons in the namespace: ours connects to a passive one, so the BGP families have series;
+    // then the passive one stops, so the session ends and is counted.
+    let ours = dir.join("ours.yaml");
+    let theirs = dir.join("theirs.yaml");
+    std::fs::write(
+        &ours,
+        lab_config("127.0.0.1", 65001, "127.0.0.2", 65000, false),
+    )
+    .expect("write");
+    std::fs::write(
+        &theirs,
+        lab_config("127.0.0.2", 65000, "127.0.0.1", 65001, true),
+    )
+    .expect("write");
+    let neighbour = start(&ns.0, &theirs, &dir.join("theirs.log"));
+    let daemon = start(&ns.0, &ours, &dir.join("ours.log"));
+    let established = |text: &str| {
+        text.lines()
+            .any(|l| l.starts_with("anycastd_bgp_session_state{") && l.ends_with(" 6"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline
+        && !scrape(&ns.0, "127.0.0.1:9090").is_some_and(|t| established(&t))
+    {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = Command::new("kill")
+        .args(["-s", "HUP", &daemon.0.id().to_string()])
+        .status()
+        .expect("the kill command sends SIGHUP");
+    assert!(status.success(), "kill -s HUP failed");
+    drop(neighbour);
+    let missing = wait_for(&ns.0, "127.0.0.1:9090", &wanted, Duration::from_secs(20));
     drop(daemon);
-    let log = std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default();
+    let log = std::fs::read_to_string(dir.join("ours.log")).unwrap_or_default();
     let _ = std::fs::remove_dir_all(&dir);
     assert!(
         missing.is_empty(),
