@@ -23,7 +23,9 @@ RUST_IMAGE=${RUST_IMAGE:-localhost/acd-packaging-rust:1-bookworm}
 RUNTIME_IMAGE=${RUNTIME_IMAGE:-localhost/acd-packaging-debian:bookworm-slim}
 WEB_IMAGE=${WEB_IMAGE:-docker.io/library/nginx:stable}
 case "$RUST_IMAGE$RUNTIME_IMAGE" in
-    *localhost/acd-packaging-*) packaging/podman/local-bases.sh ;;
+    *localhost/acd-packaging-*)
+        packaging/podman/local-bases.sh
+        ;;
 esac
 # Hosts whose hard limits are below podman's defaults need them lowered explicitly.
 limits="--ulimit nofile=$(ulimit -Hn):$(ulimit -Hn) --ulimit nproc=20000:20000"
