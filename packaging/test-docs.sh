@@ -24,7 +24,7 @@ for page in docs/operator-guide.md docs/container.md docs/examples/*.md; do
     while IFS= read -r line; do
         found=no
         for script in $scripts; do
-            if grep -qxF -- "$line" "$script" || grep -qxF -- "    $line" "$script"; then found=yes; fi
+            if sed 's/^[[:space:]]*//' "$script" | grep -qxF -- "$line"; then found=yes; fi
         done
         if [ "$found" = no ]; then
             echo "test-docs: $page: not run by any script: $line" >&2
@@ -62,12 +62,17 @@ PATH="$work/bin:$PATH"
 export PATH
 
 step "the schema the guide tells editors to use"
-(cd "$work" && anycastd --print-config-schema > anycastd.schema.json)
+cd "$work"
+anycastd --print-config-schema > anycastd.schema.json
+cd "$repo"
 cmp "$work/anycastd.schema.json" packaging/anycastd.schema.json || fail "printed schema differs"
 
 step "every example page's configuration validates"
 for example in config-examples/*; do
-    page="docs/examples/$(basename "${example%.*}")$( [ "${example##*.}" = json ] && echo -json).md"
+    case "$example" in
+        *.json) page="docs/examples/$(basename "${example%.*}")-json.md" ;;
+        *) page="docs/examples/$(basename "${example%.*}").md" ;;
+    esac
     [ -f "$page" ] || fail "$example has no page ($page)"
     anycastd --check-config "$example" > /dev/null
 done
@@ -83,7 +88,7 @@ PID=$daemon_pid
 
 in_ns() { ip netns exec "$ns" sh -c "$1"; }
 tries=0
-until in_ns 'curl -fsS http://127.0.0.1:9090/metrics | grep "^anycastd_service_up" | grep -q " 1$"'; do
+until in_ns 'curl -fsS http://127.0.0.1:9090/metrics 2> /dev/null | grep "^anycastd_service_up" | grep -q " 1$"'; do
     tries=$((tries + 1))
     [ "$tries" -lt 100 ] || { cat "$work/daemon.log" >&2; fail "the service never came up"; }
     kill -0 "$PID" 2> /dev/null || { cat "$work/daemon.log" >&2; fail "the daemon exited"; }
