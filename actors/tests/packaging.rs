@@ -373,3 +373,61 @@ fn the_pod_example_carries_a_valid_config_and_the_image() {
     let quadlet = std::fs::read_to_string(repo("packaging/podman/anycastd.kube")).expect("quadlet");
     assert!(quadlet.contains("Yaml=/etc/containers/systemd/anycastd-pod.yaml"));
 }
+
+/// The unit is `Type=notify` with `WatchdogSec=`: the daemon must send `READY=1` and then keep
+/// sending `WATCHDOG=1` on `NOTIFY_SOCKET`, as systemd would receive them.
+#[test]
+fn the_daemon_speaks_the_units_notify_protocol() {
+    use std::os::unix::net::UnixDatagram;
+    let dir = std::env::temp_dir().join(format!("acd-packaging-notify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let socket_path = dir.join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).expect("bind the notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .expect("timeout");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port");
+    let config = dir.join("notify.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "announcer:\n  router_id: 127.0.0.1\n  local_address: 127.0.0.1\n  local_asn: 65001\n  routes: [192.0.2.1/32]\n  peers:\n    - name: nobody\n      remote_address: 127.0.0.2\n      remote_asn: 65000\nservices:\n  - name: self\n    check_interval: 200ms\n    checks:\n      - kind: http_2xx\n        spec: {{url: \"http://127.0.0.1:{port}/healthz\", method: GET, tries: 1, interval: 100ms, timeout: 1s}}\nmetrics:\n  enabled: true\n  address: \"127.0.0.1:{port}\"\n"
+        ),
+    )
+    .expect("write the config");
+    let daemon = Daemon(
+        Command::new(BIN)
+            .arg("--config")
+            .arg(&config)
+            .env("NOTIFY_SOCKET", &socket_path)
+            .env("WATCHDOG_USEC", "1000000")
+            .env_remove("WATCHDOG_PID")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start anycastd"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (mut ready, mut watchdog) = (false, 0);
+    let mut buffer = [0u8; 4096];
+    while Instant::now() < deadline && !(ready && watchdog >= 2) {
+        if let Ok(n) = socket.recv(&mut buffer) {
+            let message = String::from_utf8_lossy(buffer.get(..n).unwrap_or_default()).into_owned();
+            ready |= message.lines().any(|l| l == "READY=1");
+            if message.lines().any(|l| l == "WATCHDOG=1") {
+                watchdog += 1;
+            }
+        }
+    }
+    drop(daemon);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ready, "no READY=1 on NOTIFY_SOCKET within 20 s");
+    assert!(
+        watchdog >= 2,
+        "WATCHDOG=1 arrived {watchdog} times; WatchdogSec= would kill the daemon"
+    );
+}
