@@ -7,7 +7,7 @@
 #   ANYCASTD_BIN=path packaging/test-docs.sh
 #
 # Needs root (it runs the daemon in its own network namespace, so the documented 127.0.0.1:9090 is
-# free whatever else runs on the host), iproute2 and curl.
+# free whatever else runs on the host), iproute2, curl, python3-jsonschema and python3-yaml.
 set -eu
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -66,6 +66,11 @@ cd "$work"
 anycastd --print-config-schema > anycastd.schema.json
 cd "$repo"
 cmp "$work/anycastd.schema.json" packaging/anycastd.schema.json || fail "printed schema differs"
+
+step "an independent JSON Schema validator accepts every example and the packaged default"
+python3 -c 'import jsonschema, yaml' 2> /dev/null \
+    || fail "python3-jsonschema and python3-yaml are missing (apt-get install -y python3-jsonschema python3-yaml)"
+packaging/validate-with-schema.py config-examples/* packaging/deb/config.yaml
 
 step "every example page's configuration validates"
 for example in config-examples/*; do
