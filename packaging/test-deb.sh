@@ -88,6 +88,8 @@ step "the unit"
 systemd-analyze verify /lib/systemd/system/anycastd.service
 systemd-analyze security --offline=true --threshold=20 /lib/systemd/system/anycastd.service \
     | tail -n1 | tee "$work/security"
+grep -q 'exposure level for anycastd.service: 1\.[0-9] OK' "$work/security" \
+    || fail "the unit's exposure rose above 2.0 (docs/operator-guide.md records 1.6)"
 man -w anycastd > /dev/null || fail "man anycastd finds nothing"
 
 step "an edited conffile survives a reinstall"
