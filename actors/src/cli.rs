@@ -10,7 +10,7 @@ pub const DEFAULT_CONFIG: &str = "/config.yaml";
 
 /// Usage text for `--help` and for command line errors.
 pub const USAGE: &str = "usage: anycastd [--config FILE] [--force] [--check-config [FILE]] \
-                         [--diff FILE] [--version]";
+                         [--diff FILE] [--print-config-schema] [--version]";
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +31,8 @@ pub enum Command {
     },
     /// Validate this file and exit.
     CheckConfig(PathBuf),
+    /// Print the configuration's JSON Schema and exit.
+    PrintConfigSchema,
     /// Print the version and exit.
     Version,
     /// Print usage and exit.
@@ -53,6 +55,7 @@ where
         let text = arg.to_string_lossy();
         match text.as_ref() {
             "--version" | "-V" => version = true,
+            "--print-config-schema" => return Ok(Command::PrintConfigSchema),
             "--help" | "-h" => return Ok(Command::Help),
             "--force" => force = true,
             "--diff" => match args.next() {
@@ -190,5 +193,9 @@ mod tests {
         assert!(parse(args(&["--config"]), None).is_err());
         assert!(parse(args(&["--frobnicate"]), None).is_err());
         assert_eq!(parse(args(&["--version"]), None), Ok(Command::Version));
+        assert_eq!(
+            parse(args(&["--print-config-schema"]), None),
+            Ok(Command::PrintConfigSchema)
+        );
     }
 }

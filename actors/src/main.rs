@@ -30,6 +30,10 @@ fn main() -> ExitCode {
             println!("anycastd {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
+        Command::PrintConfigSchema => {
+            print!("{}", config::schema::json_schema_text());
+            return ExitCode::SUCCESS;
+        }
         Command::Help => {
             println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;

@@ -6,3 +6,4 @@ mod fsm;
 mod health;
 mod lifecycle;
 mod purity;
+mod schema;
