@@ -68,9 +68,9 @@ cd "$repo"
 cmp "$work/anycastd.schema.json" packaging/anycastd.schema.json || fail "printed schema differs"
 
 step "an independent JSON Schema validator accepts every example and the packaged default"
-python3 -c 'import jsonschema, yaml' 2> /dev/null \
+/usr/bin/python3 -c 'import jsonschema, yaml' 2> /dev/null \
     || fail "python3-jsonschema and python3-yaml are missing (apt-get install -y python3-jsonschema python3-yaml)"
-packaging/validate-with-schema.py config-examples/* packaging/deb/config.yaml
+/usr/bin/python3 packaging/validate-with-schema.py config-examples/* packaging/deb/config.yaml
 
 step "every example page's configuration validates"
 for example in config-examples/*; do
