@@ -21,6 +21,8 @@ use crate::supervisor::{Ping, Stop};
 pub struct CheckResult {
     /// Index of the check within its service.
     pub index: usize,
+    /// The check's name (a reload may move a check to another index).
+    pub check: String,
     /// What the run found.
     pub outcome: Outcome,
     /// How long the run took.
@@ -117,6 +119,7 @@ impl CheckActor {
         }
         self.service.do_send(CheckResult {
             index: self.index,
+            check: self.check.name.clone(),
             outcome,
             duration,
         });

@@ -1,6 +1,7 @@
 //! The metrics and health endpoint (actix-web on `metrics.address`): `/metrics` renders the one
 //! shared registry; `/healthz` answers 200 `ok` while every actor answers a ping in time, else 503
-//! with the name of the first one that did not.
+//! with the name of the first one that did not; `/status` describes services, peers and the drain
+//! switch as JSON.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use actix::Addr;
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::header::ContentType, web};
 
 use crate::metrics::Metrics;
-use crate::supervisor::{ListActors, Ping, Supervisor};
+use crate::supervisor::{GetStatus, ListActors, Ping, Supervisor};
 
 /// How long an actor may take to answer a `/healthz` ping.
 pub const PING_DEADLINE: Duration = Duration::from_secs(1);
@@ -37,6 +38,7 @@ pub fn bind(
             .app_data(web::Data::new(state.clone()))
             .route("/metrics", web::get().to(render_metrics))
             .route("/healthz", web::get().to(healthz))
+            .route("/status", web::get().to(status))
     })
     .workers(1)
     .disable_signals()
@@ -57,6 +59,17 @@ async fn render_metrics(state: web::Data<State>) -> HttpResponse {
                 .content_type(ContentType::plaintext())
                 .body(e.to_string())
         }
+    }
+}
+
+/// `/status`: services with their state and last results, peers with their FSM state and
+/// advertised prefixes, and the drain reason, as JSON.
+async fn status(state: web::Data<State>) -> HttpResponse {
+    match tokio::time::timeout(PING_DEADLINE * 3, state.supervisor.send(GetStatus)).await {
+        Ok(Ok(status)) => HttpResponse::Ok().json(status),
+        _ => HttpResponse::ServiceUnavailable()
+            .content_type(ContentType::plaintext())
+            .body("supervisor does not answer\n"),
     }
 }
 

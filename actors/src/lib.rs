@@ -1,18 +1,19 @@
 //! The imperative shell of anycastd: actors, sockets, timers, signals.
 //!
 //! ```text
-//!                 SIGHUP: Reload / SIGTERM, SIGINT: Shutdown
+//!      SIGHUP: Reload, SIGUSR1/SIGUSR2: Drain, SIGTERM/SIGINT: Shutdown; drain file polled
 //!                              │
-//!                         Supervisor ── DesiredRoutes ──> PeerActor* (registered with AddPeer)
-//!                       (owns Config)
-//!                  starts/stops │  ▲ ServiceHealth
-//!                               ▼  │
-//!                         ServiceActor*  (one per service: Debounce per check, Strategy)
-//!                               ▲ CheckResult
-//!                               │
+//!                         Supervisor ── DesiredRoutes (per peer) ──> PeerActor* (peer::set::Peers)
+//!                    (owns Config, the ladder's
+//!                     route sets, the drain switch)
+//!                  starts/stops │  ▲ ServiceReport (effective ladder state)
+//!                  Reconfigure  ▼  │
+//!                         ServiceActor*  (one per service: grace + Debounce per check, Strategy,
+//!                               ▲         drain, hold-down and dampening in ServiceTracker)
+//!                               │ CheckResult
 //!                          CheckActor*   (one per check: probe under a deadline, every interval)
 //!
-//!   http (actix-web): /metrics renders the shared Registry; /healthz pings every actor.
+//!   http (actix-web): /metrics renders the shared Registry; /healthz pings every actor; /status.
 //! ```
 //! Handlers only move messages and perform actions; every decision is in the core crate.
 

@@ -12,7 +12,7 @@ use anycastd_actors::logging;
 use anycastd_actors::metrics::Metrics;
 use anycastd_actors::peer::set::Peers;
 use anycastd_actors::signals::Signals;
-use anycastd_actors::supervisor::{AddPeer, Supervisor};
+use anycastd_actors::supervisor::Supervisor;
 
 const EXIT_RUNTIME: u8 = 1;
 const EXIT_CONFIG: u8 = 2;
@@ -30,6 +30,10 @@ fn main() -> ExitCode {
             println!("anycastd {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
         }
+        Command::PrintConfigSchema => {
+            print!("{}", config::schema::json_schema_text());
+            return ExitCode::SUCCESS;
+        }
         Command::Help => {
             println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
@@ -43,8 +47,10 @@ fn main() -> ExitCode {
                 Err(code) => code,
             };
         }
-        Command::Run(path) => path,
+        Command::Diff { running, new } => return diff(&running, &new),
+        Command::Run { path, force } => (path, force),
     };
+    let (path, force) = path;
     let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "WARN".to_string());
     let level = match logging::parse_level(&level) {
         Ok(level) => level,
@@ -62,7 +68,7 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(code) => return code,
     };
-    actix_rt::System::new().block_on(run(config, path))
+    actix_rt::System::new().block_on(run(config, path, force))
 }
 
 /// Reads and validates `path`; on error prints every line on stderr and returns exit code 2.
@@ -94,7 +100,7 @@ fn read_config(path: &Path, logged: bool) -> Result<Config, ExitCode> {
 }
 
 /// Binds the endpoint, starts the actors and serves signals until a clean stop.
-async fn run(config: Config, path: std::path::PathBuf) -> ExitCode {
+async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode {
     let metrics = match Metrics::new() {
         Ok(metrics) => metrics,
         Err(e) => {
@@ -126,26 +132,49 @@ async fn run(config: Config, path: std::path::PathBuf) -> ExitCode {
             }
         }
     }
-    let (announcer, registry) = (config.announcer.clone(), metrics.registry.clone());
-    context.run(Supervisor::new(config, path, metrics));
     // The BGP side: one PeerActor per neighbour, fed by the supervisor's route set.
-    let peers = match Peers::start(&announcer, &registry) {
+    let peers = match Peers::start(&config.announcer, &metrics.registry) {
         Ok(peers) => peers,
         Err(e) => {
             eprintln!("anycastd: {e}");
             return ExitCode::from(EXIT_RUNTIME);
         }
     };
-    for peer in peers.recipients() {
-        supervisor.do_send(AddPeer(peer));
-    }
+    context.run(
+        Supervisor::new(config, path, metrics)
+            .with_peers(peers)
+            .with_force(force),
+    );
     actix_rt::spawn(anycastd_actors::http::watchdog(supervisor.clone()));
+    // On SIGTERM the supervisor drains, withdraws and ends each session with a Cease (RFC 8203).
     signals.run(supervisor).await;
-    // The supervisor has withdrawn every route; end each session with a Cease (RFC 8203).
-    peers.shutdown("anycastd is stopping").await;
     if let Some(server) = server {
         server.stop(true).await;
     }
     log::warn!("stopped");
     ExitCode::SUCCESS
+}
+
+/// `--diff FILE`: prints, one line each, what a reload from `running` to `new` would change, and
+/// whether the blast-radius guard would refuse it (states unknown here: every service counted up).
+/// Exit 0 when it would apply, 2 when either file is bad, 1 when the guard would refuse it.
+fn diff(running: &Path, new: &Path) -> ExitCode {
+    let (Ok(old), Ok(candidate)) = (read_config(running, false), read_config(new, false)) else {
+        return ExitCode::from(EXIT_CONFIG);
+    };
+    let changes = anycastd::config::diff::diff(&old, &candidate);
+    if changes.is_empty() {
+        println!("no changes");
+    }
+    for change in &changes {
+        println!("{}", anycastd::config::diff::describe(change));
+    }
+    let up = |_: &str| Some(anycastd::health::ladder::ServiceState::Up);
+    match anycastd::health::guard::check_reload(&old, &candidate, up, false) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(refused) => {
+            println!("refused: {refused}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
 }

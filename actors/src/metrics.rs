@@ -3,9 +3,48 @@
 
 use std::sync::Arc;
 
+use prometheus::core::{Atomic, Collector, GenericCounterVec, GenericGaugeVec};
 use prometheus::{Gauge, GaugeVec, IntCounterVec, Opts, Registry};
 
 use crate::probe::ProbeMetrics;
+
+/// A labelled metric family that can be built from its name, help and label names.
+pub trait Family: Collector + Clone + Sized + 'static {
+    /// Builds the family (not yet registered).
+    fn build(opts: Opts, labels: &[&str]) -> Result<Self, prometheus::Error>;
+}
+
+impl<P: Atomic + 'static> Family for GenericGaugeVec<P> {
+    fn build(opts: Opts, labels: &[&str]) -> Result<Self, prometheus::Error> {
+        GenericGaugeVec::new(opts, labels)
+    }
+}
+
+impl<P: Atomic + 'static> Family for GenericCounterVec<P> {
+    fn build(opts: Opts, labels: &[&str]) -> Result<Self, prometheus::Error> {
+        GenericCounterVec::new(opts, labels)
+    }
+}
+
+/// Builds a labelled family and registers it in `registry`: the one way every part of the daemon
+/// (services, probes, peers) creates its metrics.
+pub fn family<F: Family>(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    labels: &[&str],
+) -> Result<F, prometheus::Error> {
+    registered(registry, F::build(Opts::new(name, help), labels)?)
+}
+
+/// Registers `collector` in `registry` and hands it back.
+pub fn registered<C: Collector + Clone + 'static>(
+    registry: &Registry,
+    collector: C,
+) -> Result<C, prometheus::Error> {
+    registry.register(Box::new(collector.clone()))?;
+    Ok(collector)
+}
 
 /// Every metric family of the daemon except the BGP ones, which peers register themselves.
 #[derive(Debug)]
@@ -21,10 +60,23 @@ pub struct Metrics {
     pub check_runs: IntCounterVec,
     /// `anycastd_route_announced{prefix}`: 1 while the prefix is in the desired route set.
     pub route_announced: GaugeVec,
-    /// `anycastd_config_reload_total{result}`: reloads by `success` / `failure`.
+    /// `anycastd_config_reload_total{result}`: reloads by `success` / `failure` / `refused` (by the
+    /// blast-radius guard).
     pub config_reload: IntCounterVec,
     /// `anycastd_config_last_reload_success`: 1 when the last reload (or the start) loaded the file.
     pub config_last_reload_success: Gauge,
+    /// `anycastd_service_state{service,state}`: 1 for the service's effective ladder state.
+    pub service_state: GaugeVec,
+    /// `anycastd_service_dampening_penalty{service}`: the decayed flap penalty.
+    pub dampening_penalty: GaugeVec,
+    /// `anycastd_service_transitions_total{service}`: changes of the effective state.
+    pub service_transitions: IntCounterVec,
+    /// `anycastd_service_last_change_timestamp_seconds{service}`: Unix time of the last change.
+    pub service_last_change: GaugeVec,
+    /// `anycastd_drained{reason}`: 1 while the node is drained for this reason.
+    pub drained: GaugeVec,
+    /// `anycastd_routes_announced`: prefixes announced to at least one peer.
+    pub routes_announced: Gauge,
     /// Kind-specific probe families.
     pub probe: Arc<ProbeMetrics>,
 }
@@ -33,61 +85,90 @@ impl Metrics {
     /// Creates every family in a fresh registry; `anycastd_up{version}` is set to 1.
     pub fn new() -> Result<Arc<Metrics>, prometheus::Error> {
         let registry = Registry::new();
-        let up = GaugeVec::new(
-            Opts::new("anycastd_up", "1 while the daemon runs."),
-            &["version"],
-        )?;
+        let r = &registry;
+        let up: GaugeVec = family(r, "anycastd_up", "1 while the daemon runs.", &["version"])?;
         up.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1.0);
-        registry.register(Box::new(up))?;
-        let service_up = GaugeVec::new(
-            Opts::new(
-                "anycastd_service_up",
-                "1 while the service is healthy, 0 otherwise.",
-            ),
+        let service_up = family(
+            r,
+            "anycastd_service_up",
+            "1 while the service's state announces its routes (up, degraded, draining), 0 otherwise.",
             &["service"],
         )?;
-        let check_duration = GaugeVec::new(
-            Opts::new(
-                "anycastd_check_duration_seconds",
-                "Duration of the check's last run.",
-            ),
+        let check_duration = family(
+            r,
+            "anycastd_check_duration_seconds",
+            "Duration of the check's last run.",
             &["service", "check"],
         )?;
-        let check_runs = IntCounterVec::new(
-            Opts::new(
-                "anycastd_check_runs_total",
-                "Finished check runs by result.",
-            ),
+        let check_runs = family(
+            r,
+            "anycastd_check_runs_total",
+            "Finished check runs by result.",
             &["service", "check", "result"],
         )?;
-        let route_announced = GaugeVec::new(
-            Opts::new(
-                "anycastd_route_announced",
-                "1 while the prefix should be announced.",
-            ),
+        let route_announced = family(
+            r,
+            "anycastd_route_announced",
+            "1 while the prefix is announced to at least one peer.",
             &["prefix"],
         )?;
-        let config_reload = IntCounterVec::new(
-            Opts::new(
-                "anycastd_config_reload_total",
-                "Configuration reloads by result.",
-            ),
+        let config_reload: IntCounterVec = family(
+            r,
+            "anycastd_config_reload_total",
+            "Configuration reloads by result.",
             &["result"],
         )?;
-        for result in ["success", "failure"] {
+        for result in ["success", "failure", "refused"] {
             config_reload.with_label_values(&[result]).reset();
         }
-        let config_last_reload_success = Gauge::new(
-            "anycastd_config_last_reload_success",
-            "1 when the last configuration load succeeded.",
+        let config_last_reload_success = registered(
+            r,
+            Gauge::new(
+                "anycastd_config_last_reload_success",
+                "1 when the last configuration load succeeded.",
+            )?,
         )?;
         config_last_reload_success.set(1.0);
-        registry.register(Box::new(service_up.clone()))?;
-        registry.register(Box::new(check_duration.clone()))?;
-        registry.register(Box::new(check_runs.clone()))?;
-        registry.register(Box::new(route_announced.clone()))?;
-        registry.register(Box::new(config_reload.clone()))?;
-        registry.register(Box::new(config_last_reload_success.clone()))?;
+        let service_state = family(
+            r,
+            "anycastd_service_state",
+            "1 for the service's effective state: up, degraded, draining, down.",
+            &["service", "state"],
+        )?;
+        let dampening_penalty = family(
+            r,
+            "anycastd_service_dampening_penalty",
+            "The service's decayed flap dampening penalty.",
+            &["service"],
+        )?;
+        let service_transitions = family(
+            r,
+            "anycastd_service_transitions_total",
+            "Changes of the service's effective state after its first evaluation.",
+            &["service"],
+        )?;
+        let service_last_change = family(
+            r,
+            "anycastd_service_last_change_timestamp_seconds",
+            "Unix time of the last change of the service's effective state.",
+            &["service"],
+        )?;
+        let drained: GaugeVec = family(
+            r,
+            "anycastd_drained",
+            "1 while every service is drained for this reason: signal, file.",
+            &["reason"],
+        )?;
+        for reason in ["signal", "file"] {
+            drained.with_label_values(&[reason]).set(0.0);
+        }
+        let routes_announced = registered(
+            r,
+            Gauge::new(
+                "anycastd_routes_announced",
+                "Prefixes announced to at least one peer.",
+            )?,
+        )?;
         let probe = ProbeMetrics::register(&registry)?;
         Ok(Arc::new(Metrics {
             registry,
@@ -97,6 +178,12 @@ impl Metrics {
             route_announced,
             config_reload,
             config_last_reload_success,
+            service_state,
+            dampening_penalty,
+            service_transitions,
+            service_last_change,
+            drained,
+            routes_announced,
             probe,
         }))
     }
@@ -112,6 +199,12 @@ impl Metrics {
     /// Removes every series of a service (after a reload dropped or rebuilt it).
     pub fn forget_service(&self, service: &str, checks: &[String]) {
         let _ = self.service_up.remove_label_values(&[service]);
+        let _ = self.dampening_penalty.remove_label_values(&[service]);
+        let _ = self.service_transitions.remove_label_values(&[service]);
+        let _ = self.service_last_change.remove_label_values(&[service]);
+        for state in ["up", "degraded", "draining", "down"] {
+            let _ = self.service_state.remove_label_values(&[service, state]);
+        }
         for check in checks {
             let _ = self.check_duration.remove_label_values(&[service, check]);
             for result in ["pass", "degraded", "fail", "inconclusive"] {

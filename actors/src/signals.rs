@@ -1,15 +1,18 @@
-//! Unix signals: SIGHUP reloads the configuration, SIGTERM and SIGINT stop the daemon cleanly.
+//! Unix signals: SIGHUP reloads the configuration, SIGUSR1 drains every service, SIGUSR2 undrains,
+//! SIGTERM and SIGINT stop the daemon cleanly.
 
 use actix::Addr;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::supervisor::{Reload, Shutdown, Supervisor};
+use crate::supervisor::{Drain, Reload, Shutdown, Supervisor};
 
 /// The signal streams, installed before anything starts so no signal is lost to the default action.
 pub struct Signals {
     hangup: Signal,
     terminate: Signal,
     interrupt: Signal,
+    user1: Signal,
+    user2: Signal,
 }
 
 impl Signals {
@@ -19,6 +22,8 @@ impl Signals {
             hangup: signal(SignalKind::hangup())?,
             terminate: signal(SignalKind::terminate())?,
             interrupt: signal(SignalKind::interrupt())?,
+            user1: signal(SignalKind::user_defined1())?,
+            user2: signal(SignalKind::user_defined2())?,
         })
     }
 
@@ -30,6 +35,14 @@ impl Signals {
                     log::info!("SIGHUP received");
                     // Errors are logged by the supervisor; the daemon keeps running either way.
                     let _ = supervisor.send(Reload).await;
+                    continue;
+                }
+                _ = self.user1.recv() => {
+                    supervisor.do_send(Drain(Some("SIGUSR1".to_string())));
+                    continue;
+                }
+                _ = self.user2.recv() => {
+                    supervisor.do_send(Drain(None));
                     continue;
                 }
                 _ = self.terminate.recv() => "SIGTERM",

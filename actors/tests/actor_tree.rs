@@ -326,20 +326,20 @@ fn a_shared_prefix_is_announced_only_while_every_owner_is_up_and_withdrawn_at_sh
             .await
             .expect("routes sent to a new peer");
         assert!(!first.complete, "{first:?}");
-        assert!(!first.announce.contains(&shared), "{first:?}");
+        assert!(!first.prefixes().contains(&shared), "{first:?}");
 
         // b times out: complete, own prefix of c announced, shared prefix held back.
         let routes = wait_routes(&seen, WAIT, |r| r.complete)
             .await
             .expect("complete route set");
-        assert!(!routes.announce.contains(&shared), "{routes:?}");
-        wait_routes(&seen, WAIT, |r| r.announce.contains(&own))
+        assert!(!routes.prefixes().contains(&shared), "{routes:?}");
+        wait_routes(&seen, WAIT, |r| r.prefixes().contains(&own))
             .await
             .expect("c's own prefix");
 
         b.set(Answer::Ok);
         wait_routes(&seen, WAIT, |r| {
-            r.announce.contains(&shared) && r.announce.contains(&own)
+            r.prefixes().contains(&shared) && r.prefixes().contains(&own)
         })
         .await
         .expect("shared prefix once both owners are up");
@@ -347,13 +347,13 @@ fn a_shared_prefix_is_announced_only_while_every_owner_is_up_and_withdrawn_at_sh
         // a fails: the shared prefix goes, whatever b (still up) did last.
         a.set(Answer::Error);
         let routes = wait_routes(&seen, WAIT, |r| {
-            !r.announce.contains(&shared) && !r.announce.contains(&own)
+            !r.prefixes().contains(&shared) && !r.prefixes().contains(&own)
         })
         .await
         .expect("shared prefix withdrawn when one owner fails");
         assert!(routes.complete);
         a.set(Answer::Ok);
-        wait_routes(&seen, WAIT, |r| r.announce.contains(&shared))
+        wait_routes(&seen, WAIT, |r| r.prefixes().contains(&shared))
             .await
             .expect("back when a recovers");
 
@@ -365,7 +365,7 @@ fn a_shared_prefix_is_announced_only_while_every_owner_is_up_and_withdrawn_at_sh
             .last()
             .cloned()
             .expect("final routes");
-        assert!(last.announce.is_empty() && last.complete, "{last:?}");
+        assert!(last.prefixes().is_empty() && last.complete, "{last:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(
             !daemon.supervisor.connected(),

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -70,10 +69,7 @@ fn peer(name: &str, remote: SocketAddr, remote_asn: u32, passive: bool, hold: u1
 }
 
 fn desired(prefixes: &[&str], complete: bool) -> DesiredRoutes {
-    DesiredRoutes {
-        announce: Arc::new(prefixes.iter().map(|p| prefix(p)).collect::<BTreeSet<_>>()),
-        complete,
-    }
+    DesiredRoutes::plain(prefixes.iter().map(|p| prefix(p)), complete)
 }
 
 async fn wait_state(actor: &Addr<PeerActor>, want: State, within: Duration) {

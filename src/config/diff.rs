@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use super::model::{Announcer, Config, Peer, Service, ServiceHealth};
-use crate::bgp::codec::CeaseSubcode;
+use crate::bgp::codec::{Afi, CeaseSubcode, Safi};
+use crate::bgp::fsm::SessionConfig;
 use crate::bgp::types::Prefix;
 
 /// One change between two configurations. The derived order is the order to apply them in: peers
@@ -114,6 +115,42 @@ impl Change {
     }
 }
 
+/// One line in words, as `anycastd --diff` prints it: what the running daemon would do.
+pub fn describe(change: &Change) -> String {
+    match change {
+        Change::PeerRemoved(peer) => {
+            format!("peer {peer}: removed (withdraw, Cease / Peer De-configured)")
+        }
+        Change::PeerReset(peer) => {
+            format!("peer {peer}: session reset (Cease / Other Configuration Change)")
+        }
+        Change::PeerUpdated(peer) => format!("peer {peer}: connect_retry changed (session kept)"),
+        Change::PeerAdded(peer) => format!("peer {peer}: added"),
+        Change::ServiceRemoved(service) => format!("service {service}: removed"),
+        Change::CheckRemoved { service, check } => {
+            format!("service {service}: check {check} removed")
+        }
+        Change::ServiceChanged(service) => {
+            format!("service {service}: evaluation settings changed (checks kept)")
+        }
+        Change::CheckChanged { service, check } => {
+            format!("service {service}: check {check} changed (its counters start over)")
+        }
+        Change::ServiceAdded(service) => format!("service {service}: added"),
+        Change::CheckAdded { service, check } => format!("service {service}: check {check} added"),
+        Change::ServiceRoutesChanged(service) => {
+            format!("service {service}: routes or states changed (UPDATEs, sessions kept)")
+        }
+        Change::GlobalRoutesChanged => {
+            "announcer.routes changed (UPDATEs, sessions kept)".to_string()
+        }
+        Change::NextHopsChanged => "next hops changed".to_string(),
+        Change::MetricsChanged => "metrics changed (applies at the next restart)".to_string(),
+        Change::ShutdownChanged => "shutdown settings changed".to_string(),
+        Change::LifecycleChanged => "lifecycle settings changed".to_string(),
+    }
+}
+
 /// The changes that turn `old` into `new`, ordered and without duplicates. Empty when nothing that
 /// matters at run time changed (the file's path does not matter).
 pub fn diff(old: &Config, new: &Config) -> BTreeSet<Change> {
@@ -185,11 +222,13 @@ fn diff_peers(old: &Announcer, new: &Announcer, changes: &mut BTreeSet<Change>) 
 }
 
 /// Everything of a peer that its running session depends on: all its settings but `name` and
-/// `connect_retry`, and the source address it ends up with.
+/// `connect_retry`, the source address it ends up with, and the families its OPEN offers (a
+/// cross-family next hop appearing or disappearing adds or removes one, RFC 4760 §8).
 #[derive(PartialEq)]
 struct Session<'a> {
     peer: PeerSession<'a>,
     source: Option<IpAddr>,
+    families: Vec<(Afi, Safi)>,
 }
 
 impl<'a> Session<'a> {
@@ -199,6 +238,7 @@ impl<'a> Session<'a> {
         Session {
             peer: PeerSession(peer),
             source: peer.local_address.or(same_family.then_some(global)),
+            families: SessionConfig::from_model(announcer, peer).families,
         }
     }
 }

@@ -17,6 +17,7 @@ mod json;
 pub mod model;
 pub mod model_health;
 mod node;
+pub mod schema;
 mod suggest;
 mod validate;
 

@@ -16,6 +16,8 @@ mod strategy;
 pub mod tracker;
 
 pub use debounce::Debounce;
+
+use crate::config::model::{CheckSpec, FilePresence, FileSpec};
 pub use strategy::Health;
 
 /// The result of one run of a probe.
@@ -51,6 +53,22 @@ impl Outcome {
             }
         }
     }
+}
+
+/// True when `outcome` of a check with `spec` asks for the service to be drained: a `file` check with
+/// `present_means: drain` whose file is present (it reports [`Outcome::Degraded`]). Such a service
+/// is put in the ladder's `draining` state, not merely `degraded`.
+pub fn requests_drain(spec: &CheckSpec, outcome: &Outcome) -> bool {
+    matches!(
+        (spec, outcome),
+        (
+            CheckSpec::File(FileSpec {
+                present_means: FilePresence::Drain,
+                ..
+            }),
+            Outcome::Degraded(_)
+        )
+    )
 }
 
 /// The debounced state of one check.

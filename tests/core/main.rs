@@ -7,3 +7,4 @@ mod fsm;
 mod health;
 mod lifecycle;
 mod purity;
+mod schema;

@@ -7,5 +7,6 @@
 mod daemon;
 mod harness;
 mod lab;
+mod lifecycle;
 mod peer;
 mod rogue;

@@ -16,7 +16,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anycastd::bgp::codec::MessageKind;
 use anycastd::bgp::fsm::{DownReason, State};
-use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{IntCounterVec, IntGaugeVec, Registry};
+
+use crate::metrics::family;
 
 /// The metric families of every peer.
 #[derive(Debug, Clone)]
@@ -34,70 +36,50 @@ pub struct BgpMetrics {
 impl BgpMetrics {
     /// Creates the families and registers them in `registry`.
     pub fn register(registry: &Registry) -> Result<Arc<BgpMetrics>, prometheus::Error> {
-        fn gauge(
-            registry: &Registry,
-            name: &str,
-            help: &str,
-            labels: &[&str],
-        ) -> Result<IntGaugeVec, prometheus::Error> {
-            let vec = IntGaugeVec::new(Opts::new(name, help), labels)?;
-            registry.register(Box::new(vec.clone()))?;
-            Ok(vec)
-        }
-        fn counter(
-            registry: &Registry,
-            name: &str,
-            help: &str,
-            labels: &[&str],
-        ) -> Result<IntCounterVec, prometheus::Error> {
-            let vec = IntCounterVec::new(Opts::new(name, help), labels)?;
-            registry.register(Box::new(vec.clone()))?;
-            Ok(vec)
-        }
         Ok(Arc::new(BgpMetrics {
-            state: gauge(
+            state: family(
                 registry,
                 "anycastd_bgp_session_state",
                 "BGP session state: 1 idle, 2 connect, 3 active, 4 opensent, 5 openconfirm, 6 established.",
                 &["peer"],
             )?,
-            sent: counter(
+            sent: family(
                 registry,
                 "anycastd_bgp_messages_sent_total",
                 "BGP messages sent.",
                 &["peer", "type"],
             )?,
-            received: counter(
+            received: family(
                 registry,
                 "anycastd_bgp_messages_received_total",
                 "BGP messages received.",
                 &["peer", "type"],
             )?,
-            flaps: counter(
+            flaps: family(
                 registry,
                 "anycastd_bgp_session_flaps_total",
                 "Established BGP sessions that went down.",
                 &["peer"],
             )?,
-            down: counter(
+            down: family(
                 registry,
                 "anycastd_bgp_session_down_total",
                 "BGP session attempts that ended, by reason.",
                 &["peer", "reason"],
             )?,
-            advertised: gauge(
+            advertised: family(
                 registry,
                 "anycastd_bgp_prefixes_advertised",
                 "Prefixes the peer currently has from us.",
                 &["peer"],
             )?,
-            last_error: gauge(
+            last_error: family(
                 registry,
                 "anycastd_bgp_last_error",
                 "1 for the reason the BGP session last ended, 0 for earlier reasons.",
                 &["peer", "reason"],
             )?,
-            established_at: gauge(
+            established_at: family(
                 registry,
                 "anycastd_bgp_session_established_timestamp_seconds",
                 "Unix time the BGP session last reached Established; 0 while it is not established.",

@@ -434,12 +434,7 @@ impl PeerActor {
     fn desired_map(&self) -> BTreeMap<anycastd::bgp::types::Prefix, RouteAttributes> {
         self.desired
             .as_ref()
-            .map(|d| {
-                d.announce
-                    .iter()
-                    .map(|p| (*p, RouteAttributes::default()))
-                    .collect()
-            })
+            .map(|d| d.for_peer(&self.setup.name).clone())
             .unwrap_or_default()
     }
 }
@@ -622,10 +617,7 @@ impl PeerActor {
         ctx: &mut Context<Self>,
     ) -> ResponseActFuture<Self, ()> {
         // Withdraw everything first, so the neighbour moves traffic before the session ends.
-        self.desired = Some(DesiredRoutes {
-            announce: Default::default(),
-            complete: true,
-        });
+        self.desired = Some(DesiredRoutes::empty());
         self.rib.set_desired(BTreeMap::new());
         self.send_updates();
         let (done, flushed) = oneshot::channel();
@@ -642,5 +634,41 @@ impl PeerActor {
             }
             .into_actor(self),
         )
+    }
+}
+
+impl Handler<crate::supervisor::Ping> for PeerActor {
+    type Result = ();
+    fn handle(&mut self, _: crate::supervisor::Ping, _: &mut Self::Context) {}
+}
+
+/// New cross-family next hops after a reload (`announcer.next_hop_ipv4` / `next_hop_ipv6`): the
+/// session stays up; prefixes whose next hop changed are announced again with the new one.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "()")]
+pub struct SetNextHops {
+    /// NEXT_HOP of IPv4 prefixes over an IPv6 session.
+    pub ipv4: Option<Ipv4Addr>,
+    /// Next hop of IPv6 prefixes over an IPv4 session.
+    pub ipv6: Option<Ipv6Addr>,
+}
+
+impl Handler<SetNextHops> for PeerActor {
+    type Result = ();
+
+    fn handle(&mut self, hops: SetNextHops, _ctx: &mut Self::Context) {
+        self.setup.next_hop_ipv4 = hops.ipv4;
+        self.setup.next_hop_ipv6 = hops.ipv6;
+        let local = self.connection.as_ref().map(|c| c.local.ip());
+        if let Some(facts) = &mut self.facts {
+            // The session's own address stays the next hop of its family (as on Established).
+            if !matches!(local, Some(IpAddr::V4(_))) {
+                facts.next_hop_v4 = hops.ipv4;
+            }
+            if !matches!(local, Some(IpAddr::V6(_))) {
+                facts.next_hop_v6 = hops.ipv6;
+            }
+            self.send_updates();
+        }
     }
 }

@@ -69,7 +69,8 @@ impl Peers {
         Ok(peers)
     }
 
-    fn start_one(
+    /// Starts one more supervised PeerActor for `peer` (a neighbour added or reset by a reload).
+    pub fn start_one(
         &mut self,
         announcer: &model::Announcer,
         peer: &model::Peer,
@@ -143,6 +144,38 @@ impl Peers {
             }
         }
         Ok(started)
+    }
+
+    /// Takes the neighbour named `name` out of the set and ends its session with Cease / `subcode`
+    /// after withdrawing every route, for good (`retire`); the future ends once the Cease is out.
+    pub fn stop_one(
+        &mut self,
+        name: &str,
+        subcode: CeaseSubcode,
+    ) -> impl std::future::Future<Output = ()> + use<> {
+        let position = self.actors.iter().position(|(n, _)| n == name);
+        let actor = position.map(|i| self.actors.remove(i).1);
+        let name = name.to_string();
+        async move {
+            let Some(actor) = actor else {
+                return;
+            };
+            let request = actor.send(Stop {
+                reason: StopReason::cease(subcode),
+                retire: true,
+            });
+            if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1), request)
+                .await
+                .is_err()
+            {
+                log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
+            }
+        }
+    }
+
+    /// The configured names of the running neighbours.
+    pub fn names(&self) -> Vec<String> {
+        self.actors.iter().map(|(name, _)| name.clone()).collect()
     }
 
     /// Where the route set goes (one recipient per neighbour).

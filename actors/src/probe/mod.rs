@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 use anycastd::config::model::CheckSpec;
 use anycastd::health::Outcome;
-use prometheus::{GaugeVec, IntCounterVec, Opts, Registry};
+use prometheus::{GaugeVec, IntCounterVec, Registry};
+
+use crate::metrics::family;
 
 mod assigned_address;
 mod dns;
@@ -75,101 +77,79 @@ pub struct ProbeMetrics {
 
 const HOST_LABELS: [&str; 3] = ["service", "check", "host"];
 
-fn counter(
-    registry: &Registry,
-    name: &str,
-    help: &str,
-    labels: &[&str],
-) -> Result<IntCounterVec, prometheus::Error> {
-    let family = IntCounterVec::new(Opts::new(name, help), labels)?;
-    registry.register(Box::new(family.clone()))?;
-    Ok(family)
-}
-
-fn gauge(
-    registry: &Registry,
-    name: &str,
-    help: &str,
-    labels: &[&str],
-) -> Result<GaugeVec, prometheus::Error> {
-    let family = GaugeVec::new(Opts::new(name, help), labels)?;
-    registry.register(Box::new(family.clone()))?;
-    Ok(family)
-}
-
 impl ProbeMetrics {
     /// Creates the families and registers them in `registry`.
     pub fn register(registry: &Registry) -> Result<Arc<ProbeMetrics>, prometheus::Error> {
         let r = registry;
         let h = &HOST_LABELS;
         Ok(Arc::new(ProbeMetrics {
-            icmp_sent: counter(
+            icmp_sent: family(
                 r,
                 "anycastd_check_packets_sent_total",
                 "ICMP echo requests sent.",
                 h,
             )?,
-            icmp_received: counter(
+            icmp_received: family(
                 r,
                 "anycastd_check_packets_received_total",
                 "ICMP echo replies received.",
                 h,
             )?,
-            icmp_duplicates: counter(
+            icmp_duplicates: family(
                 r,
                 "anycastd_check_packets_received_duplicates_total",
                 "Duplicate ICMP echo replies received.",
                 h,
             )?,
-            icmp_loss_percent: gauge(
+            icmp_loss_percent: family(
                 r,
                 "anycastd_check_loss_percent",
                 "ICMP loss of the last run, percent.",
                 h,
             )?,
-            icmp_min_rtt: gauge(
+            icmp_min_rtt: family(
                 r,
                 "anycastd_check_min_rtt_seconds",
                 "Smallest ICMP round trip of the last run.",
                 h,
             )?,
-            icmp_max_rtt: gauge(
+            icmp_max_rtt: family(
                 r,
                 "anycastd_check_max_rtt_seconds",
                 "Largest ICMP round trip of the last run.",
                 h,
             )?,
-            icmp_avg_rtt: gauge(
+            icmp_avg_rtt: family(
                 r,
                 "anycastd_check_avg_rtt_seconds",
                 "Mean ICMP round trip of the last run.",
                 h,
             )?,
-            icmp_std_dev_rtt: gauge(
+            icmp_std_dev_rtt: family(
                 r,
                 "anycastd_check_std_dev_rtt_seconds",
                 "Standard deviation of the ICMP round trips of the last run.",
                 h,
             )?,
-            ntp_sent: counter(
+            ntp_sent: family(
                 r,
                 "anycastd_check_ntp_packets_sent_total",
                 "NTP queries sent.",
                 h,
             )?,
-            ntp_offset_ms: gauge(
+            ntp_offset_ms: family(
                 r,
                 "anycastd_check_last_ntp_offset_ms",
                 "Clock offset of the last NTP answer, milliseconds.",
                 h,
             )?,
-            ntp_rtt_ms: gauge(
+            ntp_rtt_ms: family(
                 r,
                 "anycastd_check_last_ntp_rtt_ms",
                 "Round-trip delay of the last NTP answer, milliseconds.",
                 h,
             )?,
-            certificate_expires_in: gauge(
+            certificate_expires_in: family(
                 r,
                 "anycastd_certificate_expires_in_seconds",
                 "Seconds until the leaf certificate expires (negative once expired).",

@@ -379,7 +379,7 @@ fn a_long_shutdown_text_is_cut_at_255_octets_on_a_character_boundary() {
     assert!(std::str::from_utf8(&n.data[1..]).is_ok());
     assert_eq!(
         negotiate::cease(CeaseSubcode::PeerDeconfigured, Some("x")).data,
-        []
+        Vec::<u8>::new()
     );
 }
 

@@ -125,13 +125,15 @@ fn the_global_source_address_resets_the_peers_that_use_it() {
         diff(&old, &new).into_iter().collect::<Vec<_>>(),
         [Change::NextHopsChanged]
     );
+    // A first IPv6 next hop adds IPv6 unicast to the IPv4 session's OPEN (RFC 4760 §8): r1 starts
+    // again; r2 already offered it.
     assert_eq!(
         changes(|c| c.announcer.next_hop_ipv6 = Some(
             "2001:db8::1"
                 .parse()
                 .unwrap_or(std::net::Ipv6Addr::LOCALHOST)
         )),
-        [Change::NextHopsChanged]
+        [reset("r1"), Change::NextHopsChanged]
     );
 }
 

@@ -4,6 +4,7 @@
 
 mod dampening;
 mod diff;
+mod drain;
 mod guard;
 mod ladder;
 mod loaded;

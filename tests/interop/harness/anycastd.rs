@@ -78,6 +78,23 @@ impl Anycastd {
         self.daemon.signal_and_wait("TERM", timeout)
     }
 
+    /// Sends `signal` (e.g. "HUP", "USR1") without waiting.
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.daemon.pid().to_string())
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "kill -{signal} anycastd failed"
+        );
+    }
+
+    /// SIGKILL: the daemon dies without a word to its peers.
+    pub fn kill(&mut self) {
+        self.daemon.kill();
+    }
+
     /// The daemon's log so far.
     pub fn log(&self) -> String {
         self.daemon.log()

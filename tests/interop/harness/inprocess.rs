@@ -109,10 +109,7 @@ impl OurSpeaker {
                 let peers: Vec<Addr<PeerActor>> =
                     started.actors().iter().map(|(_, a)| a.clone()).collect();
                 for peer in &peers {
-                    peer.do_send(DesiredRoutes {
-                        announce: Arc::clone(&announce),
-                        complete: true,
-                    });
+                    peer.do_send(DesiredRoutes::plain(announce.iter().copied(), true));
                 }
                 let _ = ready_tx.send(Ok((actix_rt::System::current(), peers)));
                 Some(started)
@@ -142,10 +139,7 @@ impl OurSpeaker {
                 .collect(),
         );
         for peer in &self.peers {
-            peer.do_send(DesiredRoutes {
-                announce: Arc::clone(&announce),
-                complete: true,
-            });
+            peer.do_send(DesiredRoutes::plain(announce.iter().copied(), true));
         }
     }
 
