@@ -58,7 +58,8 @@ pub struct Metrics {
     pub check_duration: GaugeVec,
     /// `anycastd_check_runs_total{service,check,result}`: finished runs by outcome label.
     pub check_runs: IntCounterVec,
-    /// `anycastd_route_announced{prefix}`: 1 while the prefix is in the desired route set.
+    /// `anycastd_route_announced{prefix}`: 1 while the prefix is in the desired route set (offered to
+    /// at least one peer; what a peer holds is `anycastd_bgp_prefixes_advertised`).
     pub route_announced: GaugeVec,
     /// `anycastd_config_reload_total{result}`: reloads by `success` / `failure` / `refused` (by the
     /// blast-radius guard).
@@ -75,7 +76,7 @@ pub struct Metrics {
     pub service_last_change: GaugeVec,
     /// `anycastd_drained{reason}`: 1 while the node is drained for this reason.
     pub drained: GaugeVec,
-    /// `anycastd_routes_announced`: prefixes announced to at least one peer.
+    /// `anycastd_routes_announced`: prefixes offered to at least one peer.
     pub routes_announced: Gauge,
     /// Kind-specific probe families.
     pub probe: Arc<ProbeMetrics>,
@@ -109,7 +110,7 @@ impl Metrics {
         let route_announced = family(
             r,
             "anycastd_route_announced",
-            "1 while the prefix is announced to at least one peer.",
+            "1 while the prefix is offered to at least one peer (its services want it announced).",
             &["prefix"],
         )?;
         let config_reload: IntCounterVec = family(
@@ -166,7 +167,7 @@ impl Metrics {
             r,
             Gauge::new(
                 "anycastd_routes_announced",
-                "Prefixes announced to at least one peer.",
+                "Prefixes offered to at least one peer.",
             )?,
         )?;
         let probe = ProbeMetrics::register(&registry)?;

@@ -51,7 +51,7 @@ impl DesiredRoutes {
         self.per_peer.get(peer).unwrap_or(&self.routes)
     }
 
-    /// Every prefix announced to at least one peer.
+    /// Every prefix to be announced to at least one peer.
     pub fn prefixes(&self) -> BTreeSet<Prefix> {
         self.routes
             .keys()
