@@ -48,9 +48,14 @@ fi
 ns="acd-packaging-docs-$$"
 work=$(mktemp -d "${TMPDIR:-/tmp}/acd-docs.XXXXXX")
 daemon_pid=
+LAB="acd-packaging-lab-$$"
+export LAB
 cleanup() {
     status=$?
     if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2> /dev/null || true; wait "$daemon_pid" 2> /dev/null || true; fi
+    if [ -s "/run/$LAB.pid" ]; then kill "$(cat "/run/$LAB.pid")" 2> /dev/null || true; fi
+    rm -f "/run/$LAB.pid" "/run/$LAB.ctl"
+    ip netns delete "$LAB" 2> /dev/null || true
     ip netns delete "$ns" 2> /dev/null || true
     rm -rf "$work"
     exit $status
@@ -143,5 +148,37 @@ step "section 6: SIGTERM exits 0"
 kill -TERM "$PID"
 wait "$PID" || fail "SIGTERM did not exit 0"
 daemon_pid=
+
+step "section 9: the lab router sees the route appear and leave"
+for tool in bird birdc; do
+    command -v "$tool" > /dev/null || fail "$tool is missing (apt-get install -y bird2)"
+done
+cd "$repo"
+[ -x target/debug/anycastd ] || fail "target/debug/anycastd is missing: the guide's lab runs cargo build's binary"
+(
+    set -e
+    LAB=${LAB:-anycastd-lab}
+    ip netns add "$LAB"
+    ip -n "$LAB" link set lo up
+    ip netns exec "$LAB" bird -c docs/lab/bird.conf -s "/run/$LAB.ctl" -P "/run/$LAB.pid"
+    ip netns exec "$LAB" target/debug/anycastd --config config-examples/minimal.yaml &
+    tries=0
+    until birdc -s "/run/$LAB.ctl" show route 2> /dev/null | grep -q "192.0.2.1/32"; do
+        tries=$((tries + 1))
+        [ "$tries" -lt 150 ] || { birdc -s "/run/$LAB.ctl" show protocols all anycastd >&2; exit 1; }
+        sleep 0.2
+    done
+    sleep 5
+    birdc -s "/run/$LAB.ctl" show route all
+    birdc -s "/run/$LAB.ctl" show route all > "$work/lab-route.txt"
+    grep -q "BGP.as_path: 65001" "$work/lab-route.txt"
+    grep -q "BGP.next_hop: 127.0.0.1" "$work/lab-route.txt"
+    kill %1
+    wait
+    birdc -s "/run/$LAB.ctl" show route
+    if birdc -s "/run/$LAB.ctl" show route | grep -q "192.0.2.1/32"; then exit 1; fi
+    birdc -s "/run/$LAB.ctl" down
+    ip netns del "$LAB"
+) || fail "the lab router did not see the route appear and leave"
 
 step "ok"
