@@ -162,6 +162,7 @@ cd "$repo"
     ip -n "$LAB" link set lo up
     ip netns exec "$LAB" bird -c docs/lab/bird.conf -s "/run/$LAB.ctl" -P "/run/$LAB.pid"
     ip netns exec "$LAB" target/debug/anycastd --config config-examples/minimal.yaml &
+    ANYCASTD=$!
     tries=0
     until birdc -s "/run/$LAB.ctl" show route 2> /dev/null | grep -q "192.0.2.1/32"; do
         tries=$((tries + 1))
@@ -173,8 +174,8 @@ cd "$repo"
     birdc -s "/run/$LAB.ctl" show route all > "$work/lab-route.txt"
     grep -q "BGP.as_path: 65001" "$work/lab-route.txt"
     grep -q "BGP.next_hop: 127.0.0.1" "$work/lab-route.txt"
-    kill %1
-    wait
+    kill "$ANYCASTD"
+    wait "$ANYCASTD"
     birdc -s "/run/$LAB.ctl" show route
     if birdc -s "/run/$LAB.ctl" show route | grep -q "192.0.2.1/32"; then exit 1; fi
     birdc -s "/run/$LAB.ctl" down
