@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use crate::harness::Scratch;
 use crate::harness::anycastd::{Anycastd, HttpServer};
 use crate::harness::bird::{Bird, BirdPeer};
 use crate::harness::netns::{DAEMON_V4, DAEMON_V6, Lab, ROUTER_V4, ROUTER_V6};
-use crate::harness::{Scratch, wait_until};
 
 const V4_ROUTE: &str = "192.0.2.1/32";
 const V6_ROUTE: &str = "2001:db8::1/128";
@@ -111,18 +111,7 @@ fn the_daemon_announces_while_its_http_check_passes_and_withdraws_on_failure_and
         daemon.log()
     );
     bird.wait_no_route(V4_ROUTE, Duration::from_secs(5));
-    wait_until(
-        Duration::from_secs(5),
-        "BIRD to record our Administrative Shutdown",
-        || {
-            let protocols = bird.birdc("show protocols all r4")?;
-            if protocols.contains("Administrative shutdown") {
-                Ok(())
-            } else {
-                Err(bird.dump())
-            }
-        },
-    );
+    bird.wait_protocol_shows("r4", &["Administrative shutdown"], Duration::from_secs(5));
 }
 
 #[test]

@@ -172,18 +172,7 @@ fn ladder_states_drain_signals_and_reloads_show_in_birds_rib_and_sigterm_leaves_
     assert_eq!(code, Some(0), "{}", daemon.log());
     bird.wait_no_route(ROUTE, Duration::from_secs(3));
     bird.wait_no_route(ADDED, Duration::from_secs(3));
-    wait_until(
-        Duration::from_secs(5),
-        "BIRD to record our Administrative Shutdown",
-        || {
-            let protocols = bird.birdc("show protocols all r4")?;
-            if protocols.contains("Administrative shutdown") {
-                Ok(())
-            } else {
-                Err(bird.dump())
-            }
-        },
-    );
+    bird.wait_protocol_shows("r4", &["Administrative shutdown"], Duration::from_secs(5));
 }
 
 #[test]

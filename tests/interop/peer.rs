@@ -108,17 +108,10 @@ fn bird_learns_our_ipv4_and_ipv6_routes_then_the_withdrawal_and_the_shutdown() {
 
     ours.shutdown("maintenance");
     bird.wait_no_route(V6_ROUTE, ROUTE_SEEN);
-    wait_until(
+    bird.wait_protocol_shows(
+        "r6",
+        &["Administrative shutdown", "maintenance"],
         ROUTE_SEEN,
-        "BIRD to log our Administrative Shutdown",
-        || {
-            let protocols = bird.birdc("show protocols all r6")?;
-            if protocols.contains("Administrative shutdown") || protocols.contains("maintenance") {
-                Ok(())
-            } else {
-                Err(bird.dump())
-            }
-        },
     );
     let metrics = ours.metrics();
     assert!(

@@ -266,6 +266,22 @@ impl Bird {
         })
     }
 
+    /// Waits until `show protocols all PROTOCOL` contains one of `texts` (e.g. the Cease BIRD logged).
+    pub fn wait_protocol_shows(&self, protocol: &str, texts: &[&str], timeout: Duration) {
+        wait_until(
+            timeout,
+            &format!("BIRD's {protocol} to show one of {texts:?}"),
+            || {
+                let protocols = self.birdc(&format!("show protocols all {protocol}"))?;
+                if texts.iter().any(|text| protocols.contains(text)) {
+                    Ok(())
+                } else {
+                    Err(self.dump())
+                }
+            },
+        );
+    }
+
     /// Waits until BIRD has no route to `prefix`.
     pub fn wait_no_route(&self, prefix: &str, timeout: Duration) {
         wait_until(
