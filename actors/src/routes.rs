@@ -13,17 +13,103 @@ use anycastd::bgp::types::Prefix;
 pub type RouteMap = BTreeMap<Prefix, RouteAttributes>;
 
 /// The routes that should be announced right now. Sent to every PeerActor on every change (and to a
-/// peer that has just been started), never as a delta: a peer reconciles it against what it advertised.
-#[derive(Debug, Clone, PartialEq, Eq, Message)]
+/// peer that has just been started), always whole: a peer reconciles it against what it advertised.
+/// `change` only says where to look: a peer that holds the previous set works on those prefixes.
+#[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub struct DesiredRoutes {
     /// The routes of every peer not named in `per_peer`.
     pub routes: Arc<RouteMap>,
     /// Peers whose routes differ from `routes` (a `states.<state>.peers.<name>` entry applies).
-    pub per_peer: Arc<BTreeMap<String, RouteMap>>,
+    pub per_peer: Arc<BTreeMap<String, Arc<RouteMap>>>,
     /// True once every service has finished its first evaluation (startup gate): until then a peer
     /// sends no End-of-RIB, so the router does not take our empty table as complete.
     pub complete: bool,
+    /// How this set differs from the one sent before it, when there was one.
+    pub change: Option<Arc<Change>>,
+}
+
+/// Equal route sets, whatever their `change`.
+impl PartialEq for DesiredRoutes {
+    fn eq(&self, other: &DesiredRoutes) -> bool {
+        self.routes == other.routes
+            && self.per_peer == other.per_peer
+            && self.complete == other.complete
+    }
+}
+
+impl Eq for DesiredRoutes {}
+
+/// The prefixes at which a route set differs from the one before it (`from`).
+#[derive(Debug)]
+pub struct Change {
+    /// The previous set's default routes.
+    pub from_routes: Arc<RouteMap>,
+    /// The previous set's per-peer routes.
+    pub from_per_peer: Arc<BTreeMap<String, Arc<RouteMap>>>,
+    /// Every prefix whose route differs for at least one peer.
+    pub prefixes: BTreeSet<Prefix>,
+}
+
+impl Change {
+    /// Where `to` differs from `from`.
+    pub fn between(from: &DesiredRoutes, to: &DesiredRoutes) -> Change {
+        let mut prefixes = BTreeSet::new();
+        differences(&from.routes, &to.routes, &mut prefixes);
+        let names: BTreeSet<&String> = from.per_peer.keys().chain(to.per_peer.keys()).collect();
+        for name in names {
+            differences(from.for_peer(name), to.for_peer(name), &mut prefixes);
+        }
+        Change {
+            from_routes: Arc::clone(&from.routes),
+            from_per_peer: Arc::clone(&from.per_peer),
+            prefixes,
+        }
+    }
+
+    /// The previous routes of the peer named `peer`.
+    pub fn from_for_peer(&self, peer: &str) -> &Arc<RouteMap> {
+        self.from_per_peer.get(peer).unwrap_or(&self.from_routes)
+    }
+}
+
+/// Adds to `out` every prefix whose route differs between `a` and `b` (one walk over both).
+fn differences(a: &Arc<RouteMap>, b: &Arc<RouteMap>, out: &mut BTreeSet<Prefix>) {
+    if Arc::ptr_eq(a, b) {
+        return;
+    }
+    let mut left = a.iter().peekable();
+    let mut right = b.iter().peekable();
+    loop {
+        match (left.peek(), right.peek()) {
+            (None, None) => break,
+            (Some((p, _)), None) => {
+                out.insert(**p);
+                left.next();
+            }
+            (None, Some((p, _))) => {
+                out.insert(**p);
+                right.next();
+            }
+            (Some((pa, aa)), Some((pb, ab))) => match pa.cmp(pb) {
+                std::cmp::Ordering::Less => {
+                    out.insert(**pa);
+                    left.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    out.insert(**pb);
+                    right.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if aa != ab {
+                        out.insert(**pa);
+                    }
+                    left.next();
+                    right.next();
+                }
+            },
+        }
+    }
 }
 
 impl DesiredRoutes {
@@ -38,6 +124,7 @@ impl DesiredRoutes {
             ),
             per_peer: Arc::default(),
             complete,
+            change: None,
         }
     }
 
@@ -47,7 +134,7 @@ impl DesiredRoutes {
     }
 
     /// The routes of the peer named `peer`.
-    pub fn for_peer(&self, peer: &str) -> &RouteMap {
+    pub fn for_peer(&self, peer: &str) -> &Arc<RouteMap> {
         self.per_peer.get(peer).unwrap_or(&self.routes)
     }
 

@@ -5,8 +5,9 @@
 //! so every UPDATE built here fits in [`MAX_MESSAGE_LEN`] octets; the codec does the encoding.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 pub use crate::bgp::codec::MAX_MESSAGE_LEN;
 use crate::bgp::codec::{
@@ -86,18 +87,60 @@ impl PeerFacts {
     }
 }
 
-/// What the peer was sent for one prefix.
+/// How one group of prefixes is announced: next hop and attributes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct Advert {
     next_hop: IpAddr,
     attributes: RouteAttributes,
 }
 
+/// A route table: prefix -> attributes.
+pub type Routes = BTreeMap<Prefix, RouteAttributes>;
+
 /// One peer's Adj-RIB-Out: desired routes versus advertised routes.
+///
+/// Both tables are shared (`Arc`): every peer holds the supervisor's table itself, not a copy, and
+/// once a peer has been sent all of it, its advertised table is that same table again. A hundred
+/// peers with ten thousand routes hold one table. When the caller says which prefixes changed
+/// ([`RibOut::set_desired_changed`]), a peer in sync works on those prefixes only.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RibOut {
-    desired: BTreeMap<Prefix, RouteAttributes>,
-    advertised: BTreeMap<Prefix, Advert>,
+    desired: Arc<Routes>,
+    /// What the peer has from us. Every entry was sendable under `sent_with`.
+    advertised: Arc<Routes>,
+    /// The session facts the advertised routes were built with (next hops, AS path form); other
+    /// facts make every advertised route stale.
+    sent_with: Option<PeerFacts>,
+    /// `Some(prefixes)`: `advertised` is the sendable part of an earlier desired table that differs
+    /// from `desired` at these prefixes only. `None`: unknown, every route is compared.
+    since_sync: Option<BTreeSet<Prefix>>,
+    /// `advertised` is the whole desired table of the last sync (every route was sendable).
+    mirror: bool,
+}
+
+/// Prefixes to withdraw, by family, and to announce, grouped by next hop and attributes.
+#[derive(Default)]
+struct Changes<'a> {
+    withdraw_v4: Vec<Prefix>,
+    withdraw_v6: Vec<Prefix>,
+    announce: BTreeMap<(IpAddr, &'a RouteAttributes), Vec<Prefix>>,
+}
+
+impl<'a> Changes<'a> {
+    fn withdraw(&mut self, prefix: Prefix) {
+        if prefix.is_ipv4() {
+            self.withdraw_v4.push(prefix);
+        } else {
+            self.withdraw_v6.push(prefix);
+        }
+    }
+
+    fn announce(&mut self, next_hop: IpAddr, attributes: &'a RouteAttributes, prefix: Prefix) {
+        self.announce
+            .entry((next_hop, attributes))
+            .or_default()
+            .push(prefix);
+    }
 }
 
 impl RibOut {
@@ -107,12 +150,23 @@ impl RibOut {
     }
 
     /// Replaces the routes we want the peer to have (level-triggered: the whole set every time).
-    pub fn set_desired(&mut self, desired: BTreeMap<Prefix, RouteAttributes>) {
+    pub fn set_desired(&mut self, desired: impl Into<Arc<Routes>>) {
+        self.desired = desired.into();
+        self.since_sync = None;
+    }
+
+    /// Replaces the routes we want the peer to have with `desired`, which differs from the current
+    /// desired table at most at the prefixes in `changed` (the caller's promise): the next
+    /// [`RibOut::updates`] looks at those prefixes only.
+    pub fn set_desired_changed(&mut self, desired: Arc<Routes>, changed: &BTreeSet<Prefix>) {
         self.desired = desired;
+        if let Some(pending) = &mut self.since_sync {
+            pending.extend(changed.iter().copied());
+        }
     }
 
     /// The routes we want the peer to have.
-    pub fn desired(&self) -> &BTreeMap<Prefix, RouteAttributes> {
+    pub fn desired(&self) -> &Routes {
         &self.desired
     }
 
@@ -128,7 +182,10 @@ impl RibOut {
 
     /// The session went down: the peer has nothing from us any more.
     pub fn reset(&mut self) {
-        self.advertised.clear();
+        self.advertised = Arc::default();
+        self.sent_with = None;
+        self.since_sync = None;
+        self.mirror = false;
     }
 
     /// The minimal UPDATEs from what was advertised to what is desired, and marks them advertised.
@@ -138,71 +195,111 @@ impl RibOut {
     /// prefix is not sent when its family was not negotiated, it has no next hop, or its attributes
     /// alone would not fit in one message. Every UPDATE fits in [`MAX_MESSAGE_LEN`].
     pub fn updates(&mut self, facts: &PeerFacts) -> Vec<Update> {
-        let mut target: BTreeMap<Prefix, Advert> = BTreeMap::new();
-        let mut groups: BTreeMap<Advert, Vec<Prefix>> = BTreeMap::new();
-        for (&prefix, attributes) in &self.desired {
-            let Some(next_hop) = facts.next_hop(prefix) else {
-                continue;
-            };
-            let advert = Advert {
-                next_hop,
-                attributes: attributes.clone(),
-            };
-            if nlri_budget(&announce_attributes(&advert, facts, Vec::new()), facts).is_none() {
-                continue;
-            }
-            if self.advertised.get(&prefix) != Some(&advert) {
-                groups.entry(advert.clone()).or_default().push(prefix);
-            }
-            target.insert(prefix, advert);
-        }
-        let (withdraw_v4, withdraw_v6): (Vec<Prefix>, Vec<Prefix>) = self
-            .advertised
-            .keys()
-            .filter(|prefix| !target.contains_key(prefix))
-            .partition(|prefix| prefix.is_ipv4());
+        let fresh = self.sent_with.as_ref() == Some(facts);
+        let out = match self.since_sync.take() {
+            Some(changed) if fresh => self.updates_at(facts, &changed),
+            _ => self.updates_all(facts, fresh),
+        };
+        self.sent_with = Some(facts.clone());
+        self.since_sync = Some(BTreeSet::new());
+        out
+    }
 
-        let mut out = Vec::new();
-        let budget = MAX_MESSAGE_LEN - UPDATE_OVERHEAD;
-        for chunk in pack(&withdraw_v4, budget) {
-            out.push(Update {
-                withdrawn: chunk,
-                attributes: Vec::new(),
-                nlri: Vec::new(),
-            });
+    /// [`RibOut::updates`] comparing every route.
+    fn updates_all(&mut self, facts: &PeerFacts, fresh: bool) -> Vec<Update> {
+        if fresh && Arc::ptr_eq(&self.desired, &self.advertised) {
+            return Vec::new();
         }
-        let unreach = mp_unreach(Afi::Ipv6, Vec::new());
-        let budget =
-            MAX_MESSAGE_LEN - UPDATE_OVERHEAD - attribute_len(&unreach, facts.four_octet_as);
-        for chunk in pack(&withdraw_v6, budget) {
-            out.push(Update {
-                attributes: vec![mp_unreach(Afi::Ipv6, chunk)],
-                ..Update::default()
-            });
-        }
-        // IPv4 groups first, then IPv6 (IpAddr orders V4 before V6).
-        for (advert, prefixes) in groups {
-            let empty = announce_attributes(&advert, facts, Vec::new());
-            let Some(budget) = nlri_budget(&empty, facts) else {
+        let target = self.sendable(facts);
+        let mut changes = Changes::default();
+        let mut old = self.advertised.iter().peekable();
+        for (&prefix, attributes) in target.iter() {
+            // Every advertised prefix ordered before this one is no longer wanted.
+            while let Some((&gone, _)) = old.next_if(|(p, _)| **p < prefix) {
+                changes.withdraw(gone);
+            }
+            let sent = old.next_if(|(p, _)| **p == prefix).map(|(_, sent)| sent);
+            if fresh && sent == Some(attributes) {
                 continue;
-            };
-            for chunk in pack(&prefixes, budget) {
-                out.push(match advert.next_hop {
-                    IpAddr::V4(_) => Update {
-                        withdrawn: Vec::new(),
-                        attributes: empty.clone(),
-                        nlri: chunk,
-                    },
-                    IpAddr::V6(_) => Update {
-                        withdrawn: Vec::new(),
-                        attributes: announce_attributes(&advert, facts, chunk),
-                        nlri: Vec::new(),
-                    },
-                });
+            }
+            if let Some(next_hop) = facts.next_hop(prefix) {
+                changes.announce(next_hop, attributes, prefix);
             }
         }
+        for (&gone, _) in old {
+            changes.withdraw(gone);
+        }
+        let out = encode(changes, facts);
+        self.mirror = Arc::ptr_eq(&target, &self.desired);
         self.advertised = target;
         out
+    }
+
+    /// [`RibOut::updates`] when `advertised` is in sync with `desired` except at `changed`.
+    fn updates_at(&mut self, facts: &PeerFacts, changed: &BTreeSet<Prefix>) -> Vec<Update> {
+        let desired = Arc::clone(&self.desired);
+        let mut verdicts = BTreeMap::new();
+        let mut changes = Changes::default();
+        // (prefix, what the peer should have) for every prefix whose route changes.
+        let mut edits: Vec<(Prefix, Option<&RouteAttributes>)> = Vec::new();
+        let mut all_sendable = true;
+        for &prefix in changed {
+            let want = desired
+                .get(&prefix)
+                .filter(|attributes| fits(&mut verdicts, facts, prefix, attributes));
+            all_sendable &= want.is_some() || !desired.contains_key(&prefix);
+            let have = self.advertised.get(&prefix);
+            if want == have {
+                continue;
+            }
+            match want {
+                Some(attributes) => {
+                    if let Some(next_hop) = facts.next_hop(prefix) {
+                        changes.announce(next_hop, attributes, prefix);
+                    }
+                }
+                None => changes.withdraw(prefix),
+            }
+            edits.push((prefix, want));
+        }
+        let out = encode(changes, facts);
+        if self.mirror && all_sendable {
+            // Still the whole desired table: share it again.
+            self.advertised = desired;
+        } else {
+            self.mirror = false;
+            let advertised = Arc::make_mut(&mut self.advertised);
+            for (prefix, want) in edits {
+                match want {
+                    Some(attributes) => advertised.insert(prefix, attributes.clone()),
+                    None => advertised.remove(&prefix),
+                };
+            }
+        }
+        out
+    }
+
+    /// The desired routes this peer can be sent: the desired table itself when all of them can
+    /// (no copy), otherwise a copy without those of a family not negotiated, without a next hop, or
+    /// whose attributes alone would not fit in one message.
+    fn sendable(&self, facts: &PeerFacts) -> Arc<Routes> {
+        // Whether a route can be sent depends only on its family and attributes: decide each
+        // distinct pair once (a table has few distinct attribute sets).
+        let mut verdicts = BTreeMap::new();
+        if self
+            .desired
+            .iter()
+            .all(|(&p, a)| fits(&mut verdicts, facts, p, a))
+        {
+            return Arc::clone(&self.desired);
+        }
+        Arc::new(
+            self.desired
+                .iter()
+                .filter(|&(&p, a)| fits(&mut verdicts, facts, p, a))
+                .map(|(&p, a)| (p, a.clone()))
+                .collect(),
+        )
     }
 
     /// The peer sent ROUTE-REFRESH for `family` (RFC 2918 §4): re-send all of that family's desired
@@ -213,8 +310,15 @@ impl RibOut {
             IPV6_UNICAST => false,
             _ => return self.updates(facts),
         };
-        self.advertised
-            .retain(|prefix, _| prefix.is_ipv4() != is_ipv4);
+        let kept: Routes = self
+            .advertised
+            .iter()
+            .filter(|(prefix, _)| prefix.is_ipv4() != is_ipv4)
+            .map(|(&prefix, attributes)| (prefix, attributes.clone()))
+            .collect();
+        self.advertised = Arc::new(kept);
+        self.since_sync = None;
+        self.mirror = false;
         self.updates(facts)
     }
 
@@ -225,6 +329,77 @@ impl RibOut {
         out.extend(end_of_rib(facts));
         out
     }
+}
+
+/// The UPDATEs for `changes`: withdrawals first (IPv4, then IPv6), then announcements, IPv4 groups
+/// before IPv6 ones (IpAddr orders V4 before V6), each packed to fit in [`MAX_MESSAGE_LEN`].
+fn encode(changes: Changes<'_>, facts: &PeerFacts) -> Vec<Update> {
+    let mut out = Vec::new();
+    let budget = MAX_MESSAGE_LEN - UPDATE_OVERHEAD;
+    for chunk in pack(&changes.withdraw_v4, budget) {
+        out.push(Update {
+            withdrawn: chunk,
+            attributes: Vec::new(),
+            nlri: Vec::new(),
+        });
+    }
+    let unreach = mp_unreach(Afi::Ipv6, Vec::new());
+    let budget = MAX_MESSAGE_LEN - UPDATE_OVERHEAD - attribute_len(&unreach, facts.four_octet_as);
+    for chunk in pack(&changes.withdraw_v6, budget) {
+        out.push(Update {
+            attributes: vec![mp_unreach(Afi::Ipv6, chunk)],
+            ..Update::default()
+        });
+    }
+    for ((next_hop, attributes), prefixes) in changes.announce {
+        let advert = Advert {
+            next_hop,
+            attributes: attributes.clone(),
+        };
+        let empty = announce_attributes(&advert, facts, Vec::new());
+        let Some(budget) = nlri_budget(&empty, facts) else {
+            continue;
+        };
+        for chunk in pack(&prefixes, budget) {
+            out.push(match advert.next_hop {
+                IpAddr::V4(_) => Update {
+                    withdrawn: Vec::new(),
+                    attributes: empty.clone(),
+                    nlri: chunk,
+                },
+                IpAddr::V6(_) => Update {
+                    withdrawn: Vec::new(),
+                    attributes: announce_attributes(&advert, facts, chunk),
+                    nlri: Vec::new(),
+                },
+            });
+        }
+    }
+    out
+}
+
+/// Whether `prefix` with `attributes` can be sent to this peer: its family was negotiated, it has a
+/// next hop, and its attributes leave room for at least one prefix in a message. `verdicts` keeps
+/// the answers already found, by family and attributes.
+fn fits<'a>(
+    verdicts: &mut BTreeMap<(bool, &'a RouteAttributes), bool>,
+    facts: &PeerFacts,
+    prefix: Prefix,
+    attributes: &'a RouteAttributes,
+) -> bool {
+    let key = (prefix.is_ipv4(), attributes);
+    if let Some(&verdict) = verdicts.get(&key) {
+        return verdict;
+    }
+    let verdict = facts.next_hop(prefix).is_some_and(|next_hop| {
+        let advert = Advert {
+            next_hop,
+            attributes: attributes.clone(),
+        };
+        nlri_budget(&announce_attributes(&advert, facts, Vec::new()), facts).is_some()
+    });
+    verdicts.insert(key, verdict);
+    verdict
 }
 
 /// End-of-RIB markers (RFC 4724 §2): an empty UPDATE for IPv4 unicast, an MP_UNREACH_NLRI with no

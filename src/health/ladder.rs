@@ -162,13 +162,30 @@ pub fn desired(services: &[ServiceRoutes<'_>], peer: &str) -> PeerRoutes {
     PeerRoutes { routes, complete }
 }
 
+/// The peers named in some service's `states` mapping: only they can have routes other than
+/// [`desired`]`(services, "")`, so the route set is computed once for all the others.
+pub fn named_peers<'a>(services: &[ServiceRoutes<'a>]) -> BTreeSet<&'a str> {
+    services
+        .iter()
+        .flat_map(|service| {
+            let states = service.states;
+            [&states.up, &states.degraded, &states.draining, &states.down]
+        })
+        .flat_map(|state| state.peers.keys().map(String::as_str))
+        .collect()
+}
+
 /// The prefixes announced to at least one of `peers`: what a reload could withdraw.
 pub fn announced<'p>(
     services: &[ServiceRoutes<'_>],
     peers: impl IntoIterator<Item = &'p str>,
 ) -> BTreeSet<Prefix> {
-    peers
-        .into_iter()
+    let named = named_peers(services);
+    let (own, default): (Vec<&str>, Vec<&str>) =
+        peers.into_iter().partition(|peer| named.contains(peer));
+    let default = default.first().map(|_| "");
+    own.into_iter()
+        .chain(default)
         .flat_map(|peer| desired(services, peer).routes.into_keys())
         .collect()
 }

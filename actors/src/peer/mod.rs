@@ -24,6 +24,7 @@ pub mod transport;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix::prelude::*;
@@ -31,7 +32,7 @@ use anycastd::bgp::codec::{DecodeContext, DecodeError, ErrorAction, Message, Upd
 use anycastd::bgp::fsm::{
     self, Action, DecodeFailure, DownReason, Event, Negotiated, State, StopReason,
 };
-use anycastd::bgp::rib_out::{self, PeerFacts, RibOut, RouteAttributes};
+use anycastd::bgp::rib_out::{self, PeerFacts, RibOut};
 use anycastd::config::model;
 use bytes::BytesMut;
 use futures_util::StreamExt;
@@ -430,13 +431,6 @@ impl PeerActor {
         };
         self.feed(Event::DecodeFailed(failure), ctx);
     }
-
-    fn desired_map(&self) -> BTreeMap<anycastd::bgp::types::Prefix, RouteAttributes> {
-        self.desired
-            .as_ref()
-            .map(|d| d.for_peer(&self.setup.name).clone())
-            .unwrap_or_default()
-    }
 }
 
 /// A down reason in words, for the log.
@@ -567,8 +561,24 @@ impl Handler<DesiredRoutes> for PeerActor {
     type Result = ();
 
     fn handle(&mut self, desired: DesiredRoutes, _ctx: &mut Self::Context) {
-        self.desired = Some(desired);
-        self.rib.set_desired(self.desired_map());
+        let name = self.setup.name.as_str();
+        let table = Arc::clone(desired.for_peer(name));
+        // A peer that holds the set this one was computed from looks at the changed prefixes only.
+        let known = match (&desired.change, &self.desired) {
+            (Some(change), Some(held)) => {
+                Arc::ptr_eq(change.from_for_peer(name), held.for_peer(name))
+                    .then_some(&change.prefixes)
+            }
+            _ => None,
+        };
+        match known {
+            Some(changed) => self.rib.set_desired_changed(table, changed),
+            None => self.rib.set_desired(table),
+        }
+        self.desired = Some(DesiredRoutes {
+            change: None,
+            ..desired
+        });
         self.send_updates();
     }
 }

@@ -17,7 +17,7 @@ use crate::check::CheckActor;
 use crate::metrics::Metrics;
 use crate::peer::set::Peers;
 use crate::peer::{self, PeerActor};
-use crate::routes::{DesiredRoutes, RouteMap};
+use crate::routes::{Change, DesiredRoutes, RouteMap};
 use crate::service::{ServiceActor, ServiceReport, SetDrain};
 
 mod reload;
@@ -90,6 +90,8 @@ pub struct Supervisor {
     bgp: Option<Peers>,
     extra: Vec<Recipient<DesiredRoutes>>,
     sent: Option<DesiredRoutes>,
+    /// A service report is waiting for the route set to be recomputed.
+    publish_pending: bool,
     known_prefixes: BTreeSet<Prefix>,
     drain_signal: Option<String>,
     drain_file: bool,
@@ -114,6 +116,7 @@ impl Supervisor {
             bgp: None,
             extra: Vec::new(),
             sent: None,
+            publish_pending: false,
             known_prefixes: BTreeSet::new(),
             drain_signal: None,
             drain_file: false,
@@ -240,22 +243,29 @@ impl Supervisor {
         let services = ladder::services(&self.config, |name| self.state_of(name));
         // A peer named nowhere in a `states` mapping gets the default routes.
         let default = ladder::desired(&services, "");
-        let mut per_peer: BTreeMap<String, RouteMap> = BTreeMap::new();
+        // Only a peer named in some `states` mapping can differ from the default set.
+        let named = ladder::named_peers(&services);
+        let mut per_peer: BTreeMap<String, Arc<RouteMap>> = BTreeMap::new();
         for name in self.peer_names() {
+            if !named.contains(name.as_str()) {
+                continue;
+            }
             let routes = ladder::desired(&services, &name).routes;
             if routes != default.routes {
-                per_peer.insert(name, routes);
+                per_peer.insert(name, Arc::new(routes));
             }
         }
         DesiredRoutes {
             routes: Arc::new(default.routes),
             per_peer: Arc::new(per_peer),
             complete: default.complete,
+            change: None,
         }
     }
 
     /// Recomputes the desired route set; on a change, updates the metrics and tells every peer.
     fn publish(&mut self) {
+        self.publish_pending = false;
         let routes = self.desired();
         if self.sent.as_ref() == Some(&routes) {
             return;
@@ -278,8 +288,15 @@ impl Supervisor {
                 .route_announced
                 .remove_label_values(&[&gone.to_string()]);
         }
+        // Only the gauges that change: new prefixes and those that moved in or out.
+        let changed: BTreeSet<Prefix> = prefixes
+            .difference(&self.known_prefixes)
+            .chain(announce.symmetric_difference(&before))
+            .filter(|prefix| prefixes.contains(prefix))
+            .copied()
+            .collect();
         self.known_prefixes = prefixes;
-        for prefix in &self.known_prefixes {
+        for prefix in &changed {
             let value = if announce.contains(prefix) { 1.0 } else { 0.0 };
             self.metrics
                 .route_announced
@@ -293,10 +310,17 @@ impl Supervisor {
         for prefix in before.difference(&announce) {
             log::info!(prefix = prefix.to_string().as_str(); "route no longer wanted: withdraw");
         }
+        let mut routes = routes;
+        routes.change = self
+            .sent
+            .as_ref()
+            .map(|sent| Arc::new(Change::between(sent, &routes)));
         for peer in self.recipients() {
             peer.do_send(routes.clone());
         }
         let complete = routes.complete;
+        // Kept without its change, so it holds no older table alive.
+        routes.change = None;
         self.sent = Some(routes);
         if complete && !self.ready_notified {
             self.ready_notified = true;
@@ -419,12 +443,32 @@ impl Actor for Supervisor {
 impl Handler<ServiceReport> for Supervisor {
     type Result = ();
 
-    fn handle(&mut self, report: ServiceReport, _ctx: &mut Self::Context) {
+    fn handle(&mut self, report: ServiceReport, ctx: &mut Self::Context) {
         if self.shutting_down {
             return;
         }
         if let Some(service) = self.services.get_mut(&report.service) {
             service.state = Some(report.state);
+            // Reports already queued are handled before this notification: one recomputation
+            // covers them all (a thousand services settling at start cost one, not a thousand).
+            if !self.publish_pending {
+                self.publish_pending = true;
+                ctx.notify(Publish);
+            }
+        }
+    }
+}
+
+/// Recompute the route set now (sent to itself after a service report).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Publish;
+
+impl Handler<Publish> for Supervisor {
+    type Result = ();
+
+    fn handle(&mut self, _: Publish, _ctx: &mut Self::Context) {
+        if self.publish_pending && !self.shutting_down {
             self.publish();
         }
     }

@@ -259,3 +259,45 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Saying which prefixes changed gives exactly the UPDATEs of comparing the whole tables, also
+    /// when several changes arrive before the UPDATEs are taken (a session not yet up) and across
+    /// a reset.
+    #[test]
+    fn told_changes_give_the_same_updates_as_comparing_everything(
+        steps in desired_sets(),
+        families in 0u8..4,
+        next_hops in 0u8..4,
+        skip in proptest::collection::vec(any::<bool>(), 8),
+        reset_at in 0usize..12,
+    ) {
+        let facts = facts(families, next_hops);
+        let mut told = RibOut::new();
+        let mut compared = RibOut::new();
+        let mut previous: std::sync::Arc<BTreeMap<Prefix, _>> = std::sync::Arc::default();
+        for (i, desired) in steps.into_iter().enumerate() {
+            let desired = std::sync::Arc::new(desired);
+            let changed: BTreeSet<Prefix> = previous
+                .keys()
+                .chain(desired.keys())
+                .filter(|p| previous.get(*p) != desired.get(*p))
+                .copied()
+                .collect();
+            told.set_desired_changed(std::sync::Arc::clone(&desired), &changed);
+            compared.set_desired((*desired).clone());
+            previous = desired;
+            if i == reset_at {
+                told.reset();
+                compared.reset();
+            }
+            if skip.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            prop_assert_eq!(told.updates(&facts), compared.updates(&facts));
+            prop_assert_eq!(told.advertised().collect::<Vec<_>>(), compared.advertised().collect::<Vec<_>>());
+        }
+    }
+}

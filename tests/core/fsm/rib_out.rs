@@ -11,7 +11,7 @@ use anycastd::bgp::codec::{
 };
 use anycastd::bgp::fsm::{IPV4_UNICAST, IPV6_UNICAST};
 use anycastd::bgp::rib_out::{
-    MAX_MESSAGE_LEN, PeerFacts, RibOut, RouteAttributes, encoded_len, end_of_rib,
+    MAX_MESSAGE_LEN, PeerFacts, RibOut, RouteAttributes, Routes, encoded_len, end_of_rib,
 };
 use anycastd::bgp::types::{Asn, Ipv4Network, Ipv6Network, Prefix};
 
@@ -381,6 +381,31 @@ fn a_next_hop_change_re_announces() {
 }
 
 #[test]
+fn a_shared_table_given_again_or_rebuilt_equal_sends_nothing() {
+    let table: std::sync::Arc<Routes> =
+        std::sync::Arc::new(plain(&["192.0.2.1/32", "192.0.2.2/32"]));
+    let mut ribs = [RibOut::new(), RibOut::new()];
+    for rib in &mut ribs {
+        rib.set_desired(std::sync::Arc::clone(&table));
+        assert_eq!(rib.updates(&ebgp()).len(), 1);
+        rib.set_desired(std::sync::Arc::clone(&table));
+        assert_eq!(rib.updates(&ebgp()), vec![]);
+        // A new table with the same routes (what the next recomputation gives).
+        rib.set_desired(plain(&["192.0.2.1/32", "192.0.2.2/32"]));
+        assert_eq!(rib.updates(&ebgp()), vec![]);
+        rib.set_desired(plain(&["192.0.2.2/32", "192.0.2.3/32"]));
+        assert_eq!(
+            rib.updates(&ebgp()),
+            vec![
+                withdraw4(&["192.0.2.1/32"]),
+                announce4(&["192.0.2.3/32"], &[])
+            ]
+        );
+        assert_eq!(rib.advertised_count(), 2);
+    }
+}
+
+#[test]
 fn reset_forgets_the_advertised_routes_and_full_table_ends_with_end_of_rib() {
     let mut rib = RibOut::new();
     rib.set_desired(plain(&["192.0.2.0/24", "2001:db8:1::/48"]));
@@ -501,7 +526,7 @@ fn ten_thousand_prefixes_pack_into_few_updates_under_4096_octets() {
             prefixes
                 .iter()
                 .map(|&p| (p, RouteAttributes::default()))
-                .collect(),
+                .collect::<Routes>(),
         );
         let announce = rib.updates(&facts);
         // /32: 5 octets each, ~810 per UPDATE; /64: 9 octets each, ~450 per UPDATE.
@@ -531,7 +556,12 @@ fn many_communities_still_leave_every_update_under_the_limit() {
     };
     let prefixes = many_v4(2_000);
     let mut rib = RibOut::new();
-    rib.set_desired(prefixes.iter().map(|&p| (p, attributes.clone())).collect());
+    rib.set_desired(
+        prefixes
+            .iter()
+            .map(|&p| (p, attributes.clone()))
+            .collect::<Routes>(),
+    );
     let facts = ebgp();
     let updates = rib.updates(&facts);
     check_packing(&updates, &facts, &prefixes, 2_000);

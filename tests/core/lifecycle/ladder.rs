@@ -1,14 +1,14 @@
 //! The health ladder: assessment, the worst state of shared prefixes, attributes per state and peer,
 //! and the startup gate.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anycastd::bgp::codec::LargeCommunity;
 use anycastd::bgp::rib_out::RouteAttributes;
 use anycastd::config::model::{GRACEFUL_SHUTDOWN, RouteAction, StateRoute, StateRoutes};
 use anycastd::health::Health;
 use anycastd::health::ladder::ServiceState::{self, Degraded, Down, Draining, Up};
-use anycastd::health::ladder::{PeerRoutes, ServiceRoutes, announced, desired};
+use anycastd::health::ladder::{PeerRoutes, ServiceRoutes, announced, desired, named_peers};
 
 use super::{p, ps};
 
@@ -296,6 +296,52 @@ fn announced_is_the_union_over_peers() {
         ps(&["192.0.2.1/32", "192.0.2.2/32"]).into_iter().collect()
     );
     assert!(announced(&services, []).is_empty());
+}
+
+#[test]
+fn only_peers_named_in_a_states_mapping_can_differ_from_the_default_routes() {
+    let states = StateRoutes {
+        degraded: StateRoute {
+            action: RouteAction::Withdraw,
+            peers: BTreeMap::from([("r2".to_string(), RouteAction::Announce(med(10)))]),
+        },
+        down: StateRoute {
+            action: RouteAction::Withdraw,
+            peers: BTreeMap::from([("r3".to_string(), RouteAction::Announce(med(90)))]),
+        },
+        ..StateRoutes::default()
+    };
+    let plain = StateRoutes::default();
+    let a = ps(&["192.0.2.1/32"]);
+    let b = ps(&["192.0.2.2/32"]);
+    let c = ps(&["192.0.2.3/32"]);
+    let services = [
+        ServiceRoutes {
+            state: Some(Degraded),
+            prefixes: &a,
+            states: &states,
+        },
+        ServiceRoutes {
+            state: Some(Down),
+            prefixes: &b,
+            states: &states,
+        },
+        ServiceRoutes {
+            state: Some(Up),
+            prefixes: &c,
+            states: &plain,
+        },
+    ];
+    let named = named_peers(&services);
+    assert_eq!(named, BTreeSet::from(["r2", "r3"]));
+    // Every other peer gets exactly the default set.
+    for peer in ["r1", "r4", "edge"] {
+        assert!(!named.contains(peer));
+        assert_eq!(desired(&services, peer), desired(&services, ""));
+    }
+    assert_ne!(desired(&services, "r2"), desired(&services, ""));
+    assert_ne!(desired(&services, "r3"), desired(&services, ""));
+    assert!(named_peers(&services[2..]).is_empty());
 }
 
 #[test]
