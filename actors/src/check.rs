@@ -1,5 +1,6 @@
-//! CheckActor: runs one check's probe at start and then every `interval`, never two runs at once,
-//! each bounded by the check's deadline, and reports every result to its ServiceActor.
+//! CheckActor: runs one check's probe at start and then every `interval` (on the check's own phase
+//! when `splay` is on), never two runs at once, each bounded by the check's deadline, and reports
+//! every result to its ServiceActor.
 //!
 //! The probe future runs on the actor's context (`ctx.spawn`), so the actor keeps answering
 //! messages (pings, stop) while a probe hangs; stopping the actor drops the probe future.
@@ -130,8 +131,13 @@ impl Actor for CheckActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        // First run now; then on this check's own phase, every interval from there.
         self.tick(ctx);
-        ctx.run_interval(self.check.interval, |act, ctx| act.tick(ctx));
+        let interval = self.check.interval;
+        ctx.run_later(self.check.phase(&self.probe.service), move |act, ctx| {
+            act.tick(ctx);
+            ctx.run_interval(interval, |act, ctx| act.tick(ctx));
+        });
     }
 }
 

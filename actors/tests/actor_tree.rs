@@ -445,3 +445,73 @@ fn a_failed_reload_keeps_the_running_services_and_counts_the_failure() {
         daemon.server.stop(true).await;
     });
 }
+
+#[test]
+fn checks_with_the_same_interval_run_on_their_own_phase() {
+    actix_rt::System::new().block_on(async {
+        let server = TestServer::start(Answer::Ok);
+        let interval = Duration::from_secs(1);
+        let names = ["alpha", "bravo", "charlie", "delta", "echo"];
+        let mut services: Vec<_> = names
+            .iter()
+            .map(|name| {
+                let mut check = http_check(
+                    "http_2xx",
+                    http_spec(&server.url(&format!("/{name}"))),
+                    interval,
+                    Duration::from_millis(500),
+                );
+                check.splay = true;
+                service(name, vec![check], None)
+            })
+            .collect();
+        // The unsplayed schedule, for comparison: every interval from the first run.
+        services.push(service(
+            "plain",
+            vec![http_check(
+                "http_2xx",
+                http_spec(&server.url("/plain")),
+                interval,
+                Duration::from_millis(500),
+            )],
+            None,
+        ));
+        let phases: Vec<(String, Duration)> = services
+            .iter()
+            .map(|s| (s.name.clone(), s.checks[0].phase(&s.name)))
+            .collect();
+        let splayed: Vec<Duration> = phases.iter().take(names.len()).map(|p| p.1).collect();
+        assert!(
+            splayed.iter().all(|p| !p.is_zero() && *p <= interval),
+            "{phases:?}"
+        );
+        assert!(
+            splayed.iter().any(|p| *p < Duration::from_millis(700)),
+            "these names should give at least one phase well inside the interval: {phases:?}"
+        );
+        let daemon = start(config(services, vec![prefix("192.0.2.1/32")], None));
+        tokio::time::sleep(Duration::from_millis(3500)).await;
+        let stamps = server.stamps.lock().map(|s| s.clone()).unwrap_or_default();
+        let tolerance = Duration::from_millis(150);
+        for (name, phase) in &phases {
+            let runs: Vec<Instant> = stamps
+                .iter()
+                .filter(|(path, _)| path == &format!("/{name}"))
+                .map(|(_, at)| *at)
+                .collect();
+            assert!(runs.len() >= 3, "{name}: {} runs: {stamps:?}", runs.len());
+            let second = runs[1] - runs[0];
+            let third = runs[2] - runs[1];
+            assert!(
+                second.abs_diff(*phase) < tolerance,
+                "{name}: second run {second:?} after the first, phase {phase:?}"
+            );
+            assert!(
+                third.abs_diff(interval) < tolerance,
+                "{name}: third run {third:?} after the second, interval {interval:?}"
+            );
+        }
+        daemon.supervisor.send(Shutdown).await.expect("shutdown");
+        daemon.server.stop(true).await;
+    });
+}

@@ -173,8 +173,32 @@ pub struct Check {
     pub rise: u32,
     /// Extension `fall`: consecutive failures before the check counts as down (default 1).
     pub fall: u32,
+    /// Extension `splay` (default true): after the first run at start, the runs keep a phase of
+    /// their own within the interval ([`Check::phase`]), so checks with the same interval do not
+    /// all start on the same tick.
+    pub splay: bool,
     /// What to probe.
     pub spec: CheckSpec,
+}
+
+impl Check {
+    /// When this check of service `service` runs for the second time, counted from its first run
+    /// (at start); it then runs every `interval`.
+    ///
+    /// With `splay`, a point in (0, interval] derived from the service's and the check's names
+    /// (FNV-1a): stable across restarts and reloads, and spread evenly over many checks. Without,
+    /// one interval.
+    pub fn phase(&self, service: &str) -> Duration {
+        let interval = u64::try_from(self.interval.as_nanos()).unwrap_or(u64::MAX);
+        if !self.splay || interval == 0 {
+            return self.interval;
+        }
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in service.bytes().chain([0]).chain(self.name.bytes()) {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        Duration::from_nanos(hash % interval + 1)
+    }
 }
 
 /// Retry settings shared by most probes (`tries`, `interval`, `timeout` of the Go daemon).

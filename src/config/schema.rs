@@ -435,6 +435,10 @@ fn check() -> Value {
                     255,
                 ),
             ),
+            opt(
+                "splay",
+                boolean("extension, spread the runs over the interval, default true"),
+            ),
         ],
     );
     let branches: Vec<Value> = specs()

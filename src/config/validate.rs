@@ -1260,7 +1260,7 @@ impl<'p> Ctx<'p> {
             node,
             f,
             &[
-                "kind", "spec", "group", "name", "interval", "timeout", "rise", "fall",
+                "kind", "spec", "group", "name", "interval", "timeout", "rise", "fall", "splay",
             ],
         )?;
         let mut ok = true;
@@ -1307,6 +1307,13 @@ impl<'p> Ctx<'p> {
         };
         let rise = count(self, "rise");
         let fall = count(self, "fall");
+        let splay = match obj.get("splay") {
+            None => true,
+            Some(n) => self.boolean(n, &obj.f("splay")).unwrap_or_else(|| {
+                ok = false;
+                true
+            }),
+        };
         let kind = self.req(&obj, "kind").and_then(|n| {
             let field = obj.f("kind");
             let k = self.string(n, &field)?;
@@ -1346,6 +1353,7 @@ impl<'p> Ctx<'p> {
                 deadline,
                 rise,
                 fall,
+                splay,
                 spec,
             },
             explicit,

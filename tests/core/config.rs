@@ -170,6 +170,7 @@ fn defaults_are_filled_in() {
     assert_eq!(check.name, "http_2xx");
     assert_eq!(check.group, "");
     assert_eq!((check.rise, check.fall), (1, 1));
+    assert!(check.splay);
     assert_eq!(check.interval, Duration::from_secs(10));
     // 3 tries of 2 s with 100 ms between them, under the 10 s interval.
     assert_eq!(check.deadline, check.spec.default_deadline(check.interval));
@@ -657,4 +658,35 @@ mod never_panics {
             let _ = load(Path::new("t.json"), &text);
         }
     }
+}
+
+#[test]
+fn splay_gives_each_check_a_stable_phase_spread_over_the_interval() {
+    let config = ok(&text("", "", "", ""));
+    let mut check = config.services[0].checks[0].clone();
+    check.interval = Duration::from_secs(1);
+    // Stable: the same names give the same phase; within (0, interval].
+    assert_eq!(check.phase("dns"), check.phase("dns"));
+    let phases: Vec<Duration> = (0..1000).map(|i| check.phase(&format!("s{i}"))).collect();
+    assert!(phases.iter().all(|p| !p.is_zero() && *p <= check.interval));
+    // Spread: every tenth of the interval holds a fair share of 1,000 checks.
+    let mut buckets = [0u32; 10];
+    for phase in &phases {
+        let tenth = (phase.as_nanos() * 10 / check.interval.as_nanos()).min(9);
+        buckets[usize::try_from(tenth).unwrap()] += 1;
+    }
+    assert!(
+        buckets.iter().all(|&n| (60..=140).contains(&n)),
+        "{buckets:?}"
+    );
+    // The check's own name counts too.
+    let mut other = check.clone();
+    other.name = "other".into();
+    assert_ne!(check.phase("dns"), other.phase("dns"));
+    // `splay: false`: the second run one interval after the first.
+    check.splay = false;
+    assert_eq!(check.phase("dns"), check.interval);
+    let checks = HTTP.replace("kind: http_2xx", "kind: http_2xx\n        splay: false");
+    let off = ok(&text("", "", &checks, ""));
+    assert!(!off.services[0].checks[0].splay);
 }

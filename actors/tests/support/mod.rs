@@ -37,6 +37,8 @@ pub struct TestServer {
     answer: Arc<AtomicU8>,
     stop: Arc<AtomicBool>,
     pub requests: Arc<Mutex<Vec<String>>>,
+    /// Every request's path and the moment it was read.
+    pub stamps: Arc<Mutex<Vec<(String, Instant)>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -47,15 +49,21 @@ impl TestServer {
         let answer = Arc::new(AtomicU8::new(answer as u8));
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let (a, s, r) = (answer.clone(), stop.clone(), requests.clone());
+        let stamps = Arc::new(Mutex::new(Vec::new()));
+        let (a, s, r, t) = (
+            answer.clone(),
+            stop.clone(),
+            requests.clone(),
+            stamps.clone(),
+        );
         let thread = std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if s.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (a, s, r) = (a.clone(), s.clone(), r.clone());
-                std::thread::spawn(move || serve(stream, &a, &s, &r));
+                let (a, s, r, t) = (a.clone(), s.clone(), r.clone(), t.clone());
+                std::thread::spawn(move || serve(stream, &a, &s, &r, &t));
             }
         });
         TestServer {
@@ -63,6 +71,7 @@ impl TestServer {
             answer,
             stop,
             requests,
+            stamps,
             thread: Some(thread),
         }
     }
@@ -106,6 +115,7 @@ fn serve(
     answer: &AtomicU8,
     stop: &AtomicBool,
     requests: &Mutex<Vec<String>>,
+    stamps: &Mutex<Vec<(String, Instant)>>,
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut buf = Vec::new();
@@ -142,6 +152,10 @@ fn serve(
         }
         let request = String::from_utf8_lossy(&buf[..head_end + length]).to_string();
         buf.drain(..head_end + length);
+        let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
+        if let Ok(mut t) = stamps.lock() {
+            t.push((path, Instant::now()));
+        }
         if let Ok(mut r) = requests.lock() {
             r.push(request);
         }
@@ -198,6 +212,7 @@ pub fn http_check(name: &str, spec: Http2xxSpec, interval: Duration, deadline: D
         deadline,
         rise: 1,
         fall: 1,
+        splay: false,
         spec: CheckSpec::Http2xx(spec),
     }
 }

@@ -67,6 +67,7 @@ pub fn check(name: &str, address: &str) -> Check {
         deadline: s(2),
         rise: 1,
         fall: 1,
+        splay: false,
         spec: CheckSpec::TcpConnect(TcpConnectSpec {
             address: address.to_string(),
             timeout: s(2),
