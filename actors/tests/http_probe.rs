@@ -1,6 +1,7 @@
 //! The http_2xx probe against a real local HTTP server: statuses, tries, timeouts, redirects,
 //! headers, payload and body checks.
 
+mod common;
 mod support;
 
 use std::sync::Arc;
@@ -205,4 +206,22 @@ fn an_invalid_method_is_inconclusive() {
         block_on(run(&spec, &cx())),
         Outcome::Inconclusive(_)
     ));
+}
+
+#[test]
+fn leaves_no_time_wait_socket_behind() {
+    // The test server answers and then waits for the client to close: a client that closed with a
+    // FIN would hold a TIME_WAIT socket for every run.
+    let server = TestServer::start(Answer::Ok);
+    block_on(async {
+        for _ in 0..20 {
+            assert_eq!(
+                run(&http_spec(&server.url("/")), &cx()).await,
+                Outcome::Pass
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    });
+    assert_eq!(server.request_count(), 20);
+    assert_eq!(common::time_wait_towards(server.addr.port()), 0);
 }

@@ -94,3 +94,31 @@ async fn fails_on_timeout_when_the_backlog_is_full() {
     }
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+#[tokio::test]
+async fn leaves_no_time_wait_socket_behind() {
+    // A server that closes only after the client has: whoever closes first with a FIN keeps the
+    // TIME_WAIT socket, and a probe must not be that side (a check a second would pile them up).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 64];
+                while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    let (_registry, cx) = common::context("tcp");
+    for _ in 0..20 {
+        assert_eq!(
+            probe::run(&spec(addr.to_string(), Duration::from_secs(2)), &cx).await,
+            Outcome::Pass
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(common::time_wait_towards(addr.port()), 0);
+}

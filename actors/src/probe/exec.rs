@@ -52,7 +52,7 @@ pub(super) async fn probe(spec: &ExecSpec) -> Outcome {
         .stderr(Stdio::null())
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = match command.spawn() {
+    let mut child = match super::spawner::spawn(command).await {
         Ok(child) => child,
         Err(e) => return Outcome::Inconclusive(format!("cannot start {program}: {e}")),
     };

@@ -15,11 +15,20 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use actix_service::Service;
+use actix_tls::connect::{ConnectError, ConnectInfo, Connection, Connector as TcpConnector};
 use anycastd::config::model::Http2xxSpec;
 use anycastd::health::Outcome;
 use awc::error::SendRequestError;
-use awc::http::Method;
+use awc::http::{Method, Uri};
+use futures_util::future::LocalBoxFuture;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use actix_rt::net::ActixStream;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Ready};
+use tokio::net::TcpStream;
 
 use super::ProbeContext;
 use crate::check::humanize;
@@ -80,6 +89,97 @@ fn tls(insecure: bool) -> Result<SslConnector, String> {
     cell.get_or_init(build).clone()
 }
 
+/// awc's TCP connector, with every connection closed by a reset instead of a FIN.
+///
+/// A probe that closes first would otherwise leave a TIME_WAIT socket behind for a minute, holding
+/// an ephemeral port towards the same server: at a check per second against many services that
+/// fills the port range, and every `connect()` then searches it. HAProxy closes its health checks
+/// the same way. awc ends a connection with a write shutdown (a FIN) before dropping it, so the
+/// stream is wrapped ([`ResetStream`]) to make that shutdown a no-op; the drop, with `SO_LINGER` 0,
+/// then sends the reset. The response has been read in full by then.
+#[derive(Clone)]
+struct ResetOnClose<S> {
+    tcp: S,
+}
+
+impl<S> Service<ConnectInfo<Uri>> for ResetOnClose<S>
+where
+    S: Service<ConnectInfo<Uri>, Response = Connection<Uri, TcpStream>, Error = ConnectError>,
+    S::Future: 'static,
+{
+    type Response = Connection<Uri, ResetStream>;
+    type Error = ConnectError;
+    type Future = LocalBoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    actix_service::forward_ready!(tcp);
+
+    fn call(&self, request: ConnectInfo<Uri>) -> Self::Future {
+        let connecting = self.tcp.call(request);
+        Box::pin(async move {
+            let connection = connecting.await?;
+            // Best effort: without it the connection still works, and ends with a FIN.
+            let _ = connection.io_ref().set_zero_linger();
+            let (stream, connection) = connection.replace_io(());
+            Ok(connection.replace_io(ResetStream(stream)).1)
+        })
+    }
+}
+
+/// A TCP stream whose write shutdown does nothing: it ends when dropped, by a reset (see
+/// [`ResetOnClose`]).
+#[derive(Debug)]
+struct ResetStream(TcpStream);
+
+impl AsyncRead for ResetStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ResetStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.0.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl ActixStream for ResetStream {
+    fn poll_read_ready(&self, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<Ready>> {
+        ActixStream::poll_read_ready(&self.0, cx)
+    }
+
+    fn poll_write_ready(&self, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<Ready>> {
+        ActixStream::poll_write_ready(&self.0, cx)
+    }
+}
+
 /// The client for `spec`'s TLS mode and timeout, built once per arbiter thread (building one loads
 /// the system roots) and shared by the checks on it. Requests are sent with `Connection: close`
 /// ([`attempt_once`]), so no connection is pooled or outlives its attempt: every attempt tests a
@@ -92,9 +192,16 @@ fn client(spec: &Http2xxSpec) -> Result<awc::Client, String> {
     if let Some(client) = CLIENTS.with(|clients| clients.borrow().get(&key).cloned()) {
         return Ok(client);
     }
+    // No connection limit: each check has at most one request in flight, each bounded by its own
+    // timeout, so the checks bound the connections. awc's default (100) would queue the requests of
+    // a node with more checks behind each other until they time out.
     let connector = awc::Connector::new()
+        .connector(ResetOnClose {
+            tcp: TcpConnector::default().service(),
+        })
         .openssl(tls(spec.insecure)?)
-        .timeout(spec.retry.timeout);
+        .timeout(spec.retry.timeout)
+        .limit(0);
     let client = awc::Client::builder()
         .connector(connector)
         .disable_redirects()

@@ -27,6 +27,7 @@ pub mod http;
 mod icmp;
 mod ntp;
 mod retry;
+mod spawner;
 mod tcp;
 mod tftp;
 mod tls;

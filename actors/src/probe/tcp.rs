@@ -1,5 +1,6 @@
 //! `tcp_connect`: passes when a TCP connection to `address` (`host:port`, resolved on every run)
-//! is established within `timeout`. Every resolved address is tried in turn.
+//! is established within `timeout`. Every resolved address is tried in turn. The connection is then
+//! closed by a reset, so no TIME_WAIT socket is left behind.
 #![deny(
     clippy::indexing_slicing,
     clippy::unwrap_used,
@@ -30,7 +31,11 @@ async fn connect(address: &str) -> Result<(), String> {
     let mut last = format!("{address} resolved to no address");
     for addr in addrs {
         match TcpStream::connect(addr).await {
-            Ok(_stream) => return Ok(()),
+            Ok(stream) => {
+                // Closed by a reset: no TIME_WAIT socket left holding a port (see the http probe).
+                let _ = stream.set_zero_linger();
+                return Ok(());
+            }
             Err(e) => last = format!("connect to {addr}: {e}"),
         }
     }
