@@ -138,6 +138,24 @@ impl DesiredRoutes {
         self.per_peer.get(peer).unwrap_or(&self.routes)
     }
 
+    /// Whether `prefix` is announced to at least one peer.
+    pub fn announces(&self, prefix: &Prefix) -> bool {
+        self.routes.contains_key(prefix)
+            || self
+                .per_peer
+                .values()
+                .any(|routes| routes.contains_key(prefix))
+    }
+
+    /// How many prefixes are announced to at least one peer.
+    pub fn announced_count(&self) -> usize {
+        if self.per_peer.is_empty() {
+            self.routes.len()
+        } else {
+            self.prefixes().len()
+        }
+    }
+
     /// Every prefix to be announced to at least one peer.
     pub fn prefixes(&self) -> BTreeSet<Prefix> {
         self.routes

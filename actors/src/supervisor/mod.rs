@@ -93,6 +93,8 @@ pub struct Supervisor {
     /// A service report is waiting for the route set to be recomputed.
     publish_pending: bool,
     known_prefixes: BTreeSet<Prefix>,
+    /// The configuration changed since `known_prefixes` was computed.
+    known_stale: bool,
     drain_signal: Option<String>,
     drain_file: bool,
     ready_notified: bool,
@@ -118,6 +120,7 @@ impl Supervisor {
             sent: None,
             publish_pending: false,
             known_prefixes: BTreeSet::new(),
+            known_stale: true,
             drain_signal: None,
             drain_file: false,
             ready_notified: false,
@@ -263,19 +266,10 @@ impl Supervisor {
         }
     }
 
-    /// Recomputes the desired route set; on a change, updates the metrics and tells every peer.
-    fn publish(&mut self) {
-        self.publish_pending = false;
-        let routes = self.desired();
-        if self.sent.as_ref() == Some(&routes) {
-            return;
-        }
-        let announce = routes.prefixes();
-        let before = self
-            .sent
-            .as_ref()
-            .map(DesiredRoutes::prefixes)
-            .unwrap_or_default();
+    /// Follows a new configuration in `anycastd_route_announced`: a series per configured prefix
+    /// (0 until announced), none for a prefix no longer configured.
+    fn refresh_known_prefixes(&mut self) {
+        self.known_stale = false;
         let prefixes: BTreeSet<Prefix> = self
             .config
             .services
@@ -288,33 +282,57 @@ impl Supervisor {
                 .route_announced
                 .remove_label_values(&[&gone.to_string()]);
         }
-        // Only the gauges that change: new prefixes and those that moved in or out.
-        let changed: BTreeSet<Prefix> = prefixes
-            .difference(&self.known_prefixes)
-            .chain(announce.symmetric_difference(&before))
-            .filter(|prefix| prefixes.contains(prefix))
-            .copied()
-            .collect();
-        self.known_prefixes = prefixes;
-        for prefix in &changed {
-            let value = if announce.contains(prefix) { 1.0 } else { 0.0 };
+        for new in prefixes.difference(&self.known_prefixes) {
+            let announced = self.sent.as_ref().is_some_and(|sent| sent.announces(new));
             self.metrics
                 .route_announced
-                .with_label_values(&[&prefix.to_string()])
-                .set(value);
+                .with_label_values(&[&new.to_string()])
+                .set(if announced { 1.0 } else { 0.0 });
         }
-        self.metrics.routes_announced.set(announce.len() as f64);
-        for prefix in announce.difference(&before) {
-            log::info!(prefix = prefix.to_string().as_str(); "route wanted: announce");
+        self.known_prefixes = prefixes;
+    }
+
+    /// Recomputes the desired route set; on a change, updates the metrics and tells every peer.
+    fn publish(&mut self) {
+        self.publish_pending = false;
+        if self.known_stale {
+            self.refresh_known_prefixes();
         }
-        for prefix in before.difference(&announce) {
-            log::info!(prefix = prefix.to_string().as_str(); "route no longer wanted: withdraw");
+        let routes = self.desired();
+        if self.sent.as_ref() == Some(&routes) {
+            return;
         }
         let mut routes = routes;
-        routes.change = self
-            .sent
-            .as_ref()
-            .map(|sent| Arc::new(Change::between(sent, &routes)));
+        let change = match &self.sent {
+            Some(sent) => Change::between(sent, &routes),
+            None => Change::between(&DesiredRoutes::plain([], false), &routes),
+        };
+        // Only the prefixes that changed can have moved in or out.
+        for prefix in &change.prefixes {
+            let before = self
+                .sent
+                .as_ref()
+                .is_some_and(|sent| sent.announces(prefix));
+            let now = routes.announces(prefix);
+            if before == now {
+                continue;
+            }
+            if self.known_prefixes.contains(prefix) {
+                self.metrics
+                    .route_announced
+                    .with_label_values(&[&prefix.to_string()])
+                    .set(if now { 1.0 } else { 0.0 });
+            }
+            if now {
+                log::info!(prefix = prefix.to_string().as_str(); "route wanted: announce");
+            } else {
+                log::info!(prefix = prefix.to_string().as_str(); "route no longer wanted: withdraw");
+            }
+        }
+        self.metrics
+            .routes_announced
+            .set(routes.announced_count() as f64);
+        routes.change = self.sent.as_ref().map(|_| Arc::new(change));
         for peer in self.recipients() {
             peer.do_send(routes.clone());
         }

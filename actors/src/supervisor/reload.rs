@@ -52,6 +52,7 @@ impl Supervisor {
             self.apply_change(change, &old, ctx);
         }
         self.poll_drain_file();
+        self.known_stale = true;
         self.publish();
         self.metrics.config_last_reload_success.set(1.0);
         self.metrics

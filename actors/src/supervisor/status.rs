@@ -56,7 +56,7 @@ impl Supervisor {
         let announced = self
             .sent
             .as_ref()
-            .map_or(0, |routes| routes.prefixes().len());
+            .map_or(0, crate::routes::DesiredRoutes::announced_count);
         let total = self.known_prefixes.len();
         let drained = self.drain_reason();
         ctx.spawn(status.into_actor(self).map(move |peers, act, _| {
