@@ -2,7 +2,9 @@
 //! MED / prepend / communities, SIGUSR1 / SIGUSR2 putting GRACEFUL_SHUTDOWN on and off, a SIGHUP that
 //! adds a route and changes a check without breaking the session, an invalid reload that changes
 //! nothing, SIGTERM with graceful restart negotiated leaving no route behind and a Cease in BIRD's
-//! log, and `kill -9` leaving the routes stale-but-kept for `restart_time`.
+//! log, and `kill -9` leaving the routes stale-but-kept for `restart_time`. Against gobgpd: a
+//! failing check withdraws the route and a SIGHUP keeps the session (same uptime), and SIGTERM
+//! with the N bit negotiated (RFC 8538) sends Cease / Hard Reset, which BIRD 2.0 does not know.
 //!
 //! The service's only check is an `exec` plugin whose exit code (0 pass, 1 degraded, 2 fail) the test
 //! writes to a file.
@@ -12,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::anycastd::{Anycastd, ExecSwitch};
 use crate::harness::bird::{Bird, BirdPeer};
+use crate::harness::gobgp::{self, Gobgp, GobgpPeer};
 use crate::harness::netns::{DAEMON_V4, DAEMON_V6, Lab, ROUTER_V4, ROUTER_V6};
 use crate::harness::{Router, Scratch, holds_for, wait_until};
 
@@ -333,4 +336,70 @@ fn a_reload_that_moves_the_ipv6_next_hop_reannounces_over_the_same_session() {
         daemon.log()
     );
     daemon.stop();
+}
+
+/// gobgpd as the router, with graceful restart and the N bit (RFC 8538), and anycastd announcing
+/// [`ROUTE`] to it.
+fn with_gobgpd(name: &str) -> (Lab, Scratch, Gobgp, ExecSwitch, Anycastd) {
+    let start = |lab: &Lab, scratch: &Scratch| {
+        let mut ours = GobgpPeer::ours(DAEMON_V4);
+        ours.graceful_restart = Some(120);
+        let config = gobgp::config(65000, ROUTER_V4, &[ROUTER_V4], &[ours]);
+        Gobgp::start(&lab.router, scratch, &config)
+    };
+    one_session(name, start, DAEMON_V4, "120s")
+}
+
+#[test]
+fn a_failing_check_withdraws_from_gobgpd_and_a_reload_keeps_its_session() {
+    let (_lab, _scratch, router, switch, mut daemon) = with_gobgpd("gobgp-lifecycle");
+    let since = router.since(DAEMON_V4).unwrap_or_else(|e| panic!("{e}"));
+    // gobgpd's uptime has a resolution of one second.
+    std::thread::sleep(Duration::from_millis(1100));
+
+    // The check fails: the route leaves gobgpd's RIB, the session stays.
+    switch.set(2);
+    router.wait_no_route(ROUTE, Duration::from_secs(10));
+    assert_eq!(router.since(DAEMON_V4), Ok(since), "{}", router.dump());
+    switch.set(0);
+    router.wait_route(ROUTE, Duration::from_secs(10));
+
+    // SIGHUP adding a route and changing the check: the new route over the same session.
+    daemon.reload(&config(switch.path(), &[ROUTE, ADDED], "200ms", "120s"));
+    router.wait_route_via(ADDED, DAEMON_V4, &[65001], Duration::from_secs(10));
+    assert_eq!(router.established(DAEMON_V4), Ok(true), "{}", router.dump());
+    assert_eq!(
+        router.since(DAEMON_V4),
+        Ok(since),
+        "the session was reset by the reload:\n{}\n{}",
+        router.dump(),
+        daemon.log()
+    );
+    daemon.stop();
+    router.wait_no_route(ROUTE, Duration::from_secs(3));
+    router.wait_no_route(ADDED, Duration::from_secs(3));
+}
+
+#[test]
+fn sigterm_with_graceful_notification_sends_gobgpd_a_hard_reset() {
+    // BIRD 2.0 does not implement RFC 8538 (no N bit in its Graceful Restart capability, no Hard
+    // Reset among its Cease subcodes), so gobgpd, which does, checks what goes on the wire.
+    let (_lab, _scratch, router, _switch, mut daemon) = with_gobgpd("hard-reset");
+    let neighbor = router
+        .cli(&["neighbor", DAEMON_V4])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        neighbor.contains("Remote: restart time 120 sec, notification flag set"),
+        "gobgpd did not receive our N bit:\n{neighbor}"
+    );
+    daemon.stop();
+    // Cease / Hard Reset (6/9) around our Cease / Administrative Shutdown (6/2), and gobgpd takes
+    // the session down as a hard reset, keeping nothing stale.
+    let received = router.wait_log_line(
+        &["received notification", "Code=6", "Subcode=9"],
+        Duration::from_secs(5),
+    );
+    assert!(received.contains("Data=\"[6 2 "), "{received}");
+    router.wait_log_line(&["Peer Down", "Reason=hard-reset"], Duration::from_secs(5));
+    router.wait_no_route(ROUTE, Duration::from_secs(3));
 }
