@@ -150,11 +150,6 @@ impl Gobgp {
         )
     }
 
-    /// gobgpd's log so far.
-    pub fn log(&self) -> String {
-        self.daemon.log()
-    }
-
     /// Waits for a line of gobgpd's log that contains every one of `texts`; returns it.
     pub fn wait_log_line(&self, texts: &[&str], timeout: Duration) -> String {
         wait_until(
@@ -249,13 +244,12 @@ impl Router for Gobgp {
         Ok(self.state(neighbor)? == "established")
     }
 
-    /// The neighbour's uptime stamp (`state.timers.state.uptime`): when the session came up.
+    /// The neighbour's uptime stamp (`timers.state.uptime.seconds`): when the session came up.
     fn since(&self, neighbor: &str) -> Result<u64, String> {
         let value = self.neighbor(neighbor)?;
         let uptime = &value["timers"]["state"]["uptime"];
         uptime["seconds"]
             .as_u64()
-            .or_else(|| uptime.as_u64())
             .ok_or_else(|| format!("no uptime for {neighbor} in {value}"))
     }
 
