@@ -1,13 +1,15 @@
-//! The real `anycastd` binary in the daemon namespace against BIRD 2: its http_2xx check (against a
-//! real HTTP server the test starts) decides whether the routes are in BIRD's RIB, and SIGTERM ends
-//! with the routes withdrawn, a Cease / Administrative Shutdown, and exit code 0.
+//! The real `anycastd` binary in the daemon namespace against BIRD 2 and against gobgpd: its
+//! http_2xx check (against a real HTTP server the test starts) decides whether the routes are in the
+//! router's RIB, and SIGTERM ends with the routes withdrawn, a Cease / Administrative Shutdown (as
+//! BIRD shows it), and exit code 0.
 
 use std::time::{Duration, Instant};
 
-use crate::harness::Scratch;
 use crate::harness::anycastd::{Anycastd, HttpServer};
-use crate::harness::bird::{Bird, BirdPeer};
+use crate::harness::bird::Bird;
+use crate::harness::gobgp::Gobgp;
 use crate::harness::netns::{DAEMON_V4, DAEMON_V6, Lab, ROUTER_V4, ROUTER_V6};
+use crate::harness::{Router, Scratch};
 
 const V4_ROUTE: &str = "192.0.2.1/32";
 const V6_ROUTE: &str = "2001:db8::1/128";
@@ -48,127 +50,60 @@ metrics:
     )
 }
 
-#[test]
-fn the_daemon_announces_while_its_http_check_passes_and_withdraws_on_failure_and_sigterm() {
-    let lab = Lab::new();
-    let scratch = Scratch::new(&format!("acd-peer-{}-daemon", lab.tag));
-    let bird = Bird::start(
-        &lab,
-        &scratch,
-        ROUTER_V4,
-        &[
-            BirdPeer::new("r4", ROUTER_V4, DAEMON_V4),
-            BirdPeer::new("r6", ROUTER_V6, DAEMON_V6),
-        ],
-    );
-    let mut http = HttpServer::start(&lab, &scratch, DAEMON_V4, 8080);
-    let mut daemon = Anycastd::start(&lab, &scratch, &config(&http.url()));
-    bird.wait_established("r4", Duration::from_secs(30));
-    bird.wait_established("r6", Duration::from_secs(30));
-    let v4 = bird.wait_route(V4_ROUTE, Duration::from_secs(15));
-    assert_eq!(
-        (v4.next_hop.as_str(), v4.as_path.as_slice()),
-        (DAEMON_V4, &[65001][..]),
-        "{}",
-        bird.dump()
-    );
-    let v6 = bird.wait_route(V6_ROUTE, Duration::from_secs(15));
-    assert_eq!(
-        (v6.next_hop.as_str(), v6.as_path.as_slice()),
-        (DAEMON_V6, &[65001][..]),
-        "{}",
-        bird.dump()
-    );
+/// Starts anycastd against `router` (sessions `r4` and `r6` as the router names them), then: both
+/// routes arrive with our next hops and AS path; the HTTP server stops and both routes leave the
+/// RIB while the sessions stay up; it comes back and so do the routes; SIGTERM exits 0 and the
+/// routes are withdrawn.
+fn routes_follow_the_http_check(
+    lab: &Lab,
+    scratch: &Scratch,
+    router: &impl Router,
+    r4: &str,
+    r6: &str,
+) {
+    let mut http = HttpServer::start(lab, scratch, DAEMON_V4, 8080);
+    let mut daemon =
+        Anycastd::start_established(lab, scratch, &config(&http.url()), router, &[r4, r6]);
+    router.wait_route_via(V4_ROUTE, DAEMON_V4, &[65001], Duration::from_secs(15));
+    router.wait_route_via(V6_ROUTE, DAEMON_V6, &[65001], Duration::from_secs(15));
 
-    // The service fails: both routes leave BIRD's RIB; the sessions stay up.
+    // The service fails: both routes leave the RIB; the sessions stay up.
     let failed_at = Instant::now();
     http.stop();
-    bird.wait_no_route(V4_ROUTE, Duration::from_secs(10));
-    bird.wait_no_route(V6_ROUTE, Duration::from_secs(10));
+    router.wait_no_route(V4_ROUTE, Duration::from_secs(10));
+    router.wait_no_route(V6_ROUTE, Duration::from_secs(10));
     eprintln!(
-        "interop: check failure to withdrawal in BIRD: {:?}",
+        "interop: check failure to withdrawal in {}: {:?}",
+        router.name(),
         failed_at.elapsed()
     );
-    assert_eq!(
-        bird.state("r4").as_deref(),
-        Ok("Established"),
-        "{}",
-        bird.dump()
-    );
+    assert_eq!(router.established(r4), Ok(true), "{}", router.dump());
     daemon.assert_running();
 
     // It recovers: the routes come back.
     http.resume();
-    bird.wait_route(V4_ROUTE, Duration::from_secs(10));
-    bird.wait_route(V6_ROUTE, Duration::from_secs(10));
+    router.wait_route(V4_ROUTE, Duration::from_secs(10));
+    router.wait_route(V6_ROUTE, Duration::from_secs(10));
 
-    // SIGTERM: withdraw, Cease / Administrative Shutdown, exit 0.
-    let code = daemon.terminate(Duration::from_secs(15));
-    assert_eq!(
-        code,
-        Some(0),
-        "anycastd's exit on SIGTERM; its log:\n{}",
-        daemon.log()
-    );
-    bird.wait_no_route(V4_ROUTE, Duration::from_secs(5));
+    // SIGTERM: withdraw, Cease, exit 0.
+    daemon.stop();
+    router.wait_no_route(V4_ROUTE, Duration::from_secs(5));
+}
+
+#[test]
+fn the_daemon_announces_while_its_http_check_passes_and_withdraws_on_failure_and_sigterm() {
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-daemon", lab.tag));
+    let bird = Bird::dual_stack(&lab, &scratch);
+    routes_follow_the_http_check(&lab, &scratch, &bird, "r4", "r6");
+    // The Cease is an Administrative Shutdown.
     bird.wait_protocol_shows("r4", &["Administrative shutdown"], Duration::from_secs(5));
 }
 
 #[test]
 fn the_daemon_announces_to_gobgpd_while_its_http_check_passes() {
-    use crate::harness::gobgp::{self, Gobgp, GobgpPeer};
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-daemon-gobgp", lab.tag));
-    let peers = [
-        GobgpPeer {
-            address: DAEMON_V4.into(),
-            asn: 65001,
-            passive: true,
-            hold_time: 9,
-        },
-        GobgpPeer {
-            address: DAEMON_V6.into(),
-            asn: 65001,
-            passive: true,
-            hold_time: 9,
-        },
-    ];
-    let router = Gobgp::start(
-        &lab.router,
-        &scratch,
-        &gobgp::config(65000, ROUTER_V4, &[ROUTER_V4, ROUTER_V6], &peers),
-    );
-    let mut http = HttpServer::start(&lab, &scratch, DAEMON_V4, 8080);
-    let mut daemon = Anycastd::start(&lab, &scratch, &config(&http.url()));
-    router.wait_established(DAEMON_V4, Duration::from_secs(30));
-    router.wait_established(DAEMON_V6, Duration::from_secs(30));
-    let v4 = router.wait_route(V4_ROUTE, Duration::from_secs(15));
-    assert_eq!(
-        (v4.next_hop.as_str(), v4.as_path.as_slice()),
-        (DAEMON_V4, &[65001][..]),
-        "{}",
-        router.dump()
-    );
-    let v6 = router.wait_route(V6_ROUTE, Duration::from_secs(15));
-    assert_eq!(
-        (v6.next_hop.as_str(), v6.as_path.as_slice()),
-        (DAEMON_V6, &[65001][..]),
-        "{}",
-        router.dump()
-    );
-
-    http.stop();
-    router.wait_no_route(V4_ROUTE, Duration::from_secs(10));
-    router.wait_no_route(V6_ROUTE, Duration::from_secs(10));
-    daemon.assert_running();
-    http.resume();
-    router.wait_route(V4_ROUTE, Duration::from_secs(10));
-    router.wait_route(V6_ROUTE, Duration::from_secs(10));
-    assert_eq!(
-        daemon.terminate(Duration::from_secs(15)),
-        Some(0),
-        "exit on SIGTERM; log:\n{}",
-        daemon.log()
-    );
-    router.wait_no_route(V4_ROUTE, Duration::from_secs(5));
+    let router = Gobgp::for_daemon(&lab, &scratch);
+    routes_follow_the_http_check(&lab, &scratch, &router, DAEMON_V4, DAEMON_V6);
 }

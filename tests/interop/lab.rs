@@ -3,26 +3,19 @@
 
 use std::time::Duration;
 
-use crate::harness::bird::{Bird, BirdPeer};
+use crate::harness::bird::Bird;
 use crate::harness::gobgp::{self, Gobgp, GobgpPeer};
 use crate::harness::netns::{DAEMON_V4, DAEMON_V6, Lab, ROUTER_V4, ROUTER_V6};
-use crate::harness::{Scratch, holds_for};
+use crate::harness::{Router, Scratch};
 
 fn speaker(lab: &Lab, scratch: &Scratch) -> Gobgp {
-    let peers = [
-        GobgpPeer {
-            address: ROUTER_V4.into(),
-            asn: 65000,
-            passive: false,
-            hold_time: 9,
-        },
-        GobgpPeer {
-            address: ROUTER_V6.into(),
-            asn: 65000,
-            passive: false,
-            hold_time: 9,
-        },
-    ];
+    // The router's side of the lab as gobgpd's neighbours, connected to by gobgpd.
+    let router = |address: &str| GobgpPeer {
+        asn: 65000,
+        passive: false,
+        ..GobgpPeer::ours(address)
+    };
+    let peers = [router(ROUTER_V4), router(ROUTER_V6)];
     let speaker = Gobgp::start(
         &lab.daemon,
         scratch,
@@ -37,85 +30,32 @@ fn speaker(lab: &Lab, scratch: &Scratch) -> Gobgp {
     speaker
 }
 
+/// gobgpd in the daemon namespace announces to `router`, whose sessions to it are `r4` and `r6`:
+/// both routes arrive with gobgpd's next hops and AS path, and the IPv4 session stays put.
+fn sees_the_speakers_routes(lab: &Lab, router: &impl Router, r4: &str, r6: &str) {
+    let speaker_dir = Scratch::new(&format!("acd-peer-{}-speaker", lab.tag));
+    let _speaker = speaker(lab, &speaker_dir);
+    router.wait_established(r4, Duration::from_secs(30));
+    router.wait_established(r6, Duration::from_secs(30));
+    let within = Duration::from_secs(10);
+    router.wait_route_via("192.0.2.1/32", DAEMON_V4, &[65001], within);
+    router.wait_route_via("2001:db8::1/128", DAEMON_V6, &[65001], within);
+    let since = router.since(r4).unwrap_or_else(|e| panic!("{e}"));
+    router.holds_session(r4, since, Duration::from_secs(1));
+}
+
 #[test]
 fn bird_harness_sees_routes_next_hops_and_as_paths_from_gobgpd() {
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-bird", lab.tag));
-    let bird = Bird::start(
-        &lab,
-        &scratch,
-        ROUTER_V4,
-        &[
-            BirdPeer::new("v4", ROUTER_V4, DAEMON_V4),
-            BirdPeer::new("v6", ROUTER_V6, DAEMON_V6),
-        ],
-    );
-    let speaker_dir = Scratch::new(&format!("acd-peer-{}-speaker", lab.tag));
-    let _speaker = speaker(&lab, &speaker_dir);
-    bird.wait_established("v4", Duration::from_secs(30));
-    bird.wait_established("v6", Duration::from_secs(30));
-    let v4 = bird.wait_route("192.0.2.1/32", Duration::from_secs(10));
-    assert_eq!(
-        (v4.next_hop.as_str(), v4.as_path.as_slice()),
-        (DAEMON_V4, &[65001][..]),
-        "{}",
-        bird.dump()
-    );
-    let v6 = bird.wait_route("2001:db8::1/128", Duration::from_secs(10));
-    assert_eq!(
-        (v6.next_hop.as_str(), v6.as_path.as_slice()),
-        (DAEMON_V6, &[65001][..]),
-        "{}",
-        bird.dump()
-    );
-    let since = bird.since("v4").unwrap_or_else(|e| panic!("{e}"));
-    holds_for(Duration::from_secs(1), "the v4 session", || {
-        match bird.since("v4") {
-            Ok(now) if now == since => Ok(()),
-            _ => Err(bird.dump()),
-        }
-    });
+    let bird = Bird::dual_stack(&lab, &scratch);
+    sees_the_speakers_routes(&lab, &bird, "r4", "r6");
 }
 
 #[test]
 fn gobgp_harness_sees_routes_next_hops_and_as_paths_from_gobgpd() {
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-gobgp", lab.tag));
-    let peers = [
-        GobgpPeer {
-            address: DAEMON_V4.into(),
-            asn: 65001,
-            passive: true,
-            hold_time: 9,
-        },
-        GobgpPeer {
-            address: DAEMON_V6.into(),
-            asn: 65001,
-            passive: true,
-            hold_time: 9,
-        },
-    ];
-    let router = Gobgp::start(
-        &lab.router,
-        &scratch,
-        &gobgp::config(65000, ROUTER_V4, &[ROUTER_V4, ROUTER_V6], &peers),
-    );
-    let speaker_dir = Scratch::new(&format!("acd-peer-{}-speaker", lab.tag));
-    let _speaker = speaker(&lab, &speaker_dir);
-    router.wait_established(DAEMON_V4, Duration::from_secs(30));
-    router.wait_established(DAEMON_V6, Duration::from_secs(30));
-    let v4 = router.wait_route("192.0.2.1/32", Duration::from_secs(10));
-    assert_eq!(
-        (v4.next_hop.as_str(), v4.as_path.as_slice()),
-        (DAEMON_V4, &[65001][..]),
-        "{}",
-        router.dump()
-    );
-    let v6 = router.wait_route("2001:db8::1/128", Duration::from_secs(10));
-    assert_eq!(
-        (v6.next_hop.as_str(), v6.as_path.as_slice()),
-        (DAEMON_V6, &[65001][..]),
-        "{}",
-        router.dump()
-    );
+    let router = Gobgp::for_daemon(&lab, &scratch);
+    sees_the_speakers_routes(&lab, &router, DAEMON_V4, DAEMON_V6);
 }

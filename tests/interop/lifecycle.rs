@@ -2,7 +2,9 @@
 //! MED / prepend / communities, SIGUSR1 / SIGUSR2 putting GRACEFUL_SHUTDOWN on and off, a SIGHUP that
 //! adds a route and changes a check without breaking the session, an invalid reload that changes
 //! nothing, SIGTERM with graceful restart negotiated leaving no route behind and a Cease in BIRD's
-//! log, and `kill -9` leaving the routes stale-but-kept for `restart_time`.
+//! log, and `kill -9` leaving the routes stale-but-kept for `restart_time`. Against gobgpd: a
+//! failing check withdraws the route and a SIGHUP keeps the session (same uptime), and SIGTERM
+//! with the N bit negotiated (RFC 8538) sends Cease / Hard Reset, which BIRD 2.0 does not know.
 //!
 //! The service's only check is an `exec` plugin whose exit code (0 pass, 1 degraded, 2 fail) the test
 //! writes to a file.
@@ -10,10 +12,11 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::harness::anycastd::Anycastd;
+use crate::harness::anycastd::{Anycastd, ExecSwitch};
 use crate::harness::bird::{Bird, BirdPeer};
+use crate::harness::gobgp::{self, Gobgp, GobgpPeer};
 use crate::harness::netns::{DAEMON_V4, DAEMON_V6, Lab, ROUTER_V4, ROUTER_V6};
-use crate::harness::{Scratch, holds_for, wait_until};
+use crate::harness::{Router, Scratch, holds_for, wait_until};
 
 const ROUTE: &str = "192.0.2.1/32";
 const ADDED: &str = "192.0.2.7/32";
@@ -99,24 +102,40 @@ fn plain(lines: &[String]) -> bool {
         && !lines.iter().any(|l| l.starts_with("BGP.community:"))
 }
 
+/// BIRD as the router and anycastd announcing [`ROUTE`] to it, with graceful restart after
+/// `restart_time`.
+fn with_bird(name: &str, restart_time: &str) -> (Lab, Scratch, Bird, ExecSwitch, Anycastd) {
+    let start =
+        |lab: &Lab, scratch: &Scratch| Bird::start(lab, scratch, ROUTER_V4, &[BirdPeer::r4()]);
+    one_session(name, start, "r4", restart_time)
+}
+
+/// A router started by `start` with one session to us (`session`, as the router names it), and
+/// anycastd with one peer, its exec check passing, graceful restart after `restart_time`: returns
+/// once [`ROUTE`] is in the router's RIB.
+fn one_session<R: Router>(
+    name: &str,
+    start: impl FnOnce(&Lab, &Scratch) -> R,
+    session: &str,
+    restart_time: &str,
+) -> (Lab, Scratch, R, ExecSwitch, Anycastd) {
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-{name}", lab.tag));
+    let router = start(&lab, &scratch);
+    let switch = ExecSwitch::new(&scratch, 0);
+    let yaml = config(switch.path(), &[ROUTE], "300ms", restart_time);
+    let daemon = Anycastd::start_established(&lab, &scratch, &yaml, &router, &[session]);
+    router.wait_route_via(ROUTE, DAEMON_V4, &[65001], Duration::from_secs(15));
+    (lab, scratch, router, switch, daemon)
+}
+
 #[test]
 fn ladder_states_drain_signals_and_reloads_show_in_birds_rib_and_sigterm_leaves_nothing() {
-    let lab = Lab::new();
-    let scratch = Scratch::new(&format!("acd-peer-{}-lifecycle", lab.tag));
-    let bird = Bird::start(
-        &lab,
-        &scratch,
-        ROUTER_V4,
-        &[BirdPeer::new("r4", ROUTER_V4, DAEMON_V4)],
-    );
-    let switch = scratch.file("exit-code");
-    std::fs::write(&switch, "0").expect("write the switch");
-    let mut daemon = Anycastd::start(&lab, &scratch, &config(&switch, &[ROUTE], "300ms", "120s"));
-    bird.wait_established("r4", Duration::from_secs(30));
+    let (_lab, _scratch, bird, switch, mut daemon) = with_bird("lifecycle", "120s");
     wait_attributes(&bird, "the plain route", plain);
 
     // Degraded: the states.degraded attributes.
-    std::fs::write(&switch, "1").expect("degrade");
+    switch.set(1);
     let lines = wait_attributes(&bird, "MED 500 on the degraded route", |l| {
         has(l, "BGP.med: 500")
     });
@@ -129,7 +148,7 @@ fn ladder_states_drain_signals_and_reloads_show_in_birds_rib_and_sigterm_leaves_
         mentions(&lines, "BGP.large_community:", "(65001, 1, 2)"),
         "{lines:#?}"
     );
-    std::fs::write(&switch, "0").expect("recover");
+    switch.set(0);
     wait_attributes(&bird, "the plain route again", plain);
 
     // SIGUSR1 drains: GRACEFUL_SHUTDOWN and the highest MED; SIGUSR2 undrains.
@@ -143,9 +162,7 @@ fn ladder_states_drain_signals_and_reloads_show_in_birds_rib_and_sigterm_leaves_
 
     // SIGHUP adding a route and changing the check: same session, new route.
     let since = bird.since("r4").unwrap_or_else(|e| panic!("{e}"));
-    let path = scratch.file("anycastd.yaml");
-    std::fs::write(&path, config(&switch, &[ROUTE, ADDED], "200ms", "120s")).expect("rewrite");
-    daemon.signal("HUP");
+    daemon.reload(&config(switch.path(), &[ROUTE, ADDED], "200ms", "120s"));
     bird.wait_route(ADDED, Duration::from_secs(10));
     assert_eq!(bird.state("r4").as_deref(), Ok("Established"));
     assert_eq!(
@@ -156,8 +173,7 @@ fn ladder_states_drain_signals_and_reloads_show_in_birds_rib_and_sigterm_leaves_
     );
 
     // An invalid file changes nothing.
-    std::fs::write(&path, "announcer: [this is not valid\n").expect("break the file");
-    daemon.signal("HUP");
+    daemon.reload("announcer: [this is not valid\n");
     holds_for(Duration::from_secs(3), "both routes kept", || {
         match (bird.route(ROUTE)?, bird.route(ADDED)?) {
             (Some(_), Some(_)) => Ok(()),
@@ -168,8 +184,7 @@ fn ladder_states_drain_signals_and_reloads_show_in_birds_rib_and_sigterm_leaves_
     daemon.assert_running();
 
     // SIGTERM with graceful restart negotiated: withdrawn first, no stale route, a Cease.
-    let code = daemon.terminate(Duration::from_secs(15));
-    assert_eq!(code, Some(0), "{}", daemon.log());
+    daemon.stop();
     bird.wait_no_route(ROUTE, Duration::from_secs(3));
     bird.wait_no_route(ADDED, Duration::from_secs(3));
     bird.wait_protocol_shows("r4", &["Administrative shutdown"], Duration::from_secs(5));
@@ -177,19 +192,7 @@ fn ladder_states_drain_signals_and_reloads_show_in_birds_rib_and_sigterm_leaves_
 
 #[test]
 fn kill_9_with_graceful_restart_leaves_the_routes_stale_but_kept_for_restart_time() {
-    let lab = Lab::new();
-    let scratch = Scratch::new(&format!("acd-peer-{}-gr", lab.tag));
-    let bird = Bird::start(
-        &lab,
-        &scratch,
-        ROUTER_V4,
-        &[BirdPeer::new("r4", ROUTER_V4, DAEMON_V4)],
-    );
-    let switch = scratch.file("exit-code");
-    std::fs::write(&switch, "0").expect("write the switch");
-    let mut daemon = Anycastd::start(&lab, &scratch, &config(&switch, &[ROUTE], "300ms", "8s"));
-    bird.wait_established("r4", Duration::from_secs(30));
-    bird.wait_route(ROUTE, Duration::from_secs(15));
+    let (_lab, _scratch, bird, _switch, mut daemon) = with_bird("gr", "8s");
     let killed = Instant::now();
     daemon.kill();
     // BIRD is the helper: the route stays (stale) while it waits for us to come back.
@@ -238,20 +241,10 @@ const V6_ROUTE: &str = "2001:db8::1/128";
 fn a_reload_resets_only_the_changed_peer_and_deconfigures_a_removed_one() {
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-reload", lab.tag));
-    let bird = Bird::start(
-        &lab,
-        &scratch,
-        ROUTER_V4,
-        &[
-            BirdPeer::new("r4", ROUTER_V4, DAEMON_V4),
-            BirdPeer::new("r6", ROUTER_V6, DAEMON_V6),
-        ],
-    );
-    let switch = scratch.file("exit-code");
-    std::fs::write(&switch, "0").expect("write the switch");
-    let mut daemon = Anycastd::start(&lab, &scratch, &two_peers(&switch, 90, true));
-    bird.wait_established("r4", Duration::from_secs(30));
-    bird.wait_established("r6", Duration::from_secs(30));
+    let bird = Bird::dual_stack(&lab, &scratch);
+    let switch = ExecSwitch::new(&scratch, 0);
+    let yaml = two_peers(switch.path(), 90, true);
+    let mut daemon = Anycastd::start_established(&lab, &scratch, &yaml, &bird, &["r4", "r6"]);
     bird.wait_route(V6_ROUTE, Duration::from_secs(15));
     let r4_since = bird.since("r4").unwrap_or_else(|e| panic!("{e}"));
     let r6_since = bird.since("r6").unwrap_or_else(|e| panic!("{e}"));
@@ -259,9 +252,7 @@ fn a_reload_resets_only_the_changed_peer_and_deconfigures_a_removed_one() {
     std::thread::sleep(Duration::from_millis(1100));
 
     // r6's hold time changes: only r6 gets Cease / Other Configuration Change and a new session.
-    let path = scratch.file("anycastd.yaml");
-    std::fs::write(&path, two_peers(&switch, 30, true)).expect("rewrite");
-    daemon.signal("HUP");
+    daemon.reload(&two_peers(switch.path(), 30, true));
     wait_until(
         Duration::from_secs(20),
         "r6 established again after its reset",
@@ -287,8 +278,7 @@ fn a_reload_resets_only_the_changed_peer_and_deconfigures_a_removed_one() {
     bird.wait_route(V6_ROUTE, Duration::from_secs(15));
 
     // r6 is removed: its routes are withdrawn and it gets Cease / Peer De-configured.
-    std::fs::write(&path, two_peers(&switch, 30, false)).expect("rewrite");
-    daemon.signal("HUP");
+    daemon.reload(&two_peers(switch.path(), 30, false));
     wait_until(Duration::from_secs(10), "r6 de-configured", || {
         let protocols = bird.birdc("show protocols all r6")?;
         if protocols.contains("Peer de-configured") {
@@ -305,35 +295,32 @@ fn a_reload_resets_only_the_changed_peer_and_deconfigures_a_removed_one() {
     );
     assert_eq!(bird.state("r4").as_deref(), Ok("Established"));
     bird.wait_route(ROUTE, Duration::from_secs(5));
-    let code = daemon.terminate(Duration::from_secs(15));
-    assert_eq!(code, Some(0), "{}", daemon.log());
+    daemon.stop();
 }
 
 #[test]
 fn a_reload_that_moves_the_ipv6_next_hop_reannounces_over_the_same_session() {
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-nexthop", lab.tag));
-    let mut peer = BirdPeer::new("r4", ROUTER_V4, DAEMON_V4);
+    let mut peer = BirdPeer::r4();
     peer.families = vec!["ipv4", "ipv6"];
     let bird = Bird::start(&lab, &scratch, ROUTER_V4, &[peer]);
-    let switch = scratch.file("exit-code");
-    std::fs::write(&switch, "0").expect("write the switch");
+    let switch = ExecSwitch::new(&scratch, 0);
     let with_hop = |hop: &str| {
-        config(&switch, &[ROUTE, V6_ROUTE], "300ms", "120s").replace(
+        config(switch.path(), &[ROUTE, V6_ROUTE], "300ms", "120s").replace(
             "  graceful_restart:",
             &format!("  next_hop_ipv6: {hop}\n  graceful_restart:"),
         )
     };
-    let mut daemon = Anycastd::start(&lab, &scratch, &with_hop(DAEMON_V6));
-    bird.wait_established("r4", Duration::from_secs(30));
+    let mut daemon =
+        Anycastd::start_established(&lab, &scratch, &with_hop(DAEMON_V6), &bird, &["r4"]);
     let v6 = bird.wait_route(V6_ROUTE, Duration::from_secs(15));
     assert_eq!(v6.next_hop, DAEMON_V6, "{}", bird.dump());
     let since = bird.since("r4").unwrap_or_else(|e| panic!("{e}"));
 
     // Another IPv6 next hop: the IPv6 prefix is announced again with it, on the same session.
     let moved = "fd00:18::99";
-    std::fs::write(scratch.file("anycastd.yaml"), with_hop(moved)).expect("rewrite");
-    daemon.signal("HUP");
+    daemon.reload(&with_hop(moved));
     wait_until(
         Duration::from_secs(10),
         "the new IPv6 next hop in BIRD",
@@ -348,5 +335,71 @@ fn a_reload_that_moves_the_ipv6_next_hop_reannounces_over_the_same_session() {
         "the session was reset:\n{}",
         daemon.log()
     );
-    assert_eq!(daemon.terminate(Duration::from_secs(15)), Some(0));
+    daemon.stop();
+}
+
+/// gobgpd as the router, with graceful restart and the N bit (RFC 8538), and anycastd announcing
+/// [`ROUTE`] to it.
+fn with_gobgpd(name: &str) -> (Lab, Scratch, Gobgp, ExecSwitch, Anycastd) {
+    let start = |lab: &Lab, scratch: &Scratch| {
+        let mut ours = GobgpPeer::ours(DAEMON_V4);
+        ours.graceful_restart = Some(120);
+        let config = gobgp::config(65000, ROUTER_V4, &[ROUTER_V4], &[ours]);
+        Gobgp::start(&lab.router, scratch, &config)
+    };
+    one_session(name, start, DAEMON_V4, "120s")
+}
+
+#[test]
+fn a_failing_check_withdraws_from_gobgpd_and_a_reload_keeps_its_session() {
+    let (_lab, _scratch, router, switch, mut daemon) = with_gobgpd("gobgp-lifecycle");
+    let since = router.since(DAEMON_V4).unwrap_or_else(|e| panic!("{e}"));
+    // gobgpd's uptime has a resolution of one second.
+    std::thread::sleep(Duration::from_millis(1100));
+
+    // The check fails: the route leaves gobgpd's RIB, the session stays.
+    switch.set(2);
+    router.wait_no_route(ROUTE, Duration::from_secs(10));
+    assert_eq!(router.since(DAEMON_V4), Ok(since), "{}", router.dump());
+    switch.set(0);
+    router.wait_route(ROUTE, Duration::from_secs(10));
+
+    // SIGHUP adding a route and changing the check: the new route over the same session.
+    daemon.reload(&config(switch.path(), &[ROUTE, ADDED], "200ms", "120s"));
+    router.wait_route_via(ADDED, DAEMON_V4, &[65001], Duration::from_secs(10));
+    assert_eq!(router.established(DAEMON_V4), Ok(true), "{}", router.dump());
+    assert_eq!(
+        router.since(DAEMON_V4),
+        Ok(since),
+        "the session was reset by the reload:\n{}\n{}",
+        router.dump(),
+        daemon.log()
+    );
+    daemon.stop();
+    router.wait_no_route(ROUTE, Duration::from_secs(3));
+    router.wait_no_route(ADDED, Duration::from_secs(3));
+}
+
+#[test]
+fn sigterm_with_graceful_notification_sends_gobgpd_a_hard_reset() {
+    // BIRD 2.0 does not implement RFC 8538 (no N bit in its Graceful Restart capability, no Hard
+    // Reset among its Cease subcodes), so gobgpd, which does, checks what goes on the wire.
+    let (_lab, _scratch, router, _switch, mut daemon) = with_gobgpd("hard-reset");
+    let neighbor = router
+        .cli(&["neighbor", DAEMON_V4])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        neighbor.contains("Remote: restart time 120 sec, notification flag set"),
+        "gobgpd did not receive our N bit:\n{neighbor}"
+    );
+    daemon.stop();
+    // Cease / Hard Reset (6/9) around our Cease / Administrative Shutdown (6/2), and gobgpd takes
+    // the session down as a hard reset, keeping nothing stale.
+    let received = router.wait_log_line(
+        &["received notification", "Code=6", "Subcode=9"],
+        Duration::from_secs(5),
+    );
+    assert!(received.contains("Data=\"[6 2 "), "{received}");
+    router.wait_log_line(&["Peer Down", "Reason=hard-reset"], Duration::from_secs(5));
+    router.wait_no_route(ROUTE, Duration::from_secs(3));
 }

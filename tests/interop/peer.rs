@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use crate::harness::bird::{Bird, BirdPeer};
-use crate::harness::gobgp::{self, Gobgp, GobgpPeer};
+use crate::harness::gobgp::Gobgp;
 use crate::harness::inprocess::{Neighbour, OurSpeaker};
 use crate::harness::netns::{DAEMON_V4, DAEMON_V6, Lab, ROUTER_V4, ROUTER_V6};
-use crate::harness::{Scratch, holds_for, wait_until};
+use crate::harness::{Router, Scratch, holds_for, wait_until};
 
 const V4_ROUTE: &str = "192.0.2.1/32";
 const V6_ROUTE: &str = "2001:db8::1/128";
@@ -22,63 +22,17 @@ fn dual_stack() -> Vec<Neighbour> {
     ]
 }
 
-fn bird(lab: &Lab, scratch: &Scratch) -> Bird {
-    Bird::start(
-        lab,
-        scratch,
-        ROUTER_V4,
-        &[
-            BirdPeer::new("r4", ROUTER_V4, DAEMON_V4),
-            BirdPeer::new("r6", ROUTER_V6, DAEMON_V6),
-        ],
-    )
-}
-
-fn gobgpd(lab: &Lab, scratch: &Scratch) -> Gobgp {
-    let peers = [
-        GobgpPeer {
-            address: DAEMON_V4.into(),
-            asn: 65001,
-            passive: true,
-            hold_time: 9,
-        },
-        GobgpPeer {
-            address: DAEMON_V6.into(),
-            asn: 65001,
-            passive: true,
-            hold_time: 9,
-        },
-    ];
-    Gobgp::start(
-        &lab.router,
-        scratch,
-        &gobgp::config(65000, ROUTER_V4, &[ROUTER_V4, ROUTER_V6], &peers),
-    )
-}
-
 #[test]
 fn bird_learns_our_ipv4_and_ipv6_routes_then_the_withdrawal_and_the_shutdown() {
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-bird", lab.tag));
-    let bird = bird(&lab, &scratch);
+    let bird = Bird::dual_stack(&lab, &scratch);
     let ours = OurSpeaker::start(&lab.daemon, &dual_stack(), &[V4_ROUTE, V6_ROUTE], None);
     bird.wait_established("r4", SESSION_UP);
     bird.wait_established("r6", SESSION_UP);
 
-    let v4 = bird.wait_route(V4_ROUTE, ROUTE_SEEN);
-    assert_eq!(
-        (v4.next_hop.as_str(), v4.as_path.as_slice()),
-        (DAEMON_V4, &[65001][..]),
-        "{}",
-        bird.dump()
-    );
-    let v6 = bird.wait_route(V6_ROUTE, ROUTE_SEEN);
-    assert_eq!(
-        (v6.next_hop.as_str(), v6.as_path.as_slice()),
-        (DAEMON_V6, &[65001][..]),
-        "{}",
-        bird.dump()
-    );
+    bird.wait_route_via(V4_ROUTE, DAEMON_V4, &[65001], ROUTE_SEEN);
+    bird.wait_route_via(V6_ROUTE, DAEMON_V6, &[65001], ROUTE_SEEN);
 
     // `birdc reload in` asks us for the table again with ROUTE-REFRESH (RFC 2918).
     bird.birdc("reload in r4").unwrap_or_else(|e| panic!("{e}"));
@@ -124,25 +78,13 @@ fn bird_learns_our_ipv4_and_ipv6_routes_then_the_withdrawal_and_the_shutdown() {
 fn gobgpd_learns_our_ipv4_and_ipv6_routes_and_the_withdrawal() {
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-gobgp", lab.tag));
-    let router = gobgpd(&lab, &scratch);
+    let router = Gobgp::for_daemon(&lab, &scratch);
     let ours = OurSpeaker::start(&lab.daemon, &dual_stack(), &[V4_ROUTE, V6_ROUTE], None);
     router.wait_established(DAEMON_V4, SESSION_UP);
     router.wait_established(DAEMON_V6, SESSION_UP);
 
-    let v4 = router.wait_route(V4_ROUTE, ROUTE_SEEN);
-    assert_eq!(
-        (v4.next_hop.as_str(), v4.as_path.as_slice()),
-        (DAEMON_V4, &[65001][..]),
-        "{}",
-        router.dump()
-    );
-    let v6 = router.wait_route(V6_ROUTE, ROUTE_SEEN);
-    assert_eq!(
-        (v6.next_hop.as_str(), v6.as_path.as_slice()),
-        (DAEMON_V6, &[65001][..]),
-        "{}",
-        router.dump()
-    );
+    router.wait_route_via(V4_ROUTE, DAEMON_V4, &[65001], ROUTE_SEEN);
+    router.wait_route_via(V6_ROUTE, DAEMON_V6, &[65001], ROUTE_SEEN);
 
     ours.announce(&[V6_ROUTE]);
     router.wait_no_route(V4_ROUTE, ROUTE_SEEN);
@@ -154,7 +96,7 @@ fn gobgpd_learns_our_ipv4_and_ipv6_routes_and_the_withdrawal() {
 fn an_ipv6_route_over_an_ipv4_session_carries_the_configured_ipv6_next_hop() {
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-mp", lab.tag));
-    let mut peer = BirdPeer::new("r4", ROUTER_V4, DAEMON_V4);
+    let mut peer = BirdPeer::r4();
     peer.families = vec!["ipv4", "ipv6"];
     let bird = Bird::start(&lab, &scratch, ROUTER_V4, &[peer]);
     let next_hop = DAEMON_V6.parse().ok();
@@ -175,7 +117,7 @@ fn an_ipv6_route_over_an_ipv4_session_carries_the_configured_ipv6_next_hop() {
 fn bird_killed_and_restarted_gets_the_session_and_routes_back() {
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-restart", lab.tag));
-    let mut bird = bird(&lab, &scratch);
+    let mut bird = Bird::dual_stack(&lab, &scratch);
     let _ours = OurSpeaker::start(&lab.daemon, &dual_stack(), &[V4_ROUTE, V6_ROUTE], None);
     bird.wait_established("r4", SESSION_UP);
     bird.wait_route(V4_ROUTE, ROUTE_SEEN);
@@ -191,14 +133,14 @@ fn bird_killed_and_restarted_gets_the_session_and_routes_back() {
 fn gobgpd_killed_and_restarted_gets_the_session_and_routes_back() {
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-grestart", lab.tag));
-    let mut router = gobgpd(&lab, &scratch);
+    let mut router = Gobgp::for_daemon(&lab, &scratch);
     let ours = OurSpeaker::start(&lab.daemon, &dual_stack(), &[V4_ROUTE, V6_ROUTE], None);
     router.wait_established(DAEMON_V4, SESSION_UP);
     router.wait_route(V4_ROUTE, ROUTE_SEEN);
 
     router.kill();
     let scratch_again = Scratch::new(&format!("acd-peer-{}-grestart2", lab.tag));
-    let router = gobgpd(&lab, &scratch_again);
+    let router = Gobgp::for_daemon(&lab, &scratch_again);
     router.wait_established(DAEMON_V4, SESSION_UP);
     router.wait_established(DAEMON_V6, SESSION_UP);
     router.wait_route(V4_ROUTE, ROUTE_SEEN);
@@ -259,27 +201,14 @@ fn bird_connecting_to_our_passive_listener_learns_our_routes() {
         neighbour.passive = true;
     }
     let ours = OurSpeaker::start(&lab.daemon, &neighbours, &[V4_ROUTE, V6_ROUTE], None);
-    let mut r4 = BirdPeer::new("r4", ROUTER_V4, DAEMON_V4);
-    let mut r6 = BirdPeer::new("r6", ROUTER_V6, DAEMON_V6);
+    let (mut r4, mut r6) = (BirdPeer::r4(), BirdPeer::r6());
     r4.passive = false;
     r6.passive = false;
     let bird = Bird::start(&lab, &scratch, ROUTER_V4, &[r4, r6]);
     bird.wait_established("r4", SESSION_UP);
     bird.wait_established("r6", SESSION_UP);
-    let v4 = bird.wait_route(V4_ROUTE, ROUTE_SEEN);
-    assert_eq!(
-        (v4.next_hop.as_str(), v4.as_path.as_slice()),
-        (DAEMON_V4, &[65001][..]),
-        "{}",
-        bird.dump()
-    );
-    let v6 = bird.wait_route(V6_ROUTE, ROUTE_SEEN);
-    assert_eq!(
-        (v6.next_hop.as_str(), v6.as_path.as_slice()),
-        (DAEMON_V6, &[65001][..]),
-        "{}",
-        bird.dump()
-    );
+    bird.wait_route_via(V4_ROUTE, DAEMON_V4, &[65001], ROUTE_SEEN);
+    bird.wait_route_via(V6_ROUTE, DAEMON_V6, &[65001], ROUTE_SEEN);
     let metrics = ours.metrics();
     assert!(
         metrics.contains("anycastd_bgp_session_state{peer=\"r4\"} 6"),
@@ -292,12 +221,7 @@ fn bird_receives_a_table_of_ten_thousand_host_routes() {
     const COUNT: u32 = 10_000;
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-bulk", lab.tag));
-    let bird = Bird::start(
-        &lab,
-        &scratch,
-        ROUTER_V4,
-        &[BirdPeer::new("r4", ROUTER_V4, DAEMON_V4)],
-    );
+    let bird = Bird::start(&lab, &scratch, ROUTER_V4, &[BirdPeer::r4()]);
     let routes: Vec<String> = (1..=COUNT)
         .map(|i| format!("10.{}.{}.{}/32", i >> 16, (i >> 8) & 0xff, i & 0xff))
         .collect();

@@ -1,12 +1,15 @@
 //! Our daemon, the real `anycastd` binary, run under `ip netns exec` in the daemon namespace with a
 //! generated configuration, and a real HTTP server for its `http_2xx` check.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::netns::Lab;
 use super::process::Daemon;
-use super::{Scratch, require_binary, wait_until};
+use super::{Router, Scratch, require_binary, wait_until};
+
+/// How long a session may take to come up after the daemon starts.
+pub const SESSION_UP: Duration = Duration::from_secs(30);
 
 /// Where the `anycastd` binary is: `$ANYCASTD_BIN`, else next to this test binary's directory
 /// (`target/<profile>/anycastd`, built by `cargo build -p anycastd-actors`).
@@ -32,6 +35,7 @@ pub fn binary() -> PathBuf {
 /// A running anycastd.
 pub struct Anycastd {
     daemon: Daemon,
+    config: PathBuf,
 }
 
 impl Anycastd {
@@ -65,7 +69,41 @@ impl Anycastd {
         command.env_remove("RUST_LOG");
         Anycastd {
             daemon: Daemon::spawn("anycastd", command, &scratch.file("anycastd.log")),
+            config: PathBuf::from(path),
         }
+    }
+
+    /// [`Anycastd::start`], then waits until `router` shows each of `sessions` Established.
+    pub fn start_established(
+        lab: &Lab,
+        scratch: &Scratch,
+        yaml: &str,
+        router: &impl Router,
+        sessions: &[&str],
+    ) -> Anycastd {
+        let daemon = Anycastd::start(lab, scratch, yaml);
+        for session in sessions {
+            router.wait_established(session, SESSION_UP);
+        }
+        daemon
+    }
+
+    /// Rewrites the config file with `text` (valid or not) and sends SIGHUP.
+    pub fn reload(&self, text: &str) {
+        std::fs::write(&self.config, text)
+            .unwrap_or_else(|e| panic!("rewrite {}: {e}", self.config.display()));
+        self.signal("HUP");
+    }
+
+    /// SIGTERM; panics with the log unless the daemon exits with code 0 within 15 s.
+    pub fn stop(&mut self) {
+        let code = self.terminate(Duration::from_secs(15));
+        assert_eq!(
+            code,
+            Some(0),
+            "anycastd's exit on SIGTERM; its log:\n{}",
+            self.log()
+        );
     }
 
     /// Panics with the log when the daemon has exited.
@@ -98,6 +136,34 @@ impl Anycastd {
     /// The daemon's log so far.
     pub fn log(&self) -> String {
         self.daemon.log()
+    }
+}
+
+/// The exit code of an `exec` check, kept in a file the check's command reads
+/// (`exit $(cat FILE)`): 0 pass, 1 degraded, 2 fail.
+pub struct ExecSwitch {
+    path: PathBuf,
+}
+
+impl ExecSwitch {
+    /// Creates the file in the scratch directory with `code`.
+    pub fn new(scratch: &Scratch, code: u8) -> ExecSwitch {
+        let switch = ExecSwitch {
+            path: scratch.file("exit-code"),
+        };
+        switch.set(code);
+        switch
+    }
+
+    /// The check's next run exits with `code`.
+    pub fn set(&self, code: u8) {
+        std::fs::write(&self.path, code.to_string())
+            .unwrap_or_else(|e| panic!("write {}: {e}", self.path.display()));
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use super::netns::Lab;
+use super::netns::{DAEMON_V4, DAEMON_V6, Lab, ROUTER_V4, ROUTER_V6};
 use super::process::Daemon;
-use super::{RouterRoute, Scratch, require_binary, wait_until};
+use super::{Router, RouterRoute, Scratch, require_binary, tail, wait_until};
 
 /// One `protocol bgp` block.
 #[derive(Debug, Clone)]
@@ -50,6 +50,16 @@ impl BirdPeer {
             families: Vec::new(),
             passive: true,
         }
+    }
+
+    /// The lab's IPv4 session, protocol `r4`: BIRD on [`ROUTER_V4`], us on [`DAEMON_V4`].
+    pub fn r4() -> BirdPeer {
+        BirdPeer::new("r4", ROUTER_V4, DAEMON_V4)
+    }
+
+    /// The lab's IPv6 session, protocol `r6`: BIRD on [`ROUTER_V6`], us on [`DAEMON_V6`].
+    pub fn r6() -> BirdPeer {
+        BirdPeer::new("r6", ROUTER_V6, DAEMON_V6)
     }
 
     fn is_ipv6(&self) -> bool {
@@ -151,6 +161,11 @@ impl Bird {
         bird
     }
 
+    /// BIRD with the lab's two sessions, [`BirdPeer::r4`] and [`BirdPeer::r6`].
+    pub fn dual_stack(lab: &Lab, scratch: &Scratch) -> Bird {
+        Bird::start(lab, scratch, ROUTER_V4, &[BirdPeer::r4(), BirdPeer::r6()])
+    }
+
     fn spawn(
         lab: &Lab,
         scratch: &Scratch,
@@ -199,27 +214,9 @@ impl Bird {
         }
     }
 
-    /// `show route all` and `show protocols all`, for failure messages.
-    pub fn dump(&self) -> String {
-        let routes = self.birdc("show route all").unwrap_or_else(|e| e);
-        let protocols = self.birdc("show protocols all").unwrap_or_else(|e| e);
-        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(30).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        format!(
-            "== birdc show route all ==\n{routes}\n== birdc show protocols all ==\n{protocols}\n== bird.log (tail) ==\n{}",
-            tail.join("\n")
-        )
-    }
-
     /// Every route in BIRD's tables.
     pub fn routes(&self) -> Result<Vec<RouterRoute>, String> {
         self.birdc("show route all").map(|text| parse_routes(&text))
-    }
-
-    /// The route for `prefix`, if BIRD has one.
-    pub fn route(&self, prefix: &str) -> Result<Option<RouterRoute>, String> {
-        Ok(self.routes()?.into_iter().find(|r| r.prefix == prefix))
     }
 
     /// The BGP state of `protocol` (`Established`, `Passive`, `OpenSent`...).
@@ -232,38 +229,6 @@ impl Bird {
                     .map(|s| s.trim().to_string())
             })
             .ok_or_else(|| format!("no BGP state for {protocol} in:\n{text}"))
-    }
-
-    /// Unix time of the protocol's last state change (the `Since` column).
-    pub fn since(&self, protocol: &str) -> Result<u64, String> {
-        let text = self.birdc(&format!("show protocols {protocol}"))?;
-        text.lines()
-            .find(|line| line.split_whitespace().next() == Some(protocol))
-            .and_then(|line| line.split_whitespace().nth(4))
-            .and_then(|since| since.parse().ok())
-            .ok_or_else(|| format!("no Since for {protocol} in:\n{text}"))
-    }
-
-    /// Waits for `protocol` to be Established; panics with the dump otherwise.
-    pub fn wait_established(&self, protocol: &str, timeout: Duration) {
-        wait_until(
-            timeout,
-            &format!("BIRD protocol {protocol} Established"),
-            || match self.state(protocol) {
-                Ok(state) if state == "Established" => Ok(()),
-                _ => Err(self.dump()),
-            },
-        );
-    }
-
-    /// Waits for a route to `prefix`; returns it.
-    pub fn wait_route(&self, prefix: &str, timeout: Duration) -> RouterRoute {
-        wait_until(timeout, &format!("{prefix} in BIRD's RIB"), || {
-            match self.route(prefix) {
-                Ok(Some(route)) => Ok(route),
-                _ => Err(self.dump()),
-            }
-        })
     }
 
     /// Waits until `show protocols all PROTOCOL` contains one of `texts` (e.g. the Cease BIRD logged).
@@ -281,17 +246,40 @@ impl Bird {
             },
         );
     }
+}
 
-    /// Waits until BIRD has no route to `prefix`.
-    pub fn wait_no_route(&self, prefix: &str, timeout: Duration) {
-        wait_until(
-            timeout,
-            &format!("{prefix} gone from BIRD's RIB"),
-            || match self.route(prefix) {
-                Ok(None) => Ok(()),
-                _ => Err(self.dump()),
-            },
-        );
+impl Router for Bird {
+    fn route(&self, prefix: &str) -> Result<Option<RouterRoute>, String> {
+        Ok(self.routes()?.into_iter().find(|r| r.prefix == prefix))
+    }
+
+    /// `show route all`, `show protocols all` and the tail of BIRD's log.
+    fn dump(&self) -> String {
+        let routes = self.birdc("show route all").unwrap_or_else(|e| e);
+        let protocols = self.birdc("show protocols all").unwrap_or_else(|e| e);
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        format!(
+            "== birdc show route all ==\n{routes}\n== birdc show protocols all ==\n{protocols}\n== bird.log (tail) ==\n{}",
+            tail(&log, 30)
+        )
+    }
+
+    fn established(&self, protocol: &str) -> Result<bool, String> {
+        Ok(self.state(protocol)? == "Established")
+    }
+
+    /// The `Since` column of `show protocols` (its `timeformat` is Unix seconds).
+    fn since(&self, protocol: &str) -> Result<u64, String> {
+        let text = self.birdc(&format!("show protocols {protocol}"))?;
+        text.lines()
+            .find(|line| line.split_whitespace().next() == Some(protocol))
+            .and_then(|line| line.split_whitespace().nth(4))
+            .and_then(|since| since.parse().ok())
+            .ok_or_else(|| format!("no Since for {protocol} in:\n{text}"))
+    }
+
+    fn name(&self) -> &'static str {
+        "BIRD"
     }
 }
 

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::netns::Lab;
+use super::netns::{DAEMON_V4, DAEMON_V6, Lab, ROUTER_V4, ROUTER_V6};
 use super::process::Daemon;
-use super::{RouterRoute, Scratch, require_binary, wait_until};
+use super::{Router, RouterRoute, Scratch, require_binary, tail, wait_until};
 
 /// The gRPC port inside the namespace (each namespace has its own loopback).
 pub const API_PORT: &str = "50051";
@@ -24,6 +24,21 @@ pub struct GobgpPeer {
     pub passive: bool,
     /// Hold time.
     pub hold_time: u16,
+    /// Graceful restart (RFC 4724) with this restart time, and the N bit (RFC 8538).
+    pub graceful_restart: Option<u16>,
+}
+
+impl GobgpPeer {
+    /// Our side as gobgpd's neighbour: AS 65001 at `address`, which connects to gobgpd; hold time 9.
+    pub fn ours(address: &str) -> GobgpPeer {
+        GobgpPeer {
+            address: address.into(),
+            asn: 65001,
+            passive: true,
+            hold_time: 9,
+            graceful_restart: None,
+        }
+    }
 }
 
 /// A running gobgpd.
@@ -64,11 +79,23 @@ pub fn config(asn: u32, router_id: &str, local_addresses: &[&str], peers: &[Gobg
             "  [neighbors.transport.config]\n    passive-mode = {}",
             peer.passive
         );
+        if let Some(restart_time) = peer.graceful_restart {
+            let _ = writeln!(
+                text,
+                "  [neighbors.graceful-restart.config]\n    enabled = true\n    restart-time = {restart_time}\n    notification-enabled = true"
+            );
+        }
         let _ = writeln!(
             text,
             "  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]"
         );
         let _ = writeln!(text, "      afi-safi-name = \"{family}\"");
+        if peer.graceful_restart.is_some() {
+            let _ = writeln!(
+                text,
+                "    [neighbors.afi-safis.mp-graceful-restart.config]\n      enabled = true"
+            );
+        }
     }
     text
 }
@@ -108,6 +135,36 @@ impl Gobgp {
         gobgp
     }
 
+    /// gobgpd in the lab's router namespace as AS 65000, waiting for our side on both addresses
+    /// ([`GobgpPeer::ours`] for [`DAEMON_V4`] and [`DAEMON_V6`]).
+    pub fn for_daemon(lab: &Lab, scratch: &Scratch) -> Gobgp {
+        Gobgp::start(
+            &lab.router,
+            scratch,
+            &config(
+                65000,
+                ROUTER_V4,
+                &[ROUTER_V4, ROUTER_V6],
+                &[GobgpPeer::ours(DAEMON_V4), GobgpPeer::ours(DAEMON_V6)],
+            ),
+        )
+    }
+
+    /// Waits for a line of gobgpd's log that contains every one of `texts`; returns it.
+    pub fn wait_log_line(&self, texts: &[&str], timeout: Duration) -> String {
+        wait_until(
+            timeout,
+            &format!("a gobgpd log line with {texts:?}"),
+            || {
+                let log = self.daemon.log();
+                log.lines()
+                    .find(|line| texts.iter().all(|text| line.contains(text)))
+                    .map(str::to_string)
+                    .ok_or(log)
+            },
+        )
+    }
+
     /// Kills gobgpd (SIGKILL).
     pub fn kill(&mut self) {
         self.daemon.kill();
@@ -125,43 +182,15 @@ impl Gobgp {
         Lab::run(&self.namespace, "gobgp", &full)
     }
 
-    /// `global rib` for both families and `neighbor`, plus the log tail, for failure messages.
-    pub fn dump(&self) -> String {
-        let v4 = self
-            .cli(&["global", "rib", "-a", "ipv4"])
-            .unwrap_or_else(|e| e);
-        let v6 = self
-            .cli(&["global", "rib", "-a", "ipv6"])
-            .unwrap_or_else(|e| e);
-        let neighbors = self.cli(&["neighbor"]).unwrap_or_else(|e| e);
-        let log = self.daemon.log();
-        let tail: Vec<&str> = log.lines().rev().take(20).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        format!(
-            "== gobgp global rib ==\n{v4}\n== gobgp global rib -a ipv6 ==\n{v6}\n== gobgp neighbor ==\n{neighbors}\n== gobgpd log (tail) ==\n{}",
-            tail.join("\n")
-        )
-    }
-
     /// The routes of one family (`ipv4` or `ipv6`) in the global RIB.
     pub fn routes(&self, family: &str) -> Result<Vec<RouterRoute>, String> {
         let text = self.cli(&["global", "rib", "-a", family, "-j"])?;
         parse_rib(&text)
     }
 
-    /// The route to `prefix`.
-    pub fn route(&self, prefix: &str) -> Result<Option<RouterRoute>, String> {
-        let family = if prefix.contains(':') { "ipv6" } else { "ipv4" };
-        Ok(self
-            .routes(family)?
-            .into_iter()
-            .find(|r| r.prefix == prefix))
-    }
-
     /// The neighbour's session state in gobgp's words (`established`, `active`...).
     pub fn state(&self, neighbor: &str) -> Result<String, String> {
-        let text = self.cli(&["neighbor", neighbor, "-j"])?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+        let value = self.neighbor(neighbor)?;
         let state = &value["state"]["session_state"];
         Ok(match state {
             Value::Number(n) => match n.as_u64() {
@@ -178,40 +207,54 @@ impl Gobgp {
         })
     }
 
-    /// Waits for the neighbour to be established.
-    pub fn wait_established(&self, neighbor: &str, timeout: Duration) {
-        wait_until(
-            timeout,
-            &format!("gobgpd neighbor {neighbor} established"),
-            || match self.state(neighbor) {
-                Ok(state) if state == "established" => Ok(()),
-                _ => Err(self.dump()),
-            },
-        );
+    /// The neighbour's state as `gobgp neighbor ADDRESS -j` prints it.
+    pub fn neighbor(&self, neighbor: &str) -> Result<Value, String> {
+        let text = self.cli(&["neighbor", neighbor, "-j"])?;
+        serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))
+    }
+}
+
+impl Router for Gobgp {
+    /// The route to `prefix`.
+    fn route(&self, prefix: &str) -> Result<Option<RouterRoute>, String> {
+        let family = if prefix.contains(':') { "ipv6" } else { "ipv4" };
+        Ok(self
+            .routes(family)?
+            .into_iter()
+            .find(|r| r.prefix == prefix))
     }
 
-    /// Waits for a route to `prefix`.
-    pub fn wait_route(&self, prefix: &str, timeout: Duration) -> RouterRoute {
-        wait_until(
-            timeout,
-            &format!("{prefix} in gobgpd's RIB"),
-            || match self.route(prefix) {
-                Ok(Some(route)) => Ok(route),
-                _ => Err(self.dump()),
-            },
+    /// `global rib` for both families and `neighbor`, plus the log tail, for failure messages.
+    fn dump(&self) -> String {
+        let v4 = self
+            .cli(&["global", "rib", "-a", "ipv4"])
+            .unwrap_or_else(|e| e);
+        let v6 = self
+            .cli(&["global", "rib", "-a", "ipv6"])
+            .unwrap_or_else(|e| e);
+        let neighbors = self.cli(&["neighbor"]).unwrap_or_else(|e| e);
+        let log = self.daemon.log();
+        format!(
+            "== gobgp global rib ==\n{v4}\n== gobgp global rib -a ipv6 ==\n{v6}\n== gobgp neighbor ==\n{neighbors}\n== gobgpd log (tail) ==\n{}",
+            tail(&log, 20)
         )
     }
 
-    /// Waits until gobgpd has no route to `prefix`.
-    pub fn wait_no_route(&self, prefix: &str, timeout: Duration) {
-        wait_until(
-            timeout,
-            &format!("{prefix} gone from gobgpd's RIB"),
-            || match self.route(prefix) {
-                Ok(None) => Ok(()),
-                _ => Err(self.dump()),
-            },
-        );
+    fn established(&self, neighbor: &str) -> Result<bool, String> {
+        Ok(self.state(neighbor)? == "established")
+    }
+
+    /// The neighbour's uptime stamp (`timers.state.uptime.seconds`): when the session came up.
+    fn since(&self, neighbor: &str) -> Result<u64, String> {
+        let value = self.neighbor(neighbor)?;
+        let uptime = &value["timers"]["state"]["uptime"];
+        uptime["seconds"]
+            .as_u64()
+            .ok_or_else(|| format!("no uptime for {neighbor} in {value}"))
+    }
+
+    fn name(&self) -> &'static str {
+        "gobgpd"
     }
 }
 

@@ -124,6 +124,93 @@ pub fn holds_for(period: Duration, what: &str, mut probe: impl FnMut() -> Result
     }
 }
 
+/// The last `lines` lines of a log, for failure messages.
+pub fn tail(log: &str, lines: usize) -> String {
+    let kept: Vec<&str> = log.lines().rev().take(lines).collect();
+    kept.into_iter().rev().collect::<Vec<_>>().join("\n")
+}
+
+/// What the tests ask of a router, BIRD or gobgpd, so that one wait serves both.
+///
+/// A session is named as the router names it: BIRD by its protocol (`r4`), gobgpd by the
+/// neighbour's address.
+pub trait Router {
+    /// The route to `prefix`, if the router has one.
+    fn route(&self, prefix: &str) -> Result<Option<RouterRoute>, String>;
+
+    /// The router's RIB, sessions and log tail, for failure messages.
+    fn dump(&self) -> String;
+
+    /// Whether the session is Established.
+    fn established(&self, session: &str) -> Result<bool, String>;
+
+    /// When the session last changed state, in whole Unix seconds: the same value while it stays up.
+    fn since(&self, session: &str) -> Result<u64, String>;
+
+    /// The router's name in messages.
+    fn name(&self) -> &'static str;
+
+    /// Waits for the session to be Established; panics with the dump otherwise.
+    fn wait_established(&self, session: &str, timeout: Duration) {
+        wait_until(
+            timeout,
+            &format!("{} session {session} Established", self.name()),
+            || match self.established(session) {
+                Ok(true) => Ok(()),
+                _ => Err(self.dump()),
+            },
+        );
+    }
+
+    /// Waits for a route to `prefix`; returns it.
+    fn wait_route(&self, prefix: &str, timeout: Duration) -> RouterRoute {
+        wait_until(
+            timeout,
+            &format!("{prefix} in {}'s RIB", self.name()),
+            || match self.route(prefix) {
+                Ok(Some(route)) => Ok(route),
+                _ => Err(self.dump()),
+            },
+        )
+    }
+
+    /// Waits for a route to `prefix` and asserts its next hop and AS path.
+    fn wait_route_via(&self, prefix: &str, next_hop: &str, as_path: &[u32], timeout: Duration) {
+        let route = self.wait_route(prefix, timeout);
+        assert_eq!(
+            (route.next_hop.as_str(), route.as_path.as_slice()),
+            (next_hop, as_path),
+            "{prefix} in {}'s RIB:\n{}",
+            self.name(),
+            self.dump()
+        );
+    }
+
+    /// Waits until the router has no route to `prefix`.
+    fn wait_no_route(&self, prefix: &str, timeout: Duration) {
+        wait_until(
+            timeout,
+            &format!("{prefix} gone from {}'s RIB", self.name()),
+            || match self.route(prefix) {
+                Ok(None) => Ok(()),
+                _ => Err(self.dump()),
+            },
+        );
+    }
+
+    /// Holds the session up, with the same `since`, for `period`.
+    fn holds_session(&self, session: &str, since: u64, period: Duration) {
+        holds_for(
+            period,
+            &format!("{}'s session {session}", self.name()),
+            || match self.since(session) {
+                Ok(now) if now == since => Ok(()),
+                _ => Err(self.dump()),
+            },
+        );
+    }
+}
+
 /// One route as a router shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouterRoute {
