@@ -8,7 +8,8 @@
 # then starts the server again and measures the time until BIRD has the prefix back. Times come from
 # BIRD's own log (`timeformat log "%s.%6f"`, `debug { routes }`: microsecond stamps of the import);
 # the kill time is taken just before kill(1); the recovery time starts when curl first gets an answer
-# from the restarted server (polled every 10 ms, so recovery figures are high by at most ~10 ms).
+# from the restarted server (polled every 10 ms: a check can get an answer before the poll does, so
+# recovery figures can be a few ms short, even negative, or up to ~10 ms long).
 #
 # Each of those times is split in two at the moment the speaker decided: anycastd's own log line
 # `service is down` / `service is up` (LOG_FORMAT=json, microsecond `ts`), written when the check run
@@ -16,9 +17,9 @@
 # own `send announces for DOWN (UP) state` line, written just before it prints the withdraw
 # (announce) for ExaBGP. ExaBGP's own log stamps are whole seconds (`%H:%M:%S`) and the healthcheck
 # logs without a stamp (to syslog, or to a terminal), so the healthcheck runs unchanged under a small
-# wrapper that adds one log handler with Python's own record time (`%(created).6f`). detection = decision - kill (restart);
-# overhead = BIRD's import stamp - decision: what each speaker adds beyond its checks. All stamps come
-# from the same machine clock.
+# wrapper that adds one log handler with Python's own record time (`%(created).6f`).
+# detection = decision - kill (restart); overhead = BIRD's import stamp - decision: what each
+# speaker adds beyond its checks. All stamps come from the same machine clock.
 #
 # Needs root and the Debian packages iproute2, bird2, exabgp, python3, curl, and the anycastd binary
 # ($ANYCASTD_BIN, default $CARGO_TARGET_DIR/release/anycastd). Bounded: every wait gives up after
