@@ -14,42 +14,16 @@ set -euo pipefail
 
 N=${1:-10000}
 LIMIT=${LIMIT:-120}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-ANYCASTD_BIN=${ANYCASTD_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/anycastd}
-TAG="acd-bench-$$"
-NS_R="$TAG-r"
-NS_D="$TAG-d"
-DIR=$(mktemp -d "/tmp/$TAG.XXXXXX")
-PIDS=()
+. "$(dirname "$0")/lib.sh"
+lab_init bgp-bulk "acd-bench-$$"
 
-die() { echo "bgp-bulk: $*" >&2; exit 1; }
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: install the Debian package $2"; }
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    ip netns del "$NS_R" 2>/dev/null || true
-    ip netns del "$NS_D" 2>/dev/null || true
-    rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-[ "$(id -u)" = 0 ] || die "must run as root (network namespaces, port 179)"
+need_root "network namespaces, port 179"
 need ip iproute2; need bird bird2; need birdc bird2; need gobgpd gobgpd; need gobgp gobgpd
 need python3 python3; need curl curl; need bc bc
-[ -x "$ANYCASTD_BIN" ] || die "anycastd binary not found at $ANYCASTD_BIN (cargo build --release -p anycastd-actors, or set ANYCASTD_BIN)"
+need_anycastd
 
 # Lab: router .1, anycastd .2, gobgpd .3 on one link.
-ip netns add "$NS_R"; ip netns add "$NS_D"
-ip link add "b$$r" type veth peer name "b$$d"
-ip link set "b$$r" netns "$NS_R" name vR; ip link set "b$$d" netns "$NS_D" name vD
-ip -n "$NS_R" addr add 198.18.2.1/24 dev vR
-ip -n "$NS_D" addr add 198.18.2.2/24 dev vD
-ip -n "$NS_D" addr add 198.18.2.3/24 dev vD
-ip -n "$NS_D" addr add 198.18.2.4/24 dev vD
-for ns in "$NS_R" "$NS_D"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_R" link set vR up; ip -n "$NS_D" link set vD up
+lab_link b 198.18.2.1/24 198.18.2.2/24 198.18.2.3/24 198.18.2.4/24
 
 cat > "$DIR/bird.conf" <<BIRD
 log "$DIR/bird.log" all;
@@ -60,10 +34,8 @@ protocol bgp acd { debug { states }; local 198.18.2.1 as 65000; neighbor 198.18.
 protocol bgp gobgp { debug { states }; local 198.18.2.1 as 65000; neighbor 198.18.2.3 as 65001; passive on; ipv4 { import all; export none; }; }
 protocol bgp bb { debug { states }; local 198.18.2.1 as 65000; neighbor 198.18.2.4 as 65001; passive on; ipv4 { import all; export none; }; }
 BIRD
-ip netns exec "$NS_R" bird -f -c "$DIR/bird.conf" -s "$DIR/bird.ctl" & PIDS+=($!)
-for _ in $(seq 50); do birdc -s "$DIR/bird.ctl" show status >/dev/null 2>&1 && break; sleep 0.1; done
+bird_start; PIDS+=("$BIRD")
 
-now() { date +%s.%N; }
 state() { birdc -s "$DIR/bird.ctl" show protocols "$1" | awk -v p="$1" '$1 == p { print $6 }'; }
 count() {
     birdc -s "$DIR/bird.ctl" show route protocol "$1" count | awk '/routes for/ { print $1 }'
@@ -120,9 +92,9 @@ for _ in $(seq 50); do ip netns exec "$NS_D" curl -sf -o /dev/null -m 1 http://1
     printf '        spec:\n          url: http://198.18.2.2:8080/\n          method: GET\n          tries: 1\n'
     printf '          interval: 100ms\n          timeout: 1s\nmetrics:\n  enabled: false\n'
 } > "$DIR/anycastd.yaml"
-"$ANYCASTD_BIN" --check-config "$DIR/anycastd.yaml" >/dev/null || die "anycastd rejected the generated config"
-start=$(now); acd_start=$start
-ip netns exec "$NS_D" env LOG_LEVEL=warn "$ANYCASTD_BIN" --config "$DIR/anycastd.yaml" >"$DIR/anycastd.log" 2>&1 & ACD=$!; PIDS+=($ACD)
+acd_check "$DIR/anycastd.yaml"
+start=$(now); acd_t0=$start
+acd_start
 read -r acd_up acd_all < <(measure acd "$start")
 acd_rss=$(awk '/VmRSS/ { print $2 }' "/proc/$ACD/status")
 acd_hwm=$(awk '/VmHWM/ { print $2 }' "/proc/$ACD/status")
@@ -167,7 +139,7 @@ gobgp_rss=$(awk '/VmRSS/ { print $2 }' "/proc/$GOBGP/status")
     printf 'protocol bgp up { local 198.18.2.4 as 65001; neighbor 198.18.2.1 as 65000; disabled; ipv4 { import none; export all; }; }\n'
 } > "$DIR/bird2.conf"
 ip netns exec "$NS_D" bird -f -c "$DIR/bird2.conf" -s "$DIR/bird2.ctl" >"$DIR/bird2.out" 2>&1 & BB=$!; PIDS+=($BB)
-for _ in $(seq 100); do birdc -s "$DIR/bird2.ctl" show status >/dev/null 2>&1 && break; sleep 0.1; done
+bird_wait "$DIR/bird2.ctl"
 for _ in $(seq 600); do
     [ "$(birdc -s "$DIR/bird2.ctl" show route protocol static1 count | awk '/routes for/ { print $1 }')" = "$N" ] && break
     sleep 0.1
@@ -179,7 +151,7 @@ bb_rss=$(awk '/VmRSS/ { print $2 }' "/proc/$BB/status")
 
 # --- report --------------------------------------------------------------------------------------
 acd_bulk=$(echo "$acd_all - $acd_up" | bc -l)
-acd_total=$(echo "$acd_all - $acd_start" | bc -l)
+acd_total=$(echo "$acd_all - $acd_t0" | bc -l)
 gobgp_bulk=$(echo "$gobgp_all - $gobgp_up" | bc -l)
 bb_bulk=$(echo "$bb_all - $bb_up" | bc -l)
 printf 'prefixes: %d /32 to BIRD 2 (%s); from BIRD log stamp of the session going up to all prefixes counted in its RIB (birdc polling: below ~20 ms means within one poll)\n' "$N" "$(bird --version 2>&1 | head -1)"

@@ -8,7 +8,18 @@
 # then starts the server again and measures the time until BIRD has the prefix back. Times come from
 # BIRD's own log (`timeformat log "%s.%6f"`, `debug { routes }`: microsecond stamps of the import);
 # the kill time is taken just before kill(1); the recovery time starts when curl first gets an answer
-# from the restarted server (polled every 10 ms, so recovery figures are high by at most ~10 ms).
+# from the restarted server (polled every 10 ms: a check can get an answer before the poll does, so
+# recovery figures can be a few ms short, even negative, or up to ~10 ms long).
+#
+# Each of those times is split in two at the moment the speaker decided: anycastd's own log line
+# `service is down` / `service is up` (LOG_FORMAT=json, microsecond `ts`), written when the check run
+# that completes the fall (rise) is assessed, before the routes go to the peer; and the healthcheck's
+# own `send announces for DOWN (UP) state` line, written just before it prints the withdraw
+# (announce) for ExaBGP. ExaBGP's own log stamps are whole seconds (`%H:%M:%S`) and the healthcheck
+# logs without a stamp (to syslog, or to a terminal), so the healthcheck runs unchanged under a small
+# wrapper that adds one log handler with Python's own record time (`%(created).6f`).
+# detection = decision - kill (restart); overhead = BIRD's import stamp - decision: what each
+# speaker adds beyond its checks. All stamps come from the same machine clock.
 #
 # Needs root and the Debian packages iproute2, bird2, exabgp, python3, curl, and the anycastd binary
 # ($ANYCASTD_BIN, default $CARGO_TARGET_DIR/release/anycastd). Bounded: every wait gives up after
@@ -16,7 +27,8 @@
 #
 #   sudo bench/failover.sh            # REPS=30 INTERVAL=1 RISE=2 FALL=2
 #   REPS=50 INTERVAL=1 RISE=1 FALL=1 sudo -E bench/failover.sh
-# Writes the raw samples to $OUT (default ./failover.csv): speaker,phase,rep,seconds.
+# Writes the samples to $OUT (default ./failover.csv): speaker,phase,rep,seconds,detection,overhead
+# (seconds = detection + overhead).
 set -euo pipefail
 
 REPS=${REPS:-30}
@@ -25,45 +37,19 @@ RISE=${RISE:-2}
 FALL=${FALL:-2}
 LIMIT=${LIMIT:-30}
 OUT=${OUT:-$PWD/failover.csv}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-ANYCASTD_BIN=${ANYCASTD_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/anycastd}
-TAG="acd-fo-$$"
-NS_R="$TAG-r"
-NS_D="$TAG-d"
-DIR=$(mktemp -d "/tmp/$TAG.XXXXXX")
-PIDS=()
+. "$(dirname "$0")/lib.sh"
+lab_init failover "acd-fo-$$" 0.2
 HTTP=""
+# The HTTP server is killed and restarted by every repetition, so it is not in PIDS.
+cleanup_first() { stop_pid "$HTTP"; }
 
-die() { echo "failover: $*" >&2; exit 1; }
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: install the Debian package $2"; }
-
-cleanup() {
-    local pid
-    [ -n "$HTTP" ] && { kill -KILL "$HTTP" 2>/dev/null || true; wait "$HTTP" 2>/dev/null || true; }
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    sleep 0.2
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    ip netns del "$NS_R" 2>/dev/null || true
-    ip netns del "$NS_D" 2>/dev/null || true
-    if [ -n "${KEEP:-}" ]; then echo "kept $DIR" >&2; else rm -rf "$DIR"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-[ "$(id -u)" = 0 ] || die "must run as root (network namespaces, port 179)"
+need_root "network namespaces, port 179"
 need ip iproute2; need bird bird2; need birdc bird2; need exabgp exabgp; need curl curl
 [ -x /usr/bin/python3 ] || die "/usr/bin/python3 not found: install the Debian package python3"
 /usr/bin/python3 -c 'import exabgp.application.healthcheck' 2>/dev/null || die "ExaBGP's healthcheck module is missing: install the Debian package exabgp"
-[ -x "$ANYCASTD_BIN" ] || die "anycastd binary not found at $ANYCASTD_BIN (cargo build --release -p anycastd-actors, or set ANYCASTD_BIN)"
+need_anycastd
 
-ip netns add "$NS_R"; ip netns add "$NS_D"
-ip link add "f$$r" type veth peer name "f$$d"
-ip link set "f$$r" netns "$NS_R" name vR; ip link set "f$$d" netns "$NS_D" name vD
-ip -n "$NS_R" addr add 198.18.3.1/24 dev vR
-ip -n "$NS_D" addr add 198.18.3.2/24 dev vD
-ip -n "$NS_D" addr add 198.18.3.3/24 dev vD
-for ns in "$NS_R" "$NS_D"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_R" link set vR up; ip -n "$NS_D" link set vD up
+lab_link f 198.18.3.1/24 198.18.3.2/24 198.18.3.3/24
 
 cat > "$DIR/bird.conf" <<BIRD
 log "$DIR/bird.log" all;
@@ -73,10 +59,8 @@ protocol device { }
 protocol bgp acd { local 198.18.3.1 as 65000; neighbor 198.18.3.2 as 65001; passive on; debug { states, routes }; ipv4 { import all; export none; }; }
 protocol bgp exa { local 198.18.3.1 as 65000; neighbor 198.18.3.3 as 65001; passive on; debug { states, routes }; ipv4 { import all; export none; }; }
 BIRD
-ip netns exec "$NS_R" bird -f -c "$DIR/bird.conf" -s "$DIR/bird.ctl" >"$DIR/bird.out" 2>&1 & PIDS+=($!)
-for _ in $(seq 50); do birdc -s "$DIR/bird.ctl" show status >/dev/null 2>&1 && break; sleep 0.1; done
+bird_start; PIDS+=("$BIRD")
 
-now() { date +%s.%N; }
 has_route() { birdc -s "$DIR/bird.ctl" show route "$1" 2>/dev/null | grep -q "^$1"; }
 state() { birdc -s "$DIR/bird.ctl" show protocols "$1" | awk -v p="$1" '$1 == p { print $6 }'; }
 
@@ -91,7 +75,7 @@ http_start() {
     done
     die "the HTTP server did not answer"
 }
-http_kill() { kill -KILL "$HTTP"; wait "$HTTP" 2>/dev/null || true; HTTP=""; }
+http_kill() { stop_pid "$HTTP"; HTTP=""; }
 
 http_start
 
@@ -122,13 +106,23 @@ services:
 metrics:
   enabled: false
 YAML
-"$ANYCASTD_BIN" --check-config "$DIR/anycastd.yaml" >/dev/null || die "anycastd rejected the generated config"
-ip netns exec "$NS_D" env LOG_LEVEL=warn "$ANYCASTD_BIN" --config "$DIR/anycastd.yaml" >"$DIR/anycastd.log" 2>&1 & PIDS+=($!)
+acd_check "$DIR/anycastd.yaml"
+acd_start LOG_FORMAT=json
 
 # --- ExaBGP + healthcheck ---------------------------------------------------------------------------
+# `python3 -m exabgp healthcheck ARGS`, with one more handler on its logger: a file, each line
+# stamped with the record's creation time (time.time() at the logging call), in microseconds.
+cat > "$DIR/healthcheck.py" <<'PY'
+import logging, sys
+from exabgp.application import healthcheck
+handler = logging.FileHandler(sys.argv.pop(1))
+handler.setFormatter(logging.Formatter("%(created).6f %(levelname)s %(message)s"))
+healthcheck.logger.addHandler(handler)
+sys.exit(healthcheck.main())
+PY
 cat > "$DIR/exabgp.conf" <<EXA
 process hc {
-  run /usr/bin/python3 -m exabgp healthcheck --no-syslog --interval $INTERVAL --fast-interval $INTERVAL --rise $RISE --fall $FALL --timeout 1 --cmd "curl -sf -o /dev/null -m 1 http://198.18.3.2:8080/" --ip 192.0.2.2/32 --next-hop 198.18.3.3 --withdraw-on-down --no-ip-setup;
+  run /usr/bin/python3 $DIR/healthcheck.py $DIR/healthcheck.log --no-syslog --interval $INTERVAL --fast-interval $INTERVAL --rise $RISE --fall $FALL --timeout 1 --cmd "curl -sf -o /dev/null -m 1 http://198.18.3.2:8080/" --ip 192.0.2.2/32 --next-hop 198.18.3.3 --withdraw-on-down --no-ip-setup;
   encoder text;
 }
 neighbor 198.18.3.1 {
@@ -162,19 +156,20 @@ wait_events() {
     echo "$t1 $t2"
 }
 
-echo "speaker,phase,rep,seconds" > "$OUT"
+# One line per repetition: rep, kill time, BIRD's removal stamps (anycastd, ExaBGP), restart time,
+# BIRD's import stamps.
+: > "$DIR/events.txt"
 for rep in $(seq "$REPS"); do
     # A random pause, so the failure falls anywhere in the check period of either speaker.
     sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.3f", 1 + rand() * '"$INTERVAL"' }')"
     line=$(( $(wc -l < "$DIR/bird.log") + 1 ))
     t_kill=$(now); http_kill
-    read -r a e < <(wait_events "$line" removed)
-    printf 'anycastd,withdraw,%d,%.6f\nexabgp,withdraw,%d,%.6f\n' "$rep" "$(echo "$a - $t_kill" | bc -l)" "$rep" "$(echo "$e - $t_kill" | bc -l)" >> "$OUT"
+    read -r wa we < <(wait_events "$line" removed)
     sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.3f", 0.5 + rand() * '"$INTERVAL"' }')"
     line=$(( $(wc -l < "$DIR/bird.log") + 1 ))
     http_start; t_up=$(now)
-    read -r a e < <(wait_events "$line" added)
-    printf 'anycastd,announce,%d,%.6f\nexabgp,announce,%d,%.6f\n' "$rep" "$(echo "$a - $t_up" | bc -l)" "$rep" "$(echo "$e - $t_up" | bc -l)" >> "$OUT"
+    read -r aa ae < <(wait_events "$line" added)
+    echo "$rep $t_kill $wa $we $t_up $aa $ae" >> "$DIR/events.txt"
     printf '.' >&2
 done
 echo >&2
@@ -182,24 +177,86 @@ echo >&2
 # Both sessions never dropped.
 flaps=$(grep -c "State changed to down" "$DIR/bird.log" || true)
 
-/usr/bin/python3 - "$OUT" "$INTERVAL" "$RISE" "$FALL" "$flaps" <<'PY'
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
+/usr/bin/python3 - "$OUT" "$INTERVAL" "$RISE" "$FALL" "$flaps" "$DIR/events.txt" "$DIR/anycastd.log" "$DIR/healthcheck.log" <<'PY'
+import csv, datetime, json, sys
+out, interval, rise, fall, flaps, events, acd_log, hc_log = sys.argv[1:9]
+
+def acd_decisions():
+    """(stamp, "down" | "up") for anycastd's `service is down|up` lines."""
+    found = []
+    for line in open(acd_log):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        state = {"service is down": "down", "service is up": "up"}.get(record.get("msg"))
+        if state:
+            found.append((datetime.datetime.fromisoformat(record["ts"].replace("Z", "+00:00")).timestamp(), state))
+    return found
+
+def hc_decisions():
+    """(stamp, "down" | "up") for the healthcheck's `send announces for DOWN|UP state` lines (one per
+    check while the state holds: the first after a change is the decision)."""
+    found = []
+    for line in open(hc_log):
+        parts = line.split()
+        if len(parts) >= 6 and parts[2:5] == ["send", "announces", "for"] and parts[5] in ("DOWN", "UP"):
+            found.append((float(parts[0]), parts[5].lower()))
+    return found
+
+decisions = {"anycastd": acd_decisions(), "exabgp": hc_decisions()}
+
+def first(speaker, state, after):
+    return next((t for t, s in decisions[speaker] if s == state and t > after), None)
+
+rows = []
+for line in open(events):
+    rep, t_kill, wa, we, t_up, aa, ae = line.split()
+    rep, t_kill, t_up = int(rep), float(t_kill), float(t_up)
+    for speaker, removed, added in (("anycastd", wa, aa), ("exabgp", we, ae)):
+        down = first(speaker, "down", t_kill)
+        # The recovery's decision is the first `up` after this repetition's `down`: a check that
+        # passed just before the kill may log `up` after it.
+        up = first(speaker, "up", down) if down is not None else None
+        if down is None or up is None:
+            sys.exit(f"failover: no {speaker} decision found for repetition {rep}")
+        rows.append((speaker, "withdraw", rep, float(removed) - t_kill, down - t_kill, float(removed) - down))
+        rows.append((speaker, "announce", rep, float(added) - t_up, up - t_up, float(added) - up))
+with open(out, "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["speaker", "phase", "rep", "seconds", "detection", "overhead"])
+    for r in rows:
+        w.writerow([r[0], r[1], r[2]] + [f"{x:.6f}" for x in r[3:]])
+
 def pct(xs, p):
     xs = sorted(xs)
     k = (len(xs) - 1) * p
     lo = int(k); hi = min(lo + 1, len(xs) - 1)
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
-print(f"failover: {len(rows)//4} repetitions, interval {sys.argv[2]} s, rise {sys.argv[3]}, fall {sys.argv[4]}; times from BIRD's log (µs stamps)")
+def series(speaker, phase, column):
+    return [r[column] * 1000 for r in rows if r[0] == speaker and r[1] == phase]
+speakers, phases = ("anycastd", "exabgp"), ("withdraw", "announce")
+print(f"failover: {len(rows)//4} repetitions, interval {interval} s, rise {rise}, fall {fall}; times from BIRD's log (µs stamps)")
 print(f"{'speaker':10} {'phase':9} {'n':>3} {'min':>7} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}  (ms)")
-stats = {}
-for speaker in ("anycastd", "exabgp"):
-    for phase in ("withdraw", "announce"):
-        xs = [float(r["seconds"]) * 1000 for r in rows if r["speaker"] == speaker and r["phase"] == phase]
-        stats[(speaker, phase)] = xs
+for speaker in speakers:
+    for phase in phases:
+        xs = series(speaker, phase, 3)
         print(f"{speaker:10} {phase:9} {len(xs):3d} {min(xs):7.1f} {pct(xs,.5):7.1f} {pct(xs,.9):7.1f} {pct(xs,.99):7.1f} {max(xs):7.1f}")
-for phase in ("withdraw", "announce"):
-    a, e = stats[("anycastd", phase)], stats[("exabgp", phase)]
+for phase in phases:
+    a, e = series("anycastd", phase, 3), series("exabgp", phase, 3)
     print(f"ratio anycastd/exabgp {phase}: p50 {pct(a,.5)/pct(e,.5):.2f}, max {max(a)/max(e):.2f} (below 1 = anycastd faster)")
-print(f"BIRD session down events during the run: {sys.argv[5]}")
+print()
+print("split at the speaker's own decision (its log stamp): detection = decision - kill (restart),")
+print("overhead = BIRD's stamp - decision (what the speaker adds beyond its checks)")
+print(f"{'speaker':10} {'phase':9} {'detection p50':>13} {'p99':>7} {'max':>7} | {'overhead min':>12} {'p50':>7} {'p99':>7} {'max':>7}  (ms)")
+for speaker in speakers:
+    for phase in phases:
+        d, o = series(speaker, phase, 4), series(speaker, phase, 5)
+        print(f"{speaker:10} {phase:9} {pct(d,.5):13.1f} {pct(d,.99):7.1f} {max(d):7.1f} | {min(o):12.2f} {pct(o,.5):7.2f} {pct(o,.99):7.2f} {max(o):7.2f}")
+for phase in phases:
+    a, e = series("anycastd", phase, 5), series("exabgp", phase, 5)
+    print(f"overhead ratio anycastd/exabgp {phase}: p50 {pct(a,.5)/pct(e,.5):.2f}, p99 {pct(a,.99)/pct(e,.99):.2f}, max {max(a)/max(e):.2f}")
+worst = max(pct(series("anycastd", phase, 5), .99) for phase in phases)
+print(f"anycastd overhead p99 {worst:.2f} ms: {'within' if worst < 5 else 'ABOVE'} the 5 ms goal")
+print(f"BIRD session down events during the run: {flaps}")
 PY

@@ -16,37 +16,14 @@ ATTACK=${ATTACK:-30}
 IDLE=${IDLE:-2000}
 HUGE=${HUGE:-50}
 SLOW=${SLOW:-200}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-ANYCASTD_BIN=${ANYCASTD_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/anycastd}
-TAG="acd-mh-$$"
-NS_R="$TAG-r"
-NS_D="$TAG-d"
-DIR=$(mktemp -d "/tmp/$TAG.XXXXXX")
-PIDS=()
+. "$(dirname "$0")/lib.sh"
+lab_init metrics-hostile "acd-mh-$$"
 
-die() { echo "metrics-hostile: $*" >&2; exit 1; }
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: install the Debian package $2"; }
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    ip netns del "$NS_R" 2>/dev/null || true
-    ip netns del "$NS_D" 2>/dev/null || true
-    if [ -n "${KEEP:-}" ]; then echo "kept $DIR" >&2; else rm -rf "$DIR"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-[ "$(id -u)" = 0 ] || die "must run as root (network namespaces)"
+need_root
 need ip iproute2; need bird bird2; need birdc bird2; need python3 python3; need curl curl
-[ -x "$ANYCASTD_BIN" ] || die "anycastd binary not found at $ANYCASTD_BIN"
+need_anycastd
 
-ip netns add "$NS_R"; ip netns add "$NS_D"
-ip link add "m$$r" type veth peer name "m$$d"
-ip link set "m$$r" netns "$NS_R" name vR; ip link set "m$$d" netns "$NS_D" name vD
-ip -n "$NS_R" addr add 198.18.7.1/24 dev vR
-ip -n "$NS_D" addr add 198.18.7.2/24 dev vD
-for ns in "$NS_R" "$NS_D"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_R" link set vR up; ip -n "$NS_D" link set vD up
+lab_link m 198.18.7.1/24 198.18.7.2/24
 
 cat > "$DIR/bird.conf" <<BIRD
 log "$DIR/bird.log" { warning, error, fatal };
@@ -54,8 +31,7 @@ router id 198.18.7.1;
 protocol device { }
 protocol bgp acd { local 198.18.7.1 as 65000; neighbor 198.18.7.2 as 65001; passive on; hold time 3; ipv4 { import all; export none; }; }
 BIRD
-ip netns exec "$NS_R" bird -f -c "$DIR/bird.conf" -s "$DIR/bird.ctl" >"$DIR/bird.out" 2>&1 & PIDS+=($!)
-for _ in $(seq 100); do birdc -s "$DIR/bird.ctl" show status >/dev/null 2>&1 && break; sleep 0.05; done
+bird_start; PIDS+=("$BIRD")
 
 # The checked service: stamps every request.
 cat > "$DIR/web.py" <<'PY'
@@ -97,7 +73,7 @@ metrics:
   enabled: true
   address: 198.18.7.2:9180
 YAML
-ip netns exec "$NS_D" env LOG_LEVEL=warn "$ANYCASTD_BIN" --config "$DIR/anycastd.yaml" >"$DIR/anycastd.log" 2>&1 & ACD=$!; PIDS+=($ACD)
+acd_start
 
 state() { birdc -s "$DIR/bird.ctl" show protocols acd | awk '$1 == "acd" { print $6 }'; }
 since() { birdc -s "$DIR/bird.ctl" show protocols acd | awk '$1 == "acd" { print $5 }'; }

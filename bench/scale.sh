@@ -23,44 +23,19 @@ PEERS=${PEERS:-100}
 STEADY=${STEADY:-60}
 LIMIT=${LIMIT:-300}
 EXEC=${EXEC:-1}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-ANYCASTD_BIN=${ANYCASTD_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/anycastd}
-TAG="acd-scale-$$"
-NS_R="$TAG-r"
-NS_D="$TAG-d"
-DIR=$(mktemp -d "/tmp/$TAG.XXXXXX")
-PIDS=()
+. "$(dirname "$0")/lib.sh"
+lab_init scale "acd-scale-$$" 0.5
 
-die() { echo "scale: $*" >&2; exit 1; }
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: install the Debian package $2"; }
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    sleep 0.5
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    ip netns del "$NS_R" 2>/dev/null || true
-    ip netns del "$NS_D" 2>/dev/null || true
-    if [ -n "${KEEP:-}" ]; then echo "kept $DIR" >&2; else rm -rf "$DIR"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-[ "$(id -u)" = 0 ] || die "must run as root (network namespaces)"
+need_root
 need ip iproute2; need bird bird2; need birdc bird2; need python3 python3
-[ -x "$ANYCASTD_BIN" ] || die "anycastd binary not found at $ANYCASTD_BIN"
+need_anycastd
 [ "$PEERS" -le 250 ] || die "PEERS must be at most 250"
 
-ip netns add "$NS_R"; ip netns add "$NS_D"
-ip link add "s$$r" type veth peer name "s$$d"
-ip link set "s$$r" netns "$NS_R" name vR; ip link set "s$$d" netns "$NS_D" name vD
-for ns in "$NS_R" "$NS_D"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_D" addr add 198.19.2.254/16 dev vD
+lab_link s "" 198.19.2.254/16
 for i in $(seq "$PEERS"); do
     ip -n "$NS_R" addr add "198.19.1.$i/16" dev vR
     ip -n "$NS_D" addr add "198.19.2.$i/16" dev vD
 done
-ip -n "$NS_R" link set vR up; ip -n "$NS_D" link set vD up
 
 # Configs: BIRD with PEERS passive neighbours; anycastd with SERVICES services of 10 prefixes each.
 python3 - "$DIR" "$SERVICES" "$PEERS" "$EXEC" <<'PY'
@@ -137,17 +112,15 @@ for _ in $(seq 100); do
     ip netns exec "$NS_D" python3 -c 'import socket; [socket.create_connection(("198.19.2.254", p), 1).close() for p in (8080, 8081)]' 2>/dev/null && break
     sleep 0.1
 done
-ip netns exec "$NS_R" bird -f -c "$DIR/bird.conf" -s "$DIR/bird.ctl" >"$DIR/bird.out" 2>&1 & PIDS+=($!)
-for _ in $(seq 100); do birdc -s "$DIR/bird.ctl" show status >/dev/null 2>&1 && break; sleep 0.1; done
-"$ANYCASTD_BIN" --check-config "$DIR/anycastd.yaml" >/dev/null || die "anycastd rejected the generated config"
+bird_start; PIDS+=("$BIRD")
+acd_check "$DIR/anycastd.yaml"
 
-now() { date +%s.%N; }
 established() { birdc -s "$DIR/bird.ctl" show protocols | awk '$2 == "BGP" && $6 == "Established"' | wc -l; }
 paths() { birdc -s "$DIR/bird.ctl" show route count | awk '/routes for/ { print $1; exit }'; }
 want=$(( SERVICES * 10 * PEERS ))
 
 start=$(now)
-ip netns exec "$NS_D" env LOG_LEVEL=warn "$ANYCASTD_BIN" --config "$DIR/anycastd.yaml" >"$DIR/anycastd.log" 2>&1 & ACD=$!; PIDS+=($ACD)
+acd_start
 t_est=""; t_all=""; peak_conv=0
 while :; do
     kill -0 "$ACD" 2>/dev/null || die "anycastd exited: $(tail -5 "$DIR/anycastd.log")"

@@ -22,42 +22,17 @@ FLAPS=${FLAPS:-1000}
 RELOADS=${RELOADS:-1000}
 PREFIXES=${PREFIXES:-100}
 LIMIT=${LIMIT:-30}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-ANYCASTD_BIN=${ANYCASTD_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/anycastd}
-TAG="acd-soak-$$"
-NS_R="$TAG-r"
-NS_D="$TAG-d"
-DIR=$(mktemp -d "/tmp/$TAG.XXXXXX")
-PIDS=()
+. "$(dirname "$0")/lib.sh"
+lab_init soak "acd-soak-$$" 0.3
 BIRD=""
+# BIRD is killed and restarted by the flaps, so it is not in PIDS.
+cleanup_first() { stop_pid "$BIRD"; }
 
-die() { echo "soak: $*" >&2; exit 1; }
-need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: install the Debian package $2"; }
-
-cleanup() {
-    local pid
-    [ -n "$BIRD" ] && { kill -KILL "$BIRD" 2>/dev/null || true; wait "$BIRD" 2>/dev/null || true; }
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    sleep 0.3
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
-    ip netns del "$NS_R" 2>/dev/null || true
-    ip netns del "$NS_D" 2>/dev/null || true
-    if [ -n "${KEEP:-}" ]; then echo "kept $DIR" >&2; else rm -rf "$DIR"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-[ "$(id -u)" = 0 ] || die "must run as root (network namespaces)"
+need_root
 need ip iproute2; need bird bird2; need birdc bird2; need python3 python3
-[ -x "$ANYCASTD_BIN" ] || die "anycastd binary not found at $ANYCASTD_BIN"
+need_anycastd
 
-ip netns add "$NS_R"; ip netns add "$NS_D"
-ip link add "k$$r" type veth peer name "k$$d"
-ip link set "k$$r" netns "$NS_R" name vR; ip link set "k$$d" netns "$NS_D" name vD
-ip -n "$NS_R" addr add 198.18.6.1/24 dev vR
-ip -n "$NS_D" addr add 198.18.6.2/24 dev vD
-for ns in "$NS_R" "$NS_D"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_R" link set vR up; ip -n "$NS_D" link set vD up
+lab_link k 198.18.6.1/24 198.18.6.2/24
 
 cat > "$DIR/bird.conf" <<BIRD
 log "$DIR/bird.log" { warning, error, fatal };
@@ -66,13 +41,6 @@ router id 198.18.6.1;
 protocol device { scan time 1; }
 protocol bgp acd { local 198.18.6.1 as 65000; neighbor 198.18.6.2 as 65001; passive on; hold time 3; error wait time 0, 1; ipv4 { import all; export none; }; }
 BIRD
-bird_start() {
-    ip netns exec "$NS_R" bird -f -c "$DIR/bird.conf" -s "$DIR/bird.ctl" >>"$DIR/bird.out" 2>&1 &
-    BIRD=$!
-    local i
-    for i in $(seq 100); do birdc -s "$DIR/bird.ctl" show status >/dev/null 2>&1 && return 0; sleep 0.05; done
-    die "BIRD did not start"
-}
 bird_start
 
 # Two configs: B has one more prefix and another check interval.
@@ -93,11 +61,10 @@ open(f"{d}/a.yaml", "w").write(config(0, "1s"))
 open(f"{d}/b.yaml", "w").write(config(1, "2s"))
 PY
 cp "$DIR/a.yaml" "$DIR/anycastd.yaml"
-"$ANYCASTD_BIN" --check-config "$DIR/a.yaml" >/dev/null || die "anycastd rejected config a"
-"$ANYCASTD_BIN" --check-config "$DIR/b.yaml" >/dev/null || die "anycastd rejected config b"
-ip netns exec "$NS_D" env LOG_LEVEL=warn "$ANYCASTD_BIN" --config "$DIR/anycastd.yaml" >"$DIR/anycastd.log" 2>&1 & ACD=$!; PIDS+=($ACD)
+acd_check "$DIR/a.yaml"
+acd_check "$DIR/b.yaml"
+acd_start
 
-now() { date +%s.%N; }
 state() { birdc -s "$DIR/bird.ctl" show protocols acd 2>/dev/null | awk '$1 == "acd" { print $6 }'; }
 count() { birdc -s "$DIR/bird.ctl" show route protocol acd count 2>/dev/null | awk '/routes for/ { print $1; exit }'; }
 since() { birdc -s "$DIR/bird.ctl" show protocols acd 2>/dev/null | awk '$1 == "acd" { print $5 }'; }
@@ -124,7 +91,7 @@ fd0=$(fds); rss_start=$(rss); rss_first=""; dropped=0; last_since=$(since); SAMP
 : > "$DIR/recover.txt"
 for i in $(seq "$FLAPS"); do
     if (( i % 2 )); then
-        kill -KILL "$BIRD"; wait "$BIRD" 2>/dev/null || true; bird_start
+        stop_pid "$BIRD"; bird_start
     else
         ip -n "$NS_R" link set vR down
         for _ in $(seq 250); do [ "$(state)" != Established ] && break; sleep 0.02; done

@@ -24,7 +24,7 @@ pub fn parse_level(text: &str) -> Result<LevelFilter, String> {
 /// The output format of log lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// `2026-01-01T00:00:00.000Z WARN target: message key=value`.
+    /// `2026-01-01T00:00:00.000000Z WARN target: message key=value`.
     Human,
     /// One JSON object per line.
     Json,
@@ -37,7 +37,7 @@ pub fn init(level: LevelFilter, format: Format) {
         .filter_level(level)
         .target(env_logger::Target::Stderr);
     builder.format(move |buf, record| {
-        let line = render(format, &buf.timestamp_millis().to_string(), record);
+        let line = render(format, &buf.timestamp_micros().to_string(), record);
         writeln!(buf, "{line}")
     });
     // A second logger (tests in one process) is harmless: the first one stays.
@@ -116,19 +116,19 @@ mod tests {
 
     #[test]
     fn human_lines_carry_the_key_values() {
-        let line = with_record(|r| render(Format::Human, "2026-01-01T00:00:00.000Z", r));
+        let line = with_record(|r| render(Format::Human, "2026-01-01T00:00:00.000000Z", r));
         assert_eq!(
             line,
-            "2026-01-01T00:00:00.000Z WARN  anycastd_actors::service: service is down service=web \
+            "2026-01-01T00:00:00.000000Z WARN  anycastd_actors::service: service is down service=web \
              reason=\"attempt 1/1: status 500\""
         );
     }
 
     #[test]
     fn json_lines_are_one_object() {
-        let line = with_record(|r| render(Format::Json, "2026-01-01T00:00:00.000Z", r));
+        let line = with_record(|r| render(Format::Json, "2026-01-01T00:00:00.000000Z", r));
         let value: serde_json::Value = serde_json::from_str(&line).expect("json");
-        assert_eq!(value["ts"], "2026-01-01T00:00:00.000Z");
+        assert_eq!(value["ts"], "2026-01-01T00:00:00.000000Z");
         assert_eq!(value["level"], "WARN");
         assert_eq!(value["target"], "anycastd_actors::service");
         assert_eq!(value["msg"], "service is down");
