@@ -1,6 +1,6 @@
-//! CheckActor: runs one check's probe at start and then every `interval` (on the check's own phase
-//! when `splay` is on), never two runs at once, each bounded by the check's deadline, and reports
-//! every result to its ServiceActor.
+//! CheckActor: runs one check's probe at start (within the first second when `splay` is on) and
+//! then every `interval` (on the check's own phase when `splay` is on), never two runs at once, each
+//! bounded by the check's deadline, and reports every result to its ServiceActor.
 //!
 //! The probe future runs on the actor's context (`ctx.spawn`), so the actor keeps answering
 //! messages (pings, stop) while a probe hangs; stopping the actor drops the probe future.
@@ -131,10 +131,15 @@ impl Actor for CheckActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        // First run now; then on this check's own phase, every interval from there.
-        self.tick(ctx);
+        // A first run soon (at once without splay), then the regular runs on the check's own
+        // phase, every interval from there.
+        let service = self.probe.service.as_str();
+        let (first, phase) = (self.check.first_run(service), self.check.phase(service));
         let interval = self.check.interval;
-        ctx.run_later(self.check.phase(&self.probe.service), move |act, ctx| {
+        if first < phase {
+            ctx.run_later(first, |act, ctx| act.tick(ctx));
+        }
+        ctx.run_later(phase, move |act, ctx| {
             act.tick(ctx);
             ctx.run_interval(interval, |act, ctx| act.tick(ctx));
         });

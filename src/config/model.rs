@@ -182,12 +182,12 @@ pub struct Check {
 }
 
 impl Check {
-    /// When this check of service `service` runs for the second time, counted from its first run
-    /// (at start); it then runs every `interval`.
+    /// When the regular runs of this check of service `service` start, counted from the check's
+    /// start; they then come every `interval`.
     ///
     /// With `splay`, a point in (0, interval] derived from the service's and the check's names
     /// (FNV-1a): stable across restarts and reloads, and spread evenly over many checks. Without,
-    /// one interval.
+    /// one interval (the first run is at start, see [`Check::first_run`]).
     pub fn phase(&self, service: &str) -> Duration {
         let interval = u64::try_from(self.interval.as_nanos()).unwrap_or(u64::MAX);
         if !self.splay || interval == 0 {
@@ -198,6 +198,20 @@ impl Check {
             hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
         }
         Duration::from_nanos(hash % interval + 1)
+    }
+
+    /// When this check of service `service` first runs, counted from its start: at once without
+    /// `splay`; with it, at the same point of the first second (of the interval, if shorter) as
+    /// [`Check::phase`] is of the interval, so that a thousand checks starting together do not all
+    /// run at once. With an interval of a second or less it is the phase itself.
+    pub fn first_run(&self, service: &str) -> Duration {
+        if !self.splay || self.interval.is_zero() {
+            return Duration::ZERO;
+        }
+        let window = self.interval.min(Duration::from_secs(1));
+        let phase = self.phase(service);
+        let scaled = phase.as_nanos() * window.as_nanos() / self.interval.as_nanos();
+        Duration::from_nanos(u64::try_from(scaled).unwrap_or(u64::MAX))
     }
 }
 
