@@ -1,4 +1,4 @@
-//! CheckActor: runs one check's probe at start (within the first second when `splay` is on) and
+//! CheckActor: runs one check's probe at start (staggered with the others when `splay` is on) and
 //! then every `interval` (on the check's own phase when `splay` is on), never two runs at once, each
 //! bounded by the check's deadline, and reports every result to its ServiceActor.
 //!
@@ -37,17 +37,22 @@ pub struct CheckActor {
     probe: ProbeContext,
     metrics: Arc<Metrics>,
     service: Recipient<CheckResult>,
+    /// Delay of the first run (see [`Check::first_run`]).
+    first_run: Duration,
     running: bool,
     overdue: bool,
     last_label: Option<&'static str>,
 }
 
 impl CheckActor {
-    /// A check actor for `check` (index `index` within service `service_name`), reporting to `service`.
+    /// A check actor for `check` (index `index` within service `service_name`), reporting to
+    /// `service`; `first_run_window` spreads the first runs of checks started together
+    /// ([`anycastd::config::model::Config::first_run_window`]).
     pub fn new(
         service_name: &str,
         index: usize,
         check: Check,
+        first_run_window: Duration,
         metrics: Arc<Metrics>,
         service: Recipient<CheckResult>,
     ) -> CheckActor {
@@ -56,8 +61,10 @@ impl CheckActor {
             check: check.name.clone(),
             metrics: Arc::clone(&metrics.probe),
         };
+        let first_run = check.first_run(service_name, first_run_window);
         CheckActor {
             index,
+            first_run,
             check: Arc::new(check),
             probe,
             metrics,
@@ -133,8 +140,7 @@ impl Actor for CheckActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         // A first run soon (at once without splay), then the regular runs on the check's own
         // phase, every interval from there.
-        let service = self.probe.service.as_str();
-        let (first, phase) = (self.check.first_run(service), self.check.phase(service));
+        let (first, phase) = (self.first_run, self.check.phase(&self.probe.service));
         let interval = self.check.interval;
         if first < phase {
             ctx.run_later(first, |act, ctx| act.tick(ctx));

@@ -476,48 +476,54 @@ fn checks_with_the_same_interval_run_on_their_own_phase() {
             )],
             None,
         ));
-        let phases: Vec<(String, Duration)> = services
+        let config = config(services, vec![prefix("192.0.2.1/32")], None);
+        // Six checks: their first runs are spread over 6 ms, the later ones over the interval.
+        let window = config.first_run_window();
+        assert_eq!(window, Duration::from_millis(6));
+        let schedules: Vec<(String, Duration, Duration)> = config
+            .services
             .iter()
-            .map(|s| (s.name.clone(), s.checks[0].phase(&s.name)))
+            .map(|s| {
+                let check = &s.checks[0];
+                (
+                    s.name.clone(),
+                    check.first_run(&s.name, window),
+                    check.phase(&s.name),
+                )
+            })
             .collect();
-        let splayed: Vec<Duration> = phases.iter().take(names.len()).map(|p| p.1).collect();
+        let splayed: Vec<Duration> = schedules.iter().take(names.len()).map(|s| s.2).collect();
         assert!(
             splayed.iter().all(|p| !p.is_zero() && *p <= interval),
-            "{phases:?}"
+            "{schedules:?}"
         );
         assert!(
             splayed.iter().any(|p| *p < Duration::from_millis(700)),
-            "these names should give at least one phase well inside the interval: {phases:?}"
+            "these names should give at least one phase well inside the interval: {schedules:?}"
         );
         let started = Instant::now();
-        let daemon = start(config(services, vec![prefix("192.0.2.1/32")], None));
+        let daemon = start(config);
         tokio::time::sleep(Duration::from_millis(3500)).await;
         let stamps = server.stamps.lock().map(|s| s.clone()).unwrap_or_default();
         let tolerance = Duration::from_millis(150);
-        for (name, phase) in &phases {
-            let runs: Vec<Instant> = stamps
+        for (name, first, phase) in &schedules {
+            let runs: Vec<Duration> = stamps
                 .iter()
                 .filter(|(path, _)| path == &format!("/{name}"))
-                .map(|(_, at)| *at)
+                .map(|(_, at)| *at - started)
                 .collect();
-            assert!(runs.len() >= 3, "{name}: {} runs: {stamps:?}", runs.len());
-            // With a 1 s interval the first run is at the phase itself (without splay: at once),
-            // then one run per interval.
-            let first = runs[0] - started;
-            let expected = if name == "plain" {
-                Duration::ZERO
-            } else {
-                *phase
-            };
-            assert!(
-                first.abs_diff(expected) < tolerance,
-                "{name}: first run {first:?} after start, expected {expected:?}"
-            );
-            for pair in runs.windows(2).take(2) {
-                let gap = pair[1] - pair[0];
+            // A first run within the window (at once without splay), then the regular runs on
+            // the check's phase, one per interval.
+            let mut expected = Vec::new();
+            if first < phase {
+                expected.push(*first);
+            }
+            expected.extend([*phase, *phase + interval]);
+            assert!(runs.len() >= 3, "{name}: {runs:?}");
+            for (run, want) in runs.iter().zip(&expected) {
                 assert!(
-                    gap.abs_diff(interval) < tolerance,
-                    "{name}: runs {gap:?} apart, interval {interval:?}"
+                    run.abs_diff(*want) < tolerance,
+                    "{name}: runs at {runs:?} after start, expected {expected:?}"
                 );
             }
         }

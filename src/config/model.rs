@@ -201,17 +201,28 @@ impl Check {
     }
 
     /// When this check of service `service` first runs, counted from its start: at once without
-    /// `splay`; with it, at the same point of the first second (of the interval, if shorter) as
-    /// [`Check::phase`] is of the interval, so that a thousand checks starting together do not all
-    /// run at once. With an interval of a second or less it is the phase itself.
-    pub fn first_run(&self, service: &str) -> Duration {
+    /// `splay`; with it, at the same point of `window` (capped at the interval) as
+    /// [`Check::phase`] is of the interval, so that checks starting together do not all run at
+    /// once. The window comes from [`Config::first_run_window`].
+    pub fn first_run(&self, service: &str, window: Duration) -> Duration {
         if !self.splay || self.interval.is_zero() {
             return Duration::ZERO;
         }
-        let window = self.interval.min(Duration::from_secs(1));
+        let window = self.interval.min(window);
         let phase = self.phase(service);
         let scaled = phase.as_nanos() * window.as_nanos() / self.interval.as_nanos();
         Duration::from_nanos(u64::try_from(scaled).unwrap_or(u64::MAX))
+    }
+}
+
+impl Config {
+    /// Over how long the first runs of the checks are spread at start: a millisecond per check,
+    /// at most a second. A few checks start at once; a thousand are staggered over a second
+    /// instead of all probing in the same instant.
+    pub fn first_run_window(&self) -> Duration {
+        let checks: usize = self.services.iter().map(|s| s.checks.len()).sum();
+        let millis = u64::try_from(checks).unwrap_or(u64::MAX).min(1000);
+        Duration::from_millis(millis)
     }
 }
 

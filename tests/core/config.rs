@@ -683,33 +683,33 @@ fn splay_gives_each_check_a_stable_phase_spread_over_the_interval() {
     let mut other = check.clone();
     other.name = "other".into();
     assert_ne!(check.phase("dns"), other.phase("dns"));
-    // The first run: at the same point of the first second as the phase is of the interval.
-    assert_eq!(check.first_run("dns"), check.phase("dns"));
+    // The first run: at the same point of the window as the phase is of the interval.
+    let second = Duration::from_secs(1);
+    assert_eq!(check.first_run("dns", second), check.phase("dns"));
     check.interval = Duration::from_secs(10);
-    let (phase, first) = (check.phase("dns"), check.first_run("dns"));
-    assert!(
-        first <= Duration::from_secs(1) && !first.is_zero(),
-        "{first:?}"
-    );
+    let (phase, first) = (check.phase("dns"), check.first_run("dns", second));
+    assert!(first <= second && !first.is_zero(), "{first:?}");
     assert!(
         phase.as_nanos().abs_diff(first.as_nanos() * 10) < 10,
         "{phase:?} {first:?}"
     );
     let firsts: Vec<Duration> = (0..1000)
-        .map(|i| check.first_run(&format!("s{i}")))
+        .map(|i| check.first_run(&format!("s{i}"), second))
         .collect();
-    assert!(firsts.iter().all(|f| *f <= Duration::from_secs(1)));
-    assert!(
-        firsts
-            .iter()
-            .filter(|f| **f < Duration::from_millis(500))
-            .count()
-            > 400
-    );
+    assert!(firsts.iter().all(|f| *f <= second));
+    assert!(firsts.iter().filter(|f| **f < second / 2).count() > 400);
+    assert!(check.first_run("dns", Duration::from_millis(3)) <= Duration::from_millis(3));
+    // The window: a millisecond per check of the configuration, at most a second.
+    assert_eq!(config.first_run_window(), Duration::from_millis(1));
+    let mut many = config.clone();
+    many.services = vec![config.services[0].clone(); 400];
+    assert_eq!(many.first_run_window(), Duration::from_millis(400));
+    many.services = vec![config.services[0].clone(); 4000];
+    assert_eq!(many.first_run_window(), second);
     // `splay: false`: the first run at once, then one run per interval.
     check.splay = false;
     assert_eq!(check.phase("dns"), check.interval);
-    assert_eq!(check.first_run("dns"), Duration::ZERO);
+    assert_eq!(check.first_run("dns", second), Duration::ZERO);
     let checks = HTTP.replace("kind: http_2xx", "kind: http_2xx\n        splay: false");
     let off = ok(&text("", "", &checks, ""));
     assert!(!off.services[0].checks[0].splay);

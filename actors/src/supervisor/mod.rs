@@ -191,6 +191,7 @@ impl Supervisor {
         let Some(service) = self.config.services.iter().find(|s| s.name == name) else {
             return Vec::new();
         };
+        let window = self.config.first_run_window();
         service
             .checks
             .iter()
@@ -201,6 +202,7 @@ impl Supervisor {
                     &service.name,
                     i,
                     check.clone(),
+                    window,
                     Arc::clone(&self.metrics),
                     addr.clone().recipient(),
                 );
