@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use actix::Message;
-use anycastd::bgp::rib_out::RouteAttributes;
+use anycastd::bgp::rib_out::{RouteAttributes, Routes};
 use anycastd::bgp::types::Prefix;
 
 /// The routes one peer should have: prefix -> attributes.
-pub type RouteMap = BTreeMap<Prefix, RouteAttributes>;
+pub type RouteMap = Routes;
 
 /// The routes that should be announced right now. Sent to every PeerActor on every change (and to a
 /// peer that has just been started), always whole: a peer reconciles it against what it advertised.
@@ -43,10 +43,8 @@ impl Eq for DesiredRoutes {}
 /// The prefixes at which a route set differs from the one before it (`from`).
 #[derive(Debug)]
 pub struct Change {
-    /// The previous set's default routes.
-    pub from_routes: Arc<RouteMap>,
-    /// The previous set's per-peer routes.
-    pub from_per_peer: Arc<BTreeMap<String, Arc<RouteMap>>>,
+    /// The previous set, without its own change (so no chain of older tables is kept alive).
+    pub from: DesiredRoutes,
     /// Every prefix whose route differs for at least one peer.
     pub prefixes: BTreeSet<Prefix>,
 }
@@ -61,15 +59,12 @@ impl Change {
             differences(from.for_peer(name), to.for_peer(name), &mut prefixes);
         }
         Change {
-            from_routes: Arc::clone(&from.routes),
-            from_per_peer: Arc::clone(&from.per_peer),
+            from: DesiredRoutes {
+                change: None,
+                ..from.clone()
+            },
             prefixes,
         }
-    }
-
-    /// The previous routes of the peer named `peer`.
-    pub fn from_for_peer(&self, peer: &str) -> &Arc<RouteMap> {
-        self.from_per_peer.get(peer).unwrap_or(&self.from_routes)
     }
 }
 

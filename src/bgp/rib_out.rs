@@ -244,10 +244,9 @@ impl RibOut {
         let mut edits: Vec<(Prefix, Option<&RouteAttributes>)> = Vec::new();
         let mut all_sendable = true;
         for &prefix in changed {
-            let want = desired
-                .get(&prefix)
-                .filter(|attributes| fits(&mut verdicts, facts, prefix, attributes));
-            all_sendable &= want.is_some() || !desired.contains_key(&prefix);
+            let wanted = desired.get(&prefix);
+            let want = wanted.filter(|attributes| fits(&mut verdicts, facts, prefix, attributes));
+            all_sendable &= wanted.is_none() || want.is_some();
             let have = self.advertised.get(&prefix);
             if want == have {
                 continue;

@@ -566,7 +566,7 @@ impl Handler<DesiredRoutes> for PeerActor {
         // A peer that holds the set this one was computed from looks at the changed prefixes only.
         let known = match (&desired.change, &self.desired) {
             (Some(change), Some(held)) => {
-                Arc::ptr_eq(change.from_for_peer(name), held.for_peer(name))
+                Arc::ptr_eq(change.from.for_peer(name), held.for_peer(name))
                     .then_some(&change.prefixes)
             }
             _ => None,

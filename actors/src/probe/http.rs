@@ -12,9 +12,12 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::OnceLock;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
+use actix_rt::net::ActixStream;
 use actix_service::Service;
 use actix_tls::connect::{ConnectError, ConnectInfo, Connection, Connector as TcpConnector};
 use anycastd::config::model::Http2xxSpec;
@@ -23,10 +26,6 @@ use awc::error::SendRequestError;
 use awc::http::{Method, Uri};
 use futures_util::future::LocalBoxFuture;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
-use std::pin::Pin;
-use std::task::{Context as TaskContext, Poll};
-
-use actix_rt::net::ActixStream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Ready};
 use tokio::net::TcpStream;
 
