@@ -27,7 +27,7 @@
 #
 #   sudo bench/failover.sh            # REPS=30 INTERVAL=1 RISE=2 FALL=2
 #   REPS=50 INTERVAL=1 RISE=1 FALL=1 sudo -E bench/failover.sh
-# Writes the samples to $OUT (default ./failover.csv): speaker,phase,rep,seconds,detection,overhead
+# Writes the samples to $OUT (default $OUT_DIR/failover.csv, i.e. target/bench/): speaker,phase,rep,seconds,detection,overhead
 # (seconds = detection + overhead).
 set -euo pipefail
 
@@ -36,8 +36,8 @@ INTERVAL=${INTERVAL:-1}
 RISE=${RISE:-2}
 FALL=${FALL:-2}
 LIMIT=${LIMIT:-30}
-OUT=${OUT:-$PWD/failover.csv}
 . "$(dirname "$0")/lib.sh"
+OUT=${OUT:-$OUT_DIR/failover.csv}
 lab_init failover "acd-fo-$$" 0.2
 HTTP=""
 # The HTTP server is killed and restarted by every repetition, so it is not in PIDS.

@@ -4,7 +4,7 @@
 #   . "$(dirname "$0")/lib.sh"
 #   lab_init NAME TAG [GRACE]
 #
-# Gives ROOT (the checkout), ANYCASTD_BIN (default $CARGO_TARGET_DIR/release/anycastd), die, need,
+# Gives ROOT (the checkout), OUT_DIR (where samples go, default target/bench), ANYCASTD_BIN (default $CARGO_TARGET_DIR/release/anycastd), die, need,
 # need_root, need_anycastd, now; lab_init names the namespaces ($NS_R for the router, $NS_D for the
 # daemons), makes the scratch directory $DIR and installs the cleanup; lab_link joins the namespaces;
 # bird_start and acd_start start BIRD and anycastd in them. Everything a script starts for good goes
@@ -13,6 +13,9 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ANYCASTD_BIN=${ANYCASTD_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/anycastd}
 BENCH=${BENCH:-$(basename "$0" .sh)}
+# Where the scripts leave their samples: a scratch directory, never the checkout's top level.
+OUT_DIR=${OUT_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/bench}
+mkdir -p "$OUT_DIR"
 
 die() { echo "$BENCH: $*" >&2; exit 1; }
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 not found: install the Debian package $2"; }

@@ -121,7 +121,7 @@ since_after=$(since)
 [ -n "$rss_first" ] || rss_first=$rss_start
 sleep 2
 final_count=$(count); final_state=$(state); fd1=$(fds); rss_last=$(rss)
-cp "$SAMPLES" "${OUT:-$PWD/soak-samples.csv}"
+cp "$SAMPLES" "${OUT:-$OUT_DIR/soak-samples.csv}"
 
 python3 - "$DIR/recover.txt" "$DIR/reload.txt" <<PY
 import sys
