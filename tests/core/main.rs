@@ -1,5 +1,6 @@
 //! Tests of the pure core crate: one test binary, one module per area.
 
+mod bfd;
 mod codec;
 mod config;
 mod config_corpus;
