@@ -17,6 +17,7 @@
 //! ```
 //! Handlers only move messages and perform actions; every decision is in the core crate.
 
+pub mod bfd;
 pub mod check;
 pub mod cli;
 pub mod http;

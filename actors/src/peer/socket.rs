@@ -272,7 +272,7 @@ fn socket_fd(socket: &Socket) -> BorrowedFd<'_> {
 
 /// `setsockopt(2)` with an option value given as raw bytes, for the options socket2 does not wrap.
 #[allow(unsafe_code)]
-fn setsockopt_bytes(
+pub(crate) fn setsockopt_bytes(
     fd: BorrowedFd<'_>,
     level: libc::c_int,
     name: libc::c_int,
