@@ -65,6 +65,7 @@ fn peer(name: &str, remote: SocketAddr, remote_asn: u32, passive: bool, hold: u1
         connect_retry: Duration::from_secs(1),
         md5: None,
         ttl_security: false,
+        bfd: None,
     }
 }
 

@@ -176,6 +176,7 @@ fn ttl_policy_follows_rfc_5082_and_the_multihop_setting() {
         connect_retry: Duration::from_secs(5),
         md5: None,
         ttl_security: false,
+        bfd: None,
     };
     let direct = SessionSocketOptions::for_peer(&peer, true, None);
     assert_eq!((direct.ttl, direct.min_ttl), (Some(1), None));

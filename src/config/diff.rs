@@ -30,7 +30,8 @@ pub enum Change {
     /// address or graceful restart): send Cease / Other Configuration Change (RFC 4486 §4, subcode 6)
     /// and start the session again with the new settings.
     PeerReset(String),
-    /// Only settings that need no new session changed (`connect_retry`): apply them in place.
+    /// Only settings that need no new session changed (`connect_retry`, BFD intervals): apply them
+    /// in place (new BFD intervals through a Poll Sequence, RFC 5880 §6.8.3).
     PeerUpdated(String),
     /// A new peer: start its session.
     PeerAdded(String),
@@ -124,7 +125,9 @@ pub fn describe(change: &Change) -> String {
         Change::PeerReset(peer) => {
             format!("peer {peer}: session reset (Cease / Other Configuration Change)")
         }
-        Change::PeerUpdated(peer) => format!("peer {peer}: connect_retry changed (session kept)"),
+        Change::PeerUpdated(peer) => {
+            format!("peer {peer}: connect_retry or BFD intervals changed (session kept)")
+        }
         Change::PeerAdded(peer) => format!("peer {peer}: added"),
         Change::ServiceRemoved(service) => format!("service {service}: removed"),
         Change::CheckRemoved { service, check } => {
@@ -210,7 +213,7 @@ fn diff_peers(old: &Announcer, new: &Announcer, changes: &mut BTreeSet<Change>) 
         };
         if speaker_changed || Session::of(old, old_peer) != Session::of(new, new_peer) {
             changes.insert(Change::PeerReset((*name).to_string()));
-        } else if old_peer.connect_retry != new_peer.connect_retry {
+        } else if old_peer.connect_retry != new_peer.connect_retry || old_peer.bfd != new_peer.bfd {
             changes.insert(Change::PeerUpdated((*name).to_string()));
         }
     }
@@ -261,6 +264,7 @@ impl PartialEq for PeerSession<'_> {
             connect_retry: _,
             md5,
             ttl_security,
+            bfd,
         } = self.0;
         let b = other.0;
         *remote_address == b.remote_address
@@ -272,6 +276,8 @@ impl PartialEq for PeerSession<'_> {
             && *hold_time == b.hold_time
             && *md5 == b.md5
             && *ttl_security == b.ttl_security
+            // Turning BFD on or off starts the session again; new intervals do not (Poll Sequence).
+            && bfd.is_some() == b.bfd.is_some()
     }
 }
 

@@ -98,6 +98,36 @@ pub struct Peer {
     pub md5: Option<Md5Key>,
     /// Extension `ttl_security` (RFC 5082 GTSM): send TTL 255 and require at least 255 - hops + 1.
     pub ttl_security: bool,
+    /// Extension `bfd` (RFC 5880/5881/5883), the peer's own or `announcer.bfd`; `None`: no BFD.
+    pub bfd: Option<Bfd>,
+}
+
+/// A peer's BFD session parameters (`bfd: true` gives FRR's defaults, 300 ms x 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bfd {
+    /// `min_tx_interval`: Desired Min TX Interval once Up (10 ms to 60 s).
+    pub min_tx: Duration,
+    /// `min_rx_interval`: Required Min RX Interval (10 ms to 60 s).
+    pub min_rx: Duration,
+    /// `multiplier`: Detect Mult (1 to 255).
+    pub multiplier: u8,
+}
+
+impl Bfd {
+    /// The shortest interval accepted.
+    pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
+    /// The longest interval accepted.
+    pub const MAX_INTERVAL: Duration = Duration::from_secs(60);
+}
+
+impl Default for Bfd {
+    fn default() -> Bfd {
+        Bfd {
+            min_tx: Duration::from_millis(300),
+            min_rx: Duration::from_millis(300),
+            multiplier: 3,
+        }
+    }
 }
 
 /// Where the TCP MD5 key comes from. A file is read by the daemon at start and on reload.

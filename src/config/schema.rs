@@ -155,8 +155,25 @@ fn peer() -> Value {
                 "ttl_security",
                 boolean("extension: RFC 5082 GTSM; not with enable_multihop"),
             ),
+            opt(
+                "bfd",
+                bfd("extension: BFD for this peer; overrides announcer.bfd"),
+            ),
         ],
     )
+}
+
+/// `bfd`: true, false, or the intervals.
+fn bfd(description: &str) -> Value {
+    let intervals = object(
+        "BFD session parameters",
+        vec![
+            opt("min_tx_interval", duration("default 300ms; 10ms to 60s")),
+            opt("min_rx_interval", duration("default 300ms; 10ms to 60s")),
+            opt("multiplier", integer("default 3", 1, 255)),
+        ],
+    );
+    json!({"anyOf": [{"type": "boolean"}, intervals], "description": description})
 }
 
 fn announcer() -> Value {
@@ -190,6 +207,10 @@ fn announcer() -> Value {
                         opt("restart_time", duration("default 120s, at most 4095s")),
                     ],
                 ),
+            ),
+            opt(
+                "bfd",
+                bfd("extension: BFD for every peer without its own bfd key (true: 300ms x 3)"),
             ),
             req(
                 "peers",

@@ -15,6 +15,7 @@ use super::node::{Key, Node, Pos, Value};
 use super::suggest::suggest;
 use crate::bgp::types::{Asn, HoldTime, IpNetwork, Prefix};
 
+mod bfd;
 mod health;
 
 /// The check kinds: the Go daemon's seven, then the extensions.
@@ -678,6 +679,7 @@ impl<'p> Ctx<'p> {
                 "next_hop_ipv6",
                 "next_hop_ipv4",
                 "graceful_restart",
+                "bfd",
             ],
         )?;
         let router_id = self
@@ -706,9 +708,15 @@ impl<'p> Ctx<'p> {
             None => Some(GracefulRestart::default()),
             Some(n) => self.graceful_restart(n, &obj.f("graceful_restart")),
         };
-        let peers = self
-            .req(&obj, "peers")
-            .and_then(|n| self.peers(n, &obj.f("peers"), local_address));
+        let default_bfd = match obj.get("bfd") {
+            None => Some(None),
+            Some(n) => self.bfd(n, &obj.f("bfd")),
+        };
+        let peers = self.req(&obj, "peers").and_then(|n| {
+            let defaults = (local_address, default_bfd.flatten());
+            self.peers(n, &obj.f("peers"), defaults)
+        });
+        default_bfd?;
         Some((
             Announcer {
                 router_id: router_id?,
@@ -755,7 +763,13 @@ impl<'p> Ctx<'p> {
         ok.then_some(out)
     }
 
-    fn peers(&mut self, node: &Node, f: &str, local: Option<IpAddr>) -> Option<Vec<Peer>> {
+    /// `defaults`: `announcer.local_address` and `announcer.bfd`.
+    fn peers(
+        &mut self,
+        node: &Node,
+        f: &str,
+        defaults: (Option<IpAddr>, Option<Bfd>),
+    ) -> Option<Vec<Peer>> {
         let items = self.list(node, f)?;
         if items.is_empty() {
             self.invalid(node.pos, f, "at least one peer is needed");
@@ -767,7 +781,7 @@ impl<'p> Ctx<'p> {
         let mut names: HashMap<String, usize> = HashMap::new();
         for (i, item) in items.iter().enumerate() {
             let pf = format!("{f}[{i}]");
-            match self.peer(item, &pf, local) {
+            match self.peer(item, &pf, defaults) {
                 Some((peer, name_pos, addr_pos)) => {
                     if let Some(first) = addresses.get(&peer.remote_address) {
                         self.err(
@@ -807,7 +821,7 @@ impl<'p> Ctx<'p> {
         &mut self,
         node: &Node,
         f: &str,
-        announcer_local: Option<IpAddr>,
+        (announcer_local, default_bfd): (Option<IpAddr>, Option<Bfd>),
     ) -> Option<(Peer, Pos, Pos)> {
         let obj = self.object(
             node,
@@ -826,6 +840,7 @@ impl<'p> Ctx<'p> {
                 "md5_password",
                 "md5_password_file",
                 "ttl_security",
+                "bfd",
             ],
         )?;
         let name = self
@@ -1011,6 +1026,13 @@ impl<'p> Ctx<'p> {
             },
             (None, None) => None,
         };
+        let bfd = match obj.get("bfd") {
+            None => default_bfd,
+            Some(n) => self.bfd(n, &obj.f("bfd")).unwrap_or_else(|| {
+                ok = false;
+                None
+            }),
+        };
         if ttl_security && enable_multihop {
             self.invalid(
                 obj.key_pos("ttl_security"),
@@ -1035,6 +1057,7 @@ impl<'p> Ctx<'p> {
                 connect_retry,
                 md5,
                 ttl_security,
+                bfd,
             },
             obj.get("name").map_or(obj.pos, |n| n.pos),
             obj.get("remote_address").map_or(obj.pos, |n| n.pos),

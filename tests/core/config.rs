@@ -90,7 +90,7 @@ use std::time::Duration;
 
 use anycastd::bgp::types::Prefix;
 use anycastd::config::load_with_warnings;
-use anycastd::config::model::{CheckSpec, Config, Md5Key, Strategy};
+use anycastd::config::model::{Bfd, CheckSpec, Config, Md5Key, Strategy};
 
 /// A valid file; `{peer}`, `{service}`, `{checks}` and `{tail}` are replaced by the tests.
 const BASE: &str = "announcer:
@@ -713,4 +713,56 @@ fn splay_gives_each_check_a_stable_phase_spread_over_the_interval() {
     let checks = HTTP.replace("kind: http_2xx", "kind: http_2xx\n        splay: false");
     let off = ok(&text("", "", &checks, ""));
     assert!(!off.services[0].checks[0].splay);
+}
+
+#[test]
+fn bfd_per_peer_and_as_the_announcer_default() {
+    let peers = "    - name: r2
+      remote_address: 10.0.0.253
+      remote_asn: 65000
+      bfd: {min_tx_interval: 100ms, min_rx_interval: 50ms, multiplier: 5}
+    - name: r3
+      remote_address: 10.0.0.254
+      remote_asn: 65000
+      bfd: false
+";
+    let config = ok(&text(peers, "", "", ""));
+    let bfd: Vec<_> = config.announcer.peers.iter().map(|p| p.bfd).collect();
+    let custom = Bfd {
+        min_tx: Duration::from_millis(100),
+        min_rx: Duration::from_millis(50),
+        multiplier: 5,
+    };
+    assert_eq!(bfd, [None, Some(custom), None], "no BFD unless asked for");
+
+    let with_default = text(peers, "", "", "").replace("  peers:\n", "  bfd: true\n  peers:\n");
+    let config = ok(&with_default);
+    let bfd: Vec<_> = config.announcer.peers.iter().map(|p| p.bfd).collect();
+    assert_eq!(
+        bfd,
+        [Some(Bfd::default()), Some(custom), None],
+        "announcer.bfd is the default of peers without their own key"
+    );
+    assert_eq!(Bfd::default().min_tx, Duration::from_millis(300));
+    assert_eq!(Bfd::default().multiplier, 3);
+
+    let bad = "    - name: r2
+      remote_address: 10.0.0.253
+      remote_asn: 65000
+      bfd: {min_tx_interval: 5ms, min_rx_interval: 61s, multiplier: 0, detect: 3}
+";
+    let e = errors(&text(bad, "", "", ""));
+    for expected in [
+        "announcer.peers[1].bfd.min_tx_interval: 5ms is out of range 10ms..=60s",
+        "announcer.peers[1].bfd.min_rx_interval: 61s is out of range 10ms..=60s",
+        "announcer.peers[1].bfd.multiplier: 0 is out of range 1..=255",
+        "announcer.peers[1].bfd: unknown key \"detect\"",
+    ] {
+        assert!(e.contains(expected), "{expected} in\n{e}");
+    }
+    let e = errors(&text(peers, "", "", "").replace("bfd: false", "bfd: 3"));
+    assert!(
+        e.contains("announcer.peers[2].bfd: expected true, false or a mapping"),
+        "{e}"
+    );
 }

@@ -75,6 +75,7 @@ fn spec_schema<'s>(check: &'s Value, kind: &str) -> Option<&'s Value> {
 /// Key paths of a document, with `[]` for list items, `spec(kind)` for check specs and `*` for the
 /// keys of a mapping with free keys (`headers`, `env`, `states.<state>.peers`).
 fn document_paths(value: &Value, schema: &Value, path: &str, out: &mut BTreeSet<String>) {
+    let schema = mapping_branch(schema);
     match value {
         Value::Object(map) => {
             if let Some(each) = schema.get("additionalProperties").filter(|v| v.is_object()) {
@@ -112,8 +113,17 @@ fn document_paths(value: &Value, schema: &Value, path: &str, out: &mut BTreeSet<
     }
 }
 
+/// The mapping branch of a key that is either a scalar or a mapping (`bfd: true` or its intervals).
+fn mapping_branch(schema: &Value) -> &Value {
+    schema["anyOf"]
+        .as_array()
+        .and_then(|branches| branches.iter().find(|b| b.get("properties").is_some()))
+        .unwrap_or(schema)
+}
+
 /// Key paths the schema describes, in the same notation.
 fn schema_paths(schema: &Value, path: &str, out: &mut BTreeSet<String>) {
+    let schema = mapping_branch(schema);
     if let Some(items) = schema.get("items") {
         schema_paths(items, &format!("{path}[]"), out);
     }

@@ -6,7 +6,7 @@ use anycastd::bgp::codec::CeaseSubcode;
 use anycastd::bgp::rib_out::RouteAttributes;
 use anycastd::bgp::types::{Asn, HoldTime};
 use anycastd::config::diff::{Change, diff};
-use anycastd::config::model::{Config, Dampening, Md5Key, RouteAction, StateRoute, Strategy};
+use anycastd::config::model::{Bfd, Config, Dampening, Md5Key, RouteAction, StateRoute, Strategy};
 
 use super::{check, config, ip, peer, ps, s, service};
 
@@ -46,7 +46,7 @@ fn the_same_configuration_changes_nothing() {
 #[test]
 fn session_settings_reset_only_their_peer() {
     type Edit = fn(&mut Config);
-    let table: [(&str, Edit); 10] = [
+    let table: [(&str, Edit); 11] = [
         ("remote_asn", |c| {
             c.announcer.peers[0].remote_asn = Asn::new(65010).unwrap_or(Asn::TRANS)
         }),
@@ -68,6 +68,9 @@ fn session_settings_reset_only_their_peer() {
             c.announcer.peers[0].md5 = Some(Md5Key::File(PathBuf::from("/etc/key")))
         }),
         ("ttl_security", |c| c.announcer.peers[0].ttl_security = true),
+        ("bfd turned on", |c| {
+            c.announcer.peers[0].bfd = Some(Bfd::default())
+        }),
         ("two fields", |c| {
             c.announcer.peers[0].passive = true;
             c.announcer.peers[0].ttl_security = true;
@@ -76,6 +79,21 @@ fn session_settings_reset_only_their_peer() {
     for (what, edit) in table {
         assert_eq!(changes(edit), [reset("r1")], "{what}");
     }
+}
+
+#[test]
+fn new_bfd_intervals_apply_without_a_reset() {
+    let mut old = config();
+    old.announcer.peers[1].bfd = Some(Bfd::default());
+    let mut new = old.clone();
+    new.announcer.peers[1].bfd = Some(Bfd {
+        min_tx: std::time::Duration::from_millis(100),
+        ..Bfd::default()
+    });
+    assert_eq!(
+        diff(&old, &new).into_iter().collect::<Vec<_>>(),
+        [Change::PeerUpdated("r2".to_string())]
+    );
 }
 
 #[test]

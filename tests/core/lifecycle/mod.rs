@@ -55,6 +55,7 @@ pub fn peer(name: &str, address: &str) -> Peer {
         connect_retry: s(5),
         md5: None,
         ttl_security: false,
+        bfd: None,
     }
 }
 

@@ -186,6 +186,7 @@ fn announcer_of(neighbours: &[Neighbour], next_hop_ipv6: Option<Ipv6Addr>) -> An
             connect_retry: Duration::from_secs(1),
             md5: neighbour.md5.clone().map(model::Md5Key::Inline),
             ttl_security: neighbour.ttl_security,
+            bfd: None,
         })
         .collect();
     Announcer {

@@ -400,6 +400,7 @@ fn the_session_config_follows_the_peer_and_announcer_settings() {
         connect_retry: secs(7),
         md5: None,
         ttl_security: false,
+        bfd: None,
     };
     let announcer = Announcer {
         router_id: LOCAL_ID,
