@@ -4,6 +4,9 @@
 //!      SIGHUP: Reload, SIGUSR1/SIGUSR2: Drain, SIGTERM/SIGINT: Shutdown; drain file polled
 //!                              │
 //!                         Supervisor ── DesiredRoutes (per peer) ──> PeerActor* (peer::set::Peers)
+//!                                                                    │ Register ▲ BfdChanged
+//!                                                                    ▼          │
+//!                                                                  BfdActor (UDP 3784/4784, all sessions)
 //!                    (owns Config, the ladder's
 //!                     route sets, the drain switch)
 //!                  starts/stops │  ▲ ServiceReport (effective ladder state)

@@ -9,4 +9,6 @@ pub mod packet;
 pub mod session;
 
 pub use packet::{Authentication, DecodeError, Diagnostic, KeyedKind, Packet, State};
-pub use session::{Action, Discard, Event, SLOW_TX_INTERVAL, Session, SessionConfig, Timer};
+pub use session::{
+    Action, Discard, Event, SLOW_TX_INTERVAL, Session, SessionConfig, Timer, path_failed,
+};

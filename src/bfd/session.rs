@@ -45,6 +45,23 @@ impl Default for SessionConfig {
     }
 }
 
+impl From<&crate::config::model::Bfd> for SessionConfig {
+    fn from(bfd: &crate::config::model::Bfd) -> SessionConfig {
+        SessionConfig {
+            min_tx: bfd.min_tx,
+            min_rx: bfd.min_rx,
+            multiplier: bfd.multiplier,
+        }
+    }
+}
+
+/// Whether a state change is a path failure that the session's clients must act on (RFC 5882 §3.2):
+/// leaving Up for Down, unless the neighbour said AdminDown (a planned stop on its side, which
+/// must not take BGP down with it). Our own AdminDown is not a failure either.
+pub fn path_failed(from: State, to: State, remote_state: State) -> bool {
+    from == State::Up && to == State::Down && remote_state != State::AdminDown
+}
+
 /// The two timers a session asks the actor to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Timer {

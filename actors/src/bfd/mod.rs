@@ -39,6 +39,9 @@ pub struct BfdChanged {
     pub to: State,
     /// Why, when the session went down.
     pub diagnostic: Diagnostic,
+    /// A path failure clients must act on ([`bfd::path_failed`]): Up -> Down, not by the
+    /// neighbour's AdminDown.
+    pub failure: bool,
 }
 
 /// Start a BFD session with a neighbour.
@@ -265,6 +268,7 @@ impl BfdActor {
                     from,
                     to,
                     diagnostic,
+                    failure: bfd::path_failed(from, to, entry.session.remote_state()),
                 });
             }
             Action::Discarded(why) => self.metrics.dropped(why.as_label()),

@@ -15,6 +15,7 @@
     clippy::panic
 )]
 
+pub mod bfd;
 pub mod listener;
 pub mod metrics;
 pub mod set;
@@ -74,6 +75,8 @@ pub struct PeerSetup {
     pub listener: Option<Addr<Listener>>,
     /// Outgoing connect timeout.
     pub connect_timeout: Duration,
+    /// The neighbour's BFD session, if it has one.
+    pub bfd: Option<bfd::PeerBfd>,
 }
 
 impl PeerSetup {
@@ -101,6 +104,7 @@ impl PeerSetup {
             next_hop_ipv6: announcer.next_hop_ipv6,
             listener,
             connect_timeout: CONNECT_TIMEOUT,
+            bfd: None,
         }
     }
 
@@ -183,6 +187,7 @@ pub struct PeerActor {
     close_notify: Option<oneshot::Sender<()>>,
     /// Removed from the configuration: never starts again.
     retired: bool,
+    bfd_link: bfd::Link,
 }
 
 impl PeerActor {
@@ -203,6 +208,7 @@ impl PeerActor {
             metrics,
             close_notify: None,
             retired: false,
+            bfd_link: bfd::Link::default(),
         }
     }
 
@@ -490,6 +496,7 @@ impl Actor for PeerActor {
                 Err(error) => log::error!(peer = name.as_str(); "BGP session {name}: listener gone: {error}"),
             }));
         }
+        self.register_bfd(ctx);
         self.feed(Event::Start, ctx);
     }
 }
@@ -636,11 +643,14 @@ impl PeerActor {
         // Not connected: the FSM asked for no close, so nothing is pending.
         self.close_notify = None;
         let name = self.setup.name.clone();
+        let bfd_admin_down = self.bfd_admin_down();
         Box::pin(
             async move {
                 if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT, flushed).await.is_err() {
                     log::warn!(peer = name.as_str(); "BGP session {name}: close not flushed within {SHUTDOWN_FLUSH_TIMEOUT:?}");
                 }
+                // BFD goes AdminDown only after the withdrawal and the Cease (RFC 5882 §3.2).
+                bfd::admin_down(bfd_admin_down).await;
             }
             .into_actor(self),
         )

@@ -14,10 +14,14 @@ use std::collections::BTreeSet;
 use anycastd::bgp::fsm::{CeaseSubcode, StopReason};
 use anycastd::config::diff::Change;
 
+use super::bfd::PeerBfd;
 use super::listener::Listeners;
 use super::metrics::BgpMetrics;
 use super::socket::{self, SocketError};
 use super::{GetStatus, PeerActor, PeerSetup, PeerStatus, SHUTDOWN_FLUSH_TIMEOUT, Shutdown, Stop};
+use crate::bfd::metrics::BfdMetrics;
+use crate::bfd::socket::Ports;
+use crate::bfd::{BfdActor, Reconfigure};
 use crate::routes::DesiredRoutes;
 
 /// The port passive neighbours connect to.
@@ -48,6 +52,9 @@ pub struct Peers {
     actors: Vec<(String, Addr<PeerActor>)>,
     metrics: Arc<BgpMetrics>,
     listeners: Listeners,
+    /// The BFD actor, started with the first neighbour that has `bfd`.
+    bfd: Option<Addr<BfdActor>>,
+    bfd_metrics: Arc<BfdMetrics>,
 }
 
 impl Peers {
@@ -62,6 +69,8 @@ impl Peers {
             actors: Vec::new(),
             metrics,
             listeners: Listeners::default(),
+            bfd: None,
+            bfd_metrics: BfdMetrics::register(registry)?,
         };
         for peer in &announcer.peers {
             peers.start_one(announcer, peer)?;
@@ -98,11 +107,39 @@ impl Peers {
         } else {
             None
         };
-        let setup = PeerSetup::from_model(announcer, peer, key, listener);
+        let mut setup = PeerSetup::from_model(announcer, peer, key, listener);
+        setup.bfd = peer.bfd.as_ref().map(|bfd| self.peer_bfd(peer, bfd));
         let peer_metrics = self.metrics.peer(&peer.name);
         let actor = actix::Supervisor::start(move |_| PeerActor::new(setup, peer_metrics));
         self.actors.push((peer.name.clone(), actor.clone()));
         Ok(actor)
+    }
+
+    /// The neighbour's BFD session; starts the BFD actor with the first one.
+    fn peer_bfd(&mut self, peer: &model::Peer, bfd: &model::Bfd) -> PeerBfd {
+        let metrics = Arc::clone(&self.bfd_metrics);
+        let actor = self
+            .bfd
+            .get_or_insert_with(|| BfdActor::new(Ports::default(), metrics).start())
+            .clone();
+        let multihop = peer.multihop_ttl.is_some();
+        let ports = Ports::default();
+        let port = if multihop {
+            ports.multihop
+        } else {
+            ports.single_hop
+        };
+        PeerBfd {
+            actor,
+            remote: SocketAddr::new(peer.remote_address, port),
+            multihop,
+            config: bfd.into(),
+        }
+    }
+
+    /// The BFD actor, once a neighbour with `bfd` has started it.
+    pub fn bfd_actor(&self) -> Option<Addr<BfdActor>> {
+        self.bfd.clone()
     }
 
     /// Applies the peer changes of a reload (`config::diff`) with the new `announcer`: a removed
@@ -121,6 +158,10 @@ impl Peers {
                 Change::PeerRemoved(name) => (name, true, false),
                 Change::PeerReset(name) => (name, true, true),
                 Change::PeerAdded(name) => (name, false, true),
+                Change::PeerUpdated(name) => {
+                    self.reconfigure_bfd(name, announcer);
+                    continue;
+                }
                 _ => continue,
             };
             if stop && let Some(index) = self.actors.iter().position(|(n, _)| n == name) {
@@ -144,6 +185,21 @@ impl Peers {
             }
         }
         Ok(started)
+    }
+
+    /// New BFD intervals for a running neighbour: a Poll Sequence, the sessions stay up.
+    pub fn reconfigure_bfd(&self, name: &str, announcer: &model::Announcer) {
+        let bfd = announcer
+            .peers
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.bfd.as_ref());
+        if let (Some(actor), Some(bfd)) = (&self.bfd, bfd) {
+            actor.do_send(Reconfigure {
+                name: name.to_string(),
+                config: bfd.into(),
+            });
+        }
     }
 
     /// Takes the neighbour named `name` out of the set and ends its session with Cease / `subcode`

@@ -92,7 +92,10 @@ impl Supervisor {
             }
             Change::PeerAdded(name) => self.start_peer(name),
             Change::PeerUpdated(name) => {
-                log::warn!(peer = name.as_str(); "connect_retry changed: the session is kept; the new value applies once the daemon restarts or this peer is reset");
+                if let Some(bgp) = &self.bgp {
+                    bgp.reconfigure_bfd(name, &self.config.announcer);
+                }
+                log::warn!(peer = name.as_str(); "connect_retry or BFD intervals changed: the session is kept; new BFD intervals apply now, connect_retry once the daemon restarts or this peer is reset");
             }
             Change::ServiceRemoved(name) => {
                 self.stop_service(name);

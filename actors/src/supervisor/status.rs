@@ -23,6 +23,8 @@ pub struct Status {
     pub services: Vec<ServiceStatus>,
     /// Every configured neighbour.
     pub peers: Vec<PeerStatus>,
+    /// Every BFD session (empty without BFD).
+    pub bfd: Vec<crate::bfd::BfdStatus>,
 }
 
 /// One neighbour in `/status`.
@@ -94,6 +96,7 @@ impl Handler<GetStatus> for Supervisor {
             .as_ref()
             .map(|bgp| peer_status(bgp.actors().to_vec()));
         let drained = self.drain_reason();
+        let bfd = self.bgp.as_ref().and_then(|bgp| bgp.bfd_actor());
         Box::pin(
             async move {
                 let mut out = Vec::new();
@@ -110,8 +113,17 @@ impl Handler<GetStatus> for Supervisor {
                     Some(peers) => peers.await,
                     None => Vec::new(),
                 };
+                let bfd = match bfd {
+                    Some(actor) => {
+                        let request = actor.send(crate::bfd::GetBfdStatus);
+                        let answer = tokio::time::timeout(Duration::from_secs(1), request).await;
+                        answer.ok().and_then(Result::ok).unwrap_or_default()
+                    }
+                    None => Vec::new(),
+                };
                 Status {
                     drained,
+                    bfd,
                     services: out,
                     peers: peers
                         .into_iter()

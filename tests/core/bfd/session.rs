@@ -212,3 +212,26 @@ fn transmit_jitter_stays_within_75_to_100_percent_and_90_with_multiplier_1() {
         );
     }
 }
+
+#[test]
+fn only_up_to_down_without_the_neighbours_admin_down_is_a_path_failure() {
+    use anycastd::bfd::path_failed;
+    assert!(path_failed(State::Up, State::Down, State::Down));
+    assert!(
+        path_failed(State::Up, State::Down, State::Up),
+        "detection time expired"
+    );
+    assert!(
+        !path_failed(State::Up, State::Down, State::AdminDown),
+        "RFC 5882 §3.2"
+    );
+    assert!(
+        !path_failed(State::Up, State::AdminDown, State::Up),
+        "our planned stop"
+    );
+    assert!(
+        !path_failed(State::Init, State::Down, State::Down),
+        "never was up"
+    );
+    assert!(!path_failed(State::Down, State::Up, State::Init));
+}
