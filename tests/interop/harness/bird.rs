@@ -33,6 +33,32 @@ pub struct BirdPeer {
     pub families: Vec<&'static str>,
     /// Wait for the neighbour to connect (default); otherwise BIRD connects to its port 179.
     pub passive: bool,
+    /// `bfd on`, with the `protocol bfd` settings of the first peer that has them.
+    pub bfd: Option<BirdBfd>,
+}
+
+/// BIRD's `protocol bfd` (RFC 5880 single hop on the link).
+#[derive(Debug, Clone, Copy)]
+pub struct BirdBfd {
+    /// `min rx interval` and `min tx interval`, milliseconds.
+    pub interval_ms: u32,
+    /// `multiplier`.
+    pub multiplier: u8,
+    /// `passive yes`: BIRD waits for our first packet.
+    pub passive: bool,
+}
+
+/// One row of `show bfd sessions`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BirdBfdSession {
+    /// The neighbour's address.
+    pub address: String,
+    /// `Up`, `Down`, `Init`, `AdminDown`.
+    pub state: String,
+    /// Unix seconds of the last change (the lab's `timeformat protocol`).
+    pub since: String,
+    /// The transmit interval in force, seconds.
+    pub interval: String,
 }
 
 impl BirdPeer {
@@ -49,6 +75,7 @@ impl BirdPeer {
             hold_time: 9,
             families: Vec::new(),
             passive: true,
+            bfd: None,
         }
     }
 
@@ -83,6 +110,15 @@ pub fn config(router_id: &str, log: &std::path::Path, peers: &[BirdPeer]) -> Str
     let _ = writeln!(text, "router id {router_id};");
     let _ = writeln!(text, "timeformat protocol \"%s\";");
     let _ = writeln!(text, "protocol device {{ }}");
+    if let Some(bfd) = peers.iter().find_map(|p| p.bfd) {
+        let _ = writeln!(
+            text,
+            "protocol bfd {{\n  interface \"*\" {{\n    min rx interval {0} ms;\n    min tx interval {0} ms;\n    multiplier {1};\n    passive {2};\n  }};\n}}",
+            bfd.interval_ms,
+            bfd.multiplier,
+            if bfd.passive { "yes" } else { "no" }
+        );
+    }
     for peer in peers {
         let default = if peer.is_ipv6() { "ipv6" } else { "ipv4" };
         let families = if peer.families.is_empty() {
@@ -109,6 +145,9 @@ pub fn config(router_id: &str, log: &std::path::Path, peers: &[BirdPeer]) -> Str
         }
         if peer.ttl_security {
             let _ = writeln!(text, "  ttl security yes;");
+        }
+        if peer.bfd.is_some() {
+            let _ = writeln!(text, "  bfd on;");
         }
         for family in families {
             // A next hop of the other family is not on a link BIRD knows: resolve it in the table.
@@ -212,6 +251,45 @@ impl Bird {
                 String::from_utf8_lossy(&output.stderr)
             ))
         }
+    }
+
+    /// `show bfd sessions`, one row per session.
+    pub fn bfd_sessions(&self) -> Result<Vec<BirdBfdSession>, String> {
+        let text = self.birdc("show bfd sessions")?;
+        Ok(text
+            .lines()
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                match fields.as_slice() {
+                    [address, _interface, state, since, interval, _timeout]
+                        if address.parse::<std::net::IpAddr>().is_ok() =>
+                    {
+                        Some(BirdBfdSession {
+                            address: (*address).to_string(),
+                            state: (*state).to_string(),
+                            since: (*since).to_string(),
+                            interval: (*interval).to_string(),
+                        })
+                    }
+                    _ => None,
+                }
+            })
+            .collect())
+    }
+
+    /// The BFD session with `address`, once it is in `state`.
+    pub fn wait_bfd(&self, address: &str, state: &str, timeout: Duration) -> BirdBfdSession {
+        wait_until(
+            timeout,
+            &format!("BIRD's BFD session with {address} {state}"),
+            || {
+                let sessions = self.bfd_sessions()?;
+                match sessions.iter().find(|s| s.address == address) {
+                    Some(session) if session.state == state => Ok(session.clone()),
+                    _ => Err(format!("{sessions:?}\n{}", self.dump())),
+                }
+            },
+        )
     }
 
     /// Every route in BIRD's tables.
