@@ -1,14 +1,15 @@
-//! BFD against BIRD 2's `protocol bfd` (single hop, IPv4 and IPv6): the session comes up whoever
-//! sends first; when every packet the daemon sends is dropped (nftables in its namespace), BIRD
-//! removes our routes within the detection time (3 x 100 ms) plus the 50 ms goal plus test slack,
-//! far below the 9 s hold time; lifting the drop brings BFD, BGP and the routes back; new intervals
-//! by SIGHUP take effect and keep the session Up (a Poll Sequence); SIGTERM ends with BFD AdminDown after the
-//! withdrawal.
+//! BFD against BIRD 2's `protocol bfd` and FRR's bfdd (single hop, IPv4 and IPv6): the session
+//! comes up whoever sends first; when every packet the daemon sends is dropped (nftables in its
+//! namespace), the router removes our routes within the detection time (3 x 100 ms) plus the 50 ms
+//! goal plus test slack, far below the 9 s hold time; lifting the drop brings BFD, BGP and the
+//! routes back; new intervals by SIGHUP take effect without a flap (a Poll Sequence); SIGTERM
+//! withdraws, sends the Cease, then takes BFD AdminDown.
 
 use std::time::{Duration, Instant};
 
 use crate::harness::anycastd::{Anycastd, ExecSwitch};
 use crate::harness::bird::{Bird, BirdBfd, BirdPeer};
+use crate::harness::frr::{Frr, FrrBfd};
 use crate::harness::netns::{DAEMON_V4, DAEMON_V6, Lab, ROUTER_V4, ROUTER_V6};
 use crate::harness::{Router, Scratch, holds_for, require_binary, wait_until};
 
@@ -52,25 +53,6 @@ metrics:
     )
 }
 
-fn bird(lab: &Lab, scratch: &Scratch, passive: bool) -> Bird {
-    let bfd = BirdBfd {
-        interval_ms: 100,
-        multiplier: 3,
-        passive,
-    };
-    let peers = [
-        BirdPeer {
-            bfd: Some(bfd),
-            ..BirdPeer::r4()
-        },
-        BirdPeer {
-            bfd: Some(bfd),
-            ..BirdPeer::r6()
-        },
-    ];
-    Bird::start(lab, scratch, ROUTER_V4, &peers)
-}
-
 /// Drops everything the daemon's namespace sends, until dropped.
 struct Blackhole<'l> {
     lab: &'l Lab,
@@ -110,115 +92,218 @@ impl Drop for Blackhole<'_> {
     }
 }
 
-/// Polls BIRD as fast as birdc answers until both routes are gone; their removal times.
-fn time_route_removal(bird: &Bird, since: Instant, within: Duration) -> [Duration; 2] {
+/// A router's view of its BFD session with one of our addresses.
+trait BfdRouter: Router {
+    /// Its state in lower case (`up`, `down`...) and the interval it sends at, in milliseconds.
+    fn bfd_session(&self, address: &str) -> Result<(String, u32), String>;
+
+    /// Waits until the session with `address` is `state`.
+    fn wait_bfd(&self, address: &str, state: &str, timeout: Duration) -> u32 {
+        wait_until(
+            timeout,
+            &format!("{}'s BFD session with {address} {state}", self.name()),
+            || match self.bfd_session(address) {
+                Ok((now, interval)) if now == state => Ok(interval),
+                Ok(other) => Err(format!("{other:?}\n{}", self.dump())),
+                Err(error) => Err(format!("{error}\n{}", self.dump())),
+            },
+        )
+    }
+}
+
+impl BfdRouter for Bird {
+    fn bfd_session(&self, address: &str) -> Result<(String, u32), String> {
+        let sessions = self.bfd_sessions()?;
+        let session = sessions
+            .iter()
+            .find(|s| s.address == address)
+            .ok_or_else(|| format!("no BFD session with {address}: {sessions:?}"))?;
+        let seconds: f64 = session
+            .interval
+            .parse()
+            .map_err(|e| format!("{session:?}: {e}"))?;
+        Ok((
+            session.state.to_lowercase(),
+            (seconds * 1000.0).round() as u32,
+        ))
+    }
+}
+
+impl BfdRouter for Frr {
+    fn bfd_session(&self, address: &str) -> Result<(String, u32), String> {
+        let peer = self.bfd_peer(address)?;
+        let own = peer["transmit-interval"].as_u64().unwrap_or_default();
+        let ours = peer["remote-receive-interval"].as_u64().unwrap_or_default();
+        let state = peer["status"].as_str().unwrap_or_default().to_string();
+        Ok((state, u32::try_from(own.max(ours)).unwrap_or(u32::MAX)))
+    }
+}
+
+/// Polls the router as fast as it answers until both routes are gone; their removal times.
+fn time_route_removal(router: &impl Router, since: Instant, within: Duration) -> [Duration; 2] {
     let mut gone: [Option<Duration>; 2] = [None, None];
     while gone.iter().any(Option::is_none) {
-        let routes = bird.routes().unwrap_or_default();
         for (slot, prefix) in gone.iter_mut().zip([V4_ROUTE, V6_ROUTE]) {
-            if slot.is_none() && !routes.iter().any(|r| r.prefix == prefix) {
+            if slot.is_none() && router.route(prefix).is_ok_and(|r| r.is_none()) {
                 *slot = Some(since.elapsed());
             }
         }
         assert!(
             since.elapsed() < within,
-            "routes still in BIRD's RIB after {within:?}: {gone:?}\n{}",
-            bird.dump()
+            "routes still in {}'s RIB after {within:?}: {gone:?}\n{}",
+            router.name(),
+            router.dump()
         );
     }
     gone.map(Option::unwrap_or_default)
 }
 
-fn bfd_against_bird(passive: bool) {
-    let lab = Lab::new();
-    let scratch = Scratch::new(&format!("acd-peer-{}-bfd", lab.tag));
-    let bird = bird(&lab, &scratch, passive);
-    let switch = ExecSwitch::new(&scratch, 0);
-    let mut daemon = Anycastd::start_established(
-        &lab,
-        &scratch,
-        &config(switch.path(), "100ms"),
-        &bird,
-        &["r4", "r6"],
-    );
-    for address in [DAEMON_V4, DAEMON_V6] {
-        bird.wait_bfd(address, "Up", Duration::from_secs(15));
-    }
-    bird.wait_route(V4_ROUTE, Duration::from_secs(15));
-    bird.wait_route(V6_ROUTE, Duration::from_secs(15));
+/// Lines of the daemon's log that report a BFD state change.
+fn bfd_changes(daemon: &Anycastd) -> usize {
+    daemon
+        .log()
+        .lines()
+        .filter(|l| l.contains("BFD session r"))
+        .count()
+}
 
-    // The node goes silent: BIRD's BFD notices, and its BGP drops our routes.
-    let blackhole = Blackhole::start(&lab);
-    let [v4, v6] = time_route_removal(&bird, Instant::now(), GOAL + SLACK);
+/// The whole scenario against a router already running in `lab`; `sessions` are its names for
+/// our IPv4 and IPv6 sessions.
+fn bfd_against(lab: &Lab, scratch: &Scratch, router: &impl BfdRouter, sessions: [&str; 2]) {
+    let switch = ExecSwitch::new(scratch, 0);
+    let yaml = config(switch.path(), "100ms");
+    let mut daemon = Anycastd::start_established(lab, scratch, &yaml, router, &sessions);
+    for address in [DAEMON_V4, DAEMON_V6] {
+        router.wait_bfd(address, "up", Duration::from_secs(15));
+    }
+    router.wait_route(V4_ROUTE, Duration::from_secs(15));
+    router.wait_route(V6_ROUTE, Duration::from_secs(15));
+
+    // The node goes silent: the router's BFD notices, and its BGP drops our routes.
+    let blackhole = Blackhole::start(lab);
+    let [v4, v6] = time_route_removal(router, Instant::now(), GOAL + SLACK);
     eprintln!(
-        "interop: BFD blackhole to route removal in BIRD: IPv4 {v4:?}, IPv6 {v6:?} (goal {GOAL:?})"
+        "interop: blackhole to route removal in {}: IPv4 {v4:?}, IPv6 {v6:?} (goal {GOAL:?})",
+        router.name()
     );
 
     // The path comes back: BFD, BGP and the routes return.
     drop(blackhole);
     for address in [DAEMON_V4, DAEMON_V6] {
-        bird.wait_bfd(address, "Up", Duration::from_secs(30));
+        router.wait_bfd(address, "up", Duration::from_secs(30));
     }
-    bird.wait_route(V4_ROUTE, Duration::from_secs(60));
-    bird.wait_route(V6_ROUTE, Duration::from_secs(60));
+    router.wait_route(V4_ROUTE, Duration::from_secs(60));
+    router.wait_route(V6_ROUTE, Duration::from_secs(60));
     daemon.assert_running();
 
-    // New intervals by reload: a Poll Sequence, no flap. BIRD now sends every 200 ms (our new RX).
-    let before = bird.wait_bfd(DAEMON_V4, "Up", Duration::from_secs(5));
-    assert_eq!(before.interval, "0.100", "{before:?}");
+    // New intervals by reload: a Poll Sequence, no flap. The router now sends every 200 ms (our new
+    // RX, above its own 100 ms).
+    assert_eq!(
+        router.wait_bfd(DAEMON_V4, "up", Duration::from_secs(5)),
+        100
+    );
+    let changes = bfd_changes(&daemon);
     daemon.reload(&config(switch.path(), "200ms"));
     wait_until(
-        Duration::from_secs(10),
-        "the log to show the reload",
-        || {
-            let log = daemon.log();
-            if log.contains("configuration reloaded") {
-                Ok(())
-            } else {
-                Err(log)
-            }
-        },
-    );
-    wait_until(
         Duration::from_secs(5),
-        "BIRD's BFD interval to follow the reload",
-        || {
-            let sessions = bird.bfd_sessions()?;
-            match sessions.iter().find(|s| s.address == DAEMON_V4) {
-                Some(s) if s.interval == "0.200" => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
+        "the router to follow the new intervals",
+        || match router.bfd_session(DAEMON_V4)? {
+            (state, 200) if state == "up" => Ok(()),
+            other => Err(format!("{other:?}")),
         },
     );
-    holds_for(
-        Duration::from_secs(2),
-        "BIRD's BFD session with us Up, same since",
-        || {
-            let sessions = bird.bfd_sessions()?;
-            match sessions.iter().find(|s| s.address == DAEMON_V4) {
-                Some(s) if s.state == "Up" && s.since == before.since => Ok(()),
-                other => Err(format!("{other:?} (before: {before:?})")),
+    holds_for(Duration::from_secs(2), "the BFD sessions Up", || {
+        for address in [DAEMON_V4, DAEMON_V6] {
+            let (state, _) = router.bfd_session(address)?;
+            if state != "up" {
+                return Err(format!("{address}: {state}"));
             }
-        },
+        }
+        Ok(())
+    });
+    assert_eq!(
+        bfd_changes(&daemon),
+        changes,
+        "a BFD state change after the reload:\n{}",
+        daemon.log()
     );
     assert!(
-        bird.route(V4_ROUTE).is_ok_and(|r| r.is_some()),
+        router.route(V4_ROUTE).is_ok_and(|r| r.is_some()),
         "{}",
-        bird.dump()
+        router.dump()
     );
 
-    // SIGTERM: withdrawal and Cease first, then BFD AdminDown (BIRD shows it as Down, not a failure).
+    // SIGTERM: withdrawal and Cease first, then BFD AdminDown.
     daemon.stop();
-    bird.wait_no_route(V4_ROUTE, Duration::from_secs(5));
-    bird.wait_protocol_shows("r4", &["Administrative shutdown"], Duration::from_secs(5));
+    router.wait_no_route(V4_ROUTE, Duration::from_secs(5));
+    let log = daemon.log();
+    let (cease, admin_down) = (
+        log.find("sent NOTIFICATION Cease"),
+        log.rfind("-> admin_down"),
+    );
+    assert!(
+        matches!((cease, admin_down), (Some(c), Some(a)) if c < a),
+        "the Cease must precede BFD AdminDown:\n{log}"
+    );
+}
+
+fn bird(lab: &Lab, scratch: &Scratch, passive: bool) -> Bird {
+    let bfd = BirdBfd {
+        interval_ms: 100,
+        multiplier: 3,
+        passive,
+    };
+    let peers = [
+        BirdPeer {
+            bfd: Some(bfd),
+            ..BirdPeer::r4()
+        },
+        BirdPeer {
+            bfd: Some(bfd),
+            ..BirdPeer::r6()
+        },
+    ];
+    Bird::start(lab, scratch, ROUTER_V4, &peers)
+}
+
+fn frr(lab: &Lab, scratch: &Scratch, passive: bool) -> Frr {
+    let bfd = FrrBfd {
+        interval_ms: 100,
+        multiplier: 3,
+        passive,
+    };
+    Frr::start(lab, scratch, bfd)
 }
 
 #[test]
 fn bfd_with_bird_sending_first_detects_a_blackhole_within_the_goal_and_survives_a_reload() {
-    bfd_against_bird(false);
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-bfd-bird", lab.tag));
+    let router = bird(&lab, &scratch, false);
+    bfd_against(&lab, &scratch, &router, ["r4", "r6"]);
+    router.wait_protocol_shows("r4", &["Administrative shutdown"], Duration::from_secs(5));
 }
 
 #[test]
 fn bfd_with_a_passive_bird_comes_up_when_the_daemon_sends_first() {
-    bfd_against_bird(true);
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-bfd-bird-passive", lab.tag));
+    let router = bird(&lab, &scratch, true);
+    bfd_against(&lab, &scratch, &router, ["r4", "r6"]);
+}
+
+#[test]
+fn bfd_with_frr_sending_first_detects_a_blackhole_within_the_goal_and_survives_a_reload() {
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-bfd-frr", lab.tag));
+    let router = frr(&lab, &scratch, false);
+    bfd_against(&lab, &scratch, &router, [DAEMON_V4, DAEMON_V6]);
+}
+
+#[test]
+fn bfd_with_a_passive_frr_comes_up_when_the_daemon_sends_first() {
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-bfd-frr-passive", lab.tag));
+    let router = frr(&lab, &scratch, true);
+    bfd_against(&lab, &scratch, &router, [DAEMON_V4, DAEMON_V6]);
 }

@@ -9,6 +9,7 @@
 
 pub mod anycastd;
 pub mod bird;
+pub mod frr;
 pub mod gobgp;
 pub mod inprocess;
 pub mod netns;
