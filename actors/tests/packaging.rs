@@ -151,7 +151,7 @@ fn start(ns: &str, config: &Path, log: &Path) -> Daemon {
 /// One daemon's configuration: a service checking its own /healthz and one BGP neighbour.
 fn lab_config(me: &str, asn: u32, neighbour: &str, neighbour_asn: u32, passive: bool) -> String {
     format!(
-        "announcer:\n  router_id: {me}\n  local_address: {me}\n  local_asn: {asn}\n  routes: [192.0.2.1/32]\n  peers:\n    - name: lab-{neighbour}\n      remote_address: {neighbour}\n      remote_asn: {neighbour_asn}\n      connect_retry: 1s\n      passive: {passive}\nservices:\n  - name: self\n    check_interval: 200ms\n    checks:\n      - kind: http_2xx\n        spec: {{url: \"http://{me}:9090/healthz\", method: GET, tries: 1, interval: 100ms, timeout: 1s}}\nmetrics:\n  enabled: true\n  address: \"{me}:9090\"\n"
+        "announcer:\n  router_id: {me}\n  local_address: {me}\n  local_asn: {asn}\n  routes: [192.0.2.1/32]\n  peers:\n    - name: lab-{neighbour}\n      remote_address: {neighbour}\n      remote_asn: {neighbour_asn}\n      connect_retry: 1s\n      passive: {passive}\n      bfd: true\nservices:\n  - name: self\n    check_interval: 200ms\n    checks:\n      - kind: http_2xx\n        spec: {{url: \"http://{me}:9090/healthz\", method: GET, tries: 1, interval: 100ms, timeout: 1s}}\nmetrics:\n  enabled: true\n  address: \"{me}:9090\"\n"
     )
 }
 
