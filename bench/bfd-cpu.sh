@@ -2,8 +2,10 @@
 # CPU cost of BFD at aggressive timers: anycastd with $SESSIONS BFD sessions at $INTERVAL_MS x 3
 # against FRR's bfdd (with zebra, standalone: no BGP on its side) in another namespace.
 #
-# FRR has one address per session (198.18.6.1..N) and runs `peer 198.18.6.100 local-address
-# 198.18.6.i`; anycastd (198.18.6.100) has one peer per FRR address with `bfd`. Its BGP sessions
+# Each session has its own link, as single-hop BFD expects (RFC 5881: a session is its neighbour's
+# address on one interface): veth pair i joins the namespaces with 198.18.6.(4i+1) on FRR's side
+# and 198.18.6.(4i+2) on ours; bfdd runs `peer <ours> local-address <its> interface vRi` and
+# anycastd has one peer per FRR address with `bfd`. Its BGP sessions
 # find no listener and back off; they only add a reconnect now and then. Once every session is Up
 # on both sides, the script reads utime + stime of anycastd and of bfdd from /proc/PID/stat, waits
 # $SECONDS_RUN s, reads them again, and prints each one's share of one core, and how many BFD
@@ -27,15 +29,23 @@ need ip iproute2; need vtysh frr
 [ -x /usr/lib/frr/bfdd ] || die "/usr/lib/frr/bfdd not found: install the Debian package frr"
 need_anycastd
 
-lab_link c "" 198.18.6.100/24
-for i in $(seq "$SESSIONS"); do ip -n "$NS_R" addr add "198.18.6.$i/24" dev vR; done
+[ "$SESSIONS" -le 60 ] || die "at most 60 sessions (one /30 each in 198.18.6.0/24)"
+lab_link c
+theirs() { echo "198.18.6.$(($1 * 4 + 1))"; }
+ours() { echo "198.18.6.$(($1 * 4 + 2))"; }
+for i in $(seq 0 $((SESSIONS - 1))); do
+    ip link add "c$$r$i" type veth peer name "c$$d$i"
+    ip link set "c$$r$i" netns "$NS_R" name "vR$i"; ip link set "c$$d$i" netns "$NS_D" name "vD$i"
+    ip -n "$NS_R" addr add "$(theirs "$i")/30" dev "vR$i"; ip -n "$NS_D" addr add "$(ours "$i")/30" dev "vD$i"
+    ip -n "$NS_R" link set "vR$i" up; ip -n "$NS_D" link set "vD$i" up
+done
 chmod 777 "$DIR"
 
 {
     echo "hostname r"
     echo "bfd"
-    for i in $(seq "$SESSIONS"); do
-        echo " peer 198.18.6.100 local-address 198.18.6.$i"
+    for i in $(seq 0 $((SESSIONS - 1))); do
+        echo " peer $(ours "$i") local-address $(theirs "$i") interface vR$i"
         echo "  receive-interval $INTERVAL_MS"
         echo "  transmit-interval $INTERVAL_MS"
         echo "  detect-multiplier 3"
@@ -57,15 +67,15 @@ BFDD=${PIDS[-1]}
 {
     cat <<YAML
 announcer:
-  router_id: 198.18.6.100
-  local_address: 198.18.6.100
+  router_id: 198.18.6.2
+  local_address: 198.18.6.2
   local_asn: 65001
   routes: [192.0.2.1/32]
   bfd: {min_tx_interval: ${INTERVAL_MS}ms, min_rx_interval: ${INTERVAL_MS}ms, multiplier: 3}
   peers:
 YAML
-    for i in $(seq "$SESSIONS"); do
-        printf '    - {name: r%d, remote_address: 198.18.6.%d, remote_asn: 65000, connect_retry: 30s}\n' "$i" "$i"
+    for i in $(seq 0 $((SESSIONS - 1))); do
+        printf '    - {name: r%d, remote_address: %s, remote_asn: 65000, connect_retry: 30s}\n' "$i" "$(theirs "$i")"
     done
     cat <<YAML
 services:
@@ -79,7 +89,7 @@ metrics:
 YAML
 } > "$DIR/anycastd.yaml"
 acd_check "$DIR/anycastd.yaml"
-acd_start LOG_LEVEL=warn
+acd_start LOG_LEVEL=${ACD_LOG_LEVEL:-warn}
 
 up_count() { vtysh --vty_socket "$DIR" -d bfdd -c "show bfd peers brief" 2>/dev/null | grep -c " up " || true; }
 for i in $(seq 600); do

@@ -280,8 +280,10 @@ fn bfd_with_bird_sending_first_detects_a_blackhole_within_the_goal_and_survives_
     let lab = Lab::new();
     let scratch = Scratch::new(&format!("acd-peer-{}-bfd-bird", lab.tag));
     let router = bird(&lab, &scratch, false);
+    // BIRD 2.0.12 takes a neighbour's AdminDown for a BFD failure (RFC 5882 §3.2 says it is not): once
+    // our Cease has closed its session, its "Last error" may become "BFD session down" instead of the
+    // Administrative shutdown, so the order is checked in our own log.
     bfd_against(&lab, &scratch, &router, ["r4", "r6"]);
-    router.wait_protocol_shows("r4", &["Administrative shutdown"], Duration::from_secs(5));
 }
 
 #[test]

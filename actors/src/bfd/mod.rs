@@ -22,6 +22,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use anycastd::bfd::{self, Action, Diagnostic, Event, Packet, SessionConfig, State, Timer};
 use tokio::net::UdpSocket;
+use tokio::time::Instant;
 
 use metrics::BfdMetrics;
 pub use socket::Ports;
@@ -117,13 +118,23 @@ struct Datagram {
     bytes: Vec<u8>,
 }
 
+/// A running timer. Re-arming it later than it fires only moves `deadline`: the detection timer is
+/// re-armed by every received packet, and this spares a cancel and a new timer each time.
+struct Armed {
+    handle: SpawnHandle,
+    fires_at: Instant,
+    deadline: Instant,
+}
+
 struct Entry {
     name: String,
     remote: SocketAddr,
     multihop: bool,
     session: bfd::Session,
     subscriber: Recipient<BfdChanged>,
-    timers: HashMap<Timer, SpawnHandle>,
+    timers: HashMap<Timer, Armed>,
+    /// The detection time last exported, to touch the gauge only on a change.
+    detection_time: Duration,
     heard: bool,
     remove_when_silent: bool,
 }
@@ -211,9 +222,67 @@ impl BfdActor {
         for action in actions {
             self.perform(discriminator, action, ctx);
         }
-        if let Some(entry) = self.sessions.get(&discriminator) {
-            self.metrics
-                .detection_time(&entry.name, entry.session.detection_time());
+        if let Some(entry) = self.sessions.get_mut(&discriminator) {
+            let time = entry.session.detection_time();
+            if time != entry.detection_time {
+                entry.detection_time = time;
+                self.metrics.detection_time(&entry.name, time);
+            }
+        }
+    }
+
+    /// Arms `timer` of a session to expire `after` from now.
+    fn arm(&mut self, discriminator: u32, timer: Timer, after: Duration, ctx: &mut Context<Self>) {
+        let Some(entry) = self.sessions.get_mut(&discriminator) else {
+            return;
+        };
+        let deadline = Instant::now() + after;
+        if let Some(armed) = entry.timers.get_mut(&timer) {
+            if armed.fires_at <= deadline {
+                armed.deadline = deadline;
+                return;
+            }
+            ctx.cancel_future(armed.handle);
+        }
+        let handle = ctx.run_later(after, move |actor, ctx| {
+            actor.timer_due(discriminator, timer, ctx)
+        });
+        entry.timers.insert(
+            timer,
+            Armed {
+                handle,
+                fires_at: deadline,
+                deadline,
+            },
+        );
+    }
+
+    /// A timer's handle fired: the expiry, or a wait for the deadline it was moved to.
+    fn timer_due(&mut self, discriminator: u32, timer: Timer, ctx: &mut Context<Self>) {
+        let Some(entry) = self.sessions.get_mut(&discriminator) else {
+            return;
+        };
+        let now = Instant::now();
+        match entry.timers.get(&timer) {
+            Some(armed) if armed.deadline > now => {
+                let deadline = armed.deadline;
+                let handle = ctx.run_later(deadline - now, move |actor, ctx| {
+                    actor.timer_due(discriminator, timer, ctx)
+                });
+                entry.timers.insert(
+                    timer,
+                    Armed {
+                        handle,
+                        fires_at: deadline,
+                        deadline,
+                    },
+                );
+            }
+            Some(_) => {
+                entry.timers.remove(&timer);
+                self.timer_fired(discriminator, timer, ctx);
+            }
+            None => {}
         }
     }
 
@@ -230,21 +299,10 @@ impl BfdActor {
                     log::debug!(peer = entry.name.as_str(); "BFD session {}: send failed: {error}", entry.name);
                 }
             }
-            Action::StartTimer(timer, after) => {
-                if let Some(handle) = entry.timers.remove(&timer) {
-                    ctx.cancel_future(handle);
-                }
-                let handle = ctx.run_later(after, move |actor, ctx| {
-                    if let Some(entry) = actor.sessions.get_mut(&discriminator) {
-                        entry.timers.remove(&timer);
-                    }
-                    actor.timer_fired(discriminator, timer, ctx);
-                });
-                entry.timers.insert(timer, handle);
-            }
+            Action::StartTimer(timer, after) => self.arm(discriminator, timer, after, ctx),
             Action::StopTimer(timer) => {
-                if let Some(handle) = entry.timers.remove(&timer) {
-                    ctx.cancel_future(handle);
+                if let Some(armed) = entry.timers.remove(&timer) {
+                    ctx.cancel_future(armed.handle);
                 }
             }
             Action::StateChanged {
@@ -289,8 +347,8 @@ impl BfdActor {
 
     fn remove(&mut self, discriminator: u32, ctx: &mut Context<Self>) {
         if let Some(mut entry) = self.sessions.remove(&discriminator) {
-            for (_, handle) in entry.timers.drain() {
-                ctx.cancel_future(handle);
+            for (_, armed) in entry.timers.drain() {
+                ctx.cancel_future(armed.handle);
             }
             self.by_name.remove(&entry.name);
             if self.by_source.get(&(entry.remote.ip(), entry.multihop)) == Some(&discriminator) {
@@ -381,6 +439,7 @@ impl Handler<Register> for BfdActor {
                 session,
                 subscriber: register.subscriber,
                 timers: HashMap::new(),
+                detection_time: Duration::ZERO,
                 heard: false,
                 remove_when_silent: false,
             },
