@@ -16,8 +16,8 @@ use anycastd::health::tracker::ServiceTracker;
 use anycastd::health::{Debounce, Health, Outcome, Status, requests_drain};
 
 use crate::check::CheckResult;
+use crate::messages::{Ping, Stop};
 use crate::metrics::Metrics;
-use crate::supervisor::{Ping, Stop};
 
 /// A service's effective state changed (or was evaluated for the first time).
 #[derive(Debug, Clone, Message)]

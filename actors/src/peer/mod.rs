@@ -40,6 +40,7 @@ use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio_util::codec::FramedRead;
 
+use crate::messages::Ping;
 use crate::routes::DesiredRoutes;
 use listener::{Accepted, Listener, Register, Unregister};
 use metrics::PeerMetrics;
@@ -117,40 +118,43 @@ impl PeerSetup {
     }
 }
 
-/// Stop the session gracefully: withdraw every route, send Cease / Administrative Shutdown with
-/// `text` (RFC 8203), flush, close. Answers once the connection is closed (or there was none).
-#[derive(Debug, Clone, Message)]
-#[rtype(result = "()")]
-pub struct Shutdown {
-    /// The Shutdown Communication.
-    pub text: Option<String>,
-}
-
 /// End the session with a Cease of `reason` after withdrawing every route (RFC 4486: e.g. Peer
-/// De-configured, Other Configuration Change). With `retire`, the neighbour leaves its listener and
-/// never starts again: it was removed from the configuration. Answers once the connection is closed.
+/// De-configured, Other Configuration Change; RFC 8203 Administrative Shutdown at SIGTERM), flush,
+/// close. With `retire`, the neighbour leaves its listener and never starts again: it was removed
+/// from the configuration. Answers once the connection is closed (or there was none).
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
-pub struct Stop {
+pub struct EndSession {
     /// The Cease to send.
     pub reason: StopReason,
     /// Forget the neighbour for good.
     pub retire: bool,
 }
 
+impl EndSession {
+    /// Cease / Administrative Shutdown with the Shutdown Communication `text` (RFC 8203); the
+    /// neighbour stays configured.
+    pub fn shutdown(text: Option<String>) -> EndSession {
+        EndSession {
+            reason: StopReason::shutdown(text),
+            retire: false,
+        }
+    }
+}
+
 /// What the peer's session looks like right now (for `/status` and tests).
 #[derive(Debug, Clone, PartialEq, Eq, MessageResponse)]
-pub struct PeerStatus {
+pub struct SessionStatus {
     /// The FSM state.
     pub state: State,
     /// Prefixes the neighbour has from us.
     pub advertised: Vec<anycastd::bgp::types::Prefix>,
 }
 
-/// Asks for a [`PeerStatus`].
+/// Asks for a [`SessionStatus`].
 #[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "PeerStatus")]
-pub struct GetStatus;
+#[rtype(result = "SessionStatus")]
+pub struct GetSessionStatus;
 
 /// What the reader of one connection reports.
 enum Incoming {
@@ -583,29 +587,21 @@ impl Handler<DesiredRoutes> for PeerActor {
     }
 }
 
-impl Handler<GetStatus> for PeerActor {
-    type Result = PeerStatus;
+impl Handler<GetSessionStatus> for PeerActor {
+    type Result = SessionStatus;
 
-    fn handle(&mut self, _: GetStatus, _ctx: &mut Self::Context) -> PeerStatus {
-        PeerStatus {
+    fn handle(&mut self, _: GetSessionStatus, _ctx: &mut Self::Context) -> SessionStatus {
+        SessionStatus {
             state: self.session.state(),
             advertised: self.rib.advertised().collect(),
         }
     }
 }
 
-impl Handler<Shutdown> for PeerActor {
+impl Handler<EndSession> for PeerActor {
     type Result = ResponseActFuture<Self, ()>;
 
-    fn handle(&mut self, shutdown: Shutdown, ctx: &mut Self::Context) -> Self::Result {
-        self.stop_gracefully(StopReason::shutdown(shutdown.text), ctx)
-    }
-}
-
-impl Handler<Stop> for PeerActor {
-    type Result = ResponseActFuture<Self, ()>;
-
-    fn handle(&mut self, stop: Stop, ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, stop: EndSession, ctx: &mut Self::Context) -> Self::Result {
         if stop.retire {
             self.retired = true;
             if let Some(listener) = &self.setup.listener {
@@ -647,9 +643,9 @@ impl PeerActor {
     }
 }
 
-impl Handler<crate::supervisor::Ping> for PeerActor {
+impl Handler<Ping> for PeerActor {
     type Result = ();
-    fn handle(&mut self, _: crate::supervisor::Ping, _: &mut Self::Context) {}
+    fn handle(&mut self, _: Ping, _: &mut Self::Context) {}
 }
 
 /// New cross-family next hops after a reload (`announcer.next_hop_ipv4` / `next_hop_ipv6`): the

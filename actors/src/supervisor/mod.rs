@@ -1,6 +1,6 @@
 //! Supervisor: the only owner of the configuration. Builds one ServiceActor and its CheckActors per
 //! service and one PeerActor per neighbour, turns the services' ladder states into each peer's route
-//! set (core [`ladder::desired`]), holds the drain switch (signals, drain file), reloads on SIGHUP by
+//! set (core [`RouteSet::of`]), holds the drain switch (signals, drain file), reloads on SIGHUP by
 //! applying [`Change`]s (core [`guard::check_reload`]) and stops everything on SIGTERM/SIGINT.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -12,28 +12,19 @@ use actix::prelude::*;
 use anycastd::bgp::types::Prefix;
 use anycastd::config::{ConfigErrors, model::Config};
 use anycastd::health::ladder::{self, ServiceState};
+use anycastd::health::route_set::{RouteChange, RouteSet};
 
 use crate::check::CheckActor;
+use crate::messages::{Ping, Stop};
 use crate::metrics::Metrics;
 use crate::peer::set::Peers;
-use crate::peer::{self, PeerActor};
-use crate::routes::{Change, DesiredRoutes, RouteMap};
+use crate::routes::DesiredRoutes;
 use crate::service::{ServiceActor, ServiceReport, SetDrain};
 
 mod reload;
 mod status;
 
 pub use status::{GetStatus, PeerStatus, Status};
-
-/// Asks an actor to stop (its children and in-flight probes are dropped with it).
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "()")]
-pub struct Stop;
-
-/// Liveness probe: an actor that answers is not stuck (`/healthz`).
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "()")]
-pub struct Ping;
 
 /// Every live actor by name (`supervisor`, `service/<s>`, `check/<s>/<c>`, `peer/<p>`), for
 /// `/healthz` and the watchdog.
@@ -231,12 +222,6 @@ impl Supervisor {
         self.services.get(name).and_then(|s| s.state)
     }
 
-    /// Every configured neighbour's name.
-    fn peer_names(&self) -> Vec<String> {
-        let peers = &self.config.announcer.peers;
-        peers.iter().map(|peer| peer.name.clone()).collect()
-    }
-
     fn recipients(&self) -> Vec<Recipient<DesiredRoutes>> {
         let mut out = self.bgp.as_ref().map(Peers::recipients).unwrap_or_default();
         out.extend(self.extra.iter().cloned());
@@ -244,28 +229,10 @@ impl Supervisor {
     }
 
     /// The route set of every peer, from the ladder in the core.
-    fn desired(&self) -> DesiredRoutes {
+    fn desired(&self) -> RouteSet {
         let services = ladder::services(&self.config, |name| self.state_of(name));
-        // A peer named nowhere in a `states` mapping gets the default routes.
-        let default = ladder::desired(&services, "");
-        // Only a peer named in some `states` mapping can differ from the default set.
-        let named = ladder::named_peers(&services);
-        let mut per_peer: BTreeMap<String, Arc<RouteMap>> = BTreeMap::new();
-        for name in self.peer_names() {
-            if !named.contains(name.as_str()) {
-                continue;
-            }
-            let routes = ladder::desired(&services, &name).routes;
-            if routes != default.routes {
-                per_peer.insert(name, Arc::new(routes));
-            }
-        }
-        DesiredRoutes {
-            routes: Arc::new(default.routes),
-            per_peer: Arc::new(per_peer),
-            complete: default.complete,
-            change: None,
-        }
+        let peers = self.config.announcer.peers.iter();
+        RouteSet::of(&services, peers.map(|peer| peer.name.as_str()))
     }
 
     /// Follows a new configuration in `anycastd_route_announced`: a series per configured prefix
@@ -301,24 +268,17 @@ impl Supervisor {
             self.refresh_known_prefixes();
         }
         let routes = self.desired();
-        if self.sent.as_ref() == Some(&routes) {
+        if self.sent.as_ref().map(|sent| &sent.set) == Some(&routes) {
             return;
         }
-        let mut routes = routes;
-        let change = match &self.sent {
-            Some(sent) => Change::between(sent, &routes),
-            None => Change::between(&DesiredRoutes::plain([], false), &routes),
+        let before = match &self.sent {
+            Some(sent) => sent.set.clone(),
+            None => RouteSet::plain([], false),
         };
+        let change = RouteChange::between(&before, &routes);
         // Only the prefixes that changed can have moved in or out.
-        for prefix in &change.prefixes {
-            let before = self
-                .sent
-                .as_ref()
-                .is_some_and(|sent| sent.announces(prefix));
+        for prefix in change.prefixes.iter().filter(|p| change.moved(&routes, p)) {
             let now = routes.announces(prefix);
-            if before == now {
-                continue;
-            }
             if self.known_prefixes.contains(prefix) {
                 self.metrics
                     .route_announced
@@ -334,14 +294,16 @@ impl Supervisor {
         self.metrics
             .routes_announced
             .set(routes.announced_count() as f64);
-        routes.change = self.sent.as_ref().map(|_| Arc::new(change));
+        let routes = DesiredRoutes {
+            change: self.sent.as_ref().map(|_| Arc::new(change)),
+            set: routes,
+        };
         for peer in self.recipients() {
             peer.do_send(routes.clone());
         }
         let complete = routes.complete;
         // Kept without its change, so it holds no older table alive.
-        routes.change = None;
-        self.sent = Some(routes);
+        self.sent = Some(routes.set.into());
         if complete && !self.ready_notified {
             self.ready_notified = true;
             notify(&[sd_notify::NotifyState::Ready]);
@@ -409,26 +371,6 @@ async fn withdraw_all(peers: Vec<Recipient<DesiredRoutes>>) {
     for result in futures_util::future::join_all(sends).await {
         if result.is_err() {
             log::warn!("a peer did not take the final withdraw in time");
-        }
-    }
-}
-
-/// Ends every session at once: withdraw, flush, Cease / Administrative Shutdown with `text`
-/// (RFC 8203), close; returns when all are closed or after the flush deadline.
-async fn shutdown_peers(actors: Vec<(String, Addr<PeerActor>)>, text: &str) {
-    let stops = actors.iter().map(|(_, actor)| {
-        let request = actor.send(peer::Shutdown {
-            text: Some(text.to_string()),
-        });
-        tokio::time::timeout(
-            peer::SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1),
-            request,
-        )
-    });
-    let results = futures_util::future::join_all(stops).await;
-    for (result, (name, _)) in results.into_iter().zip(&actors) {
-        if result.is_err() {
-            log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
         }
     }
 }
@@ -541,10 +483,12 @@ impl Handler<Shutdown> for Supervisor {
             log::info!("shutting down: withdrawing every route");
             let extra = act.extra.clone();
             // Withdraw, wait until the UPDATEs are written, Cease / Administrative Shutdown (RFC 8203).
-            let bgp = act.bgp.as_ref().map(|bgp| bgp.actors().to_vec());
+            let bgp = act.bgp.as_ref().map(|bgp| bgp.shutdown(SHUTDOWN_TEXT));
             async move {
                 withdraw_all(extra).await;
-                shutdown_peers(bgp.unwrap_or_default(), SHUTDOWN_TEXT).await;
+                if let Some(bgp) = bgp {
+                    bgp.await;
+                }
             }
             .into_actor(act)
             .map(|(), _act, ctx| ctx.stop())

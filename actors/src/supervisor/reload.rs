@@ -7,7 +7,8 @@ use anycastd::config::diff::Change;
 use anycastd::config::{self, ConfigError, ConfigErrors, ConfigWarning, model::Config};
 use anycastd::health::guard;
 
-use super::{Reload, Stop, Supervisor};
+use super::{Reload, Supervisor};
+use crate::messages::Stop;
 use crate::peer::SetNextHops;
 use crate::service::Reconfigure;
 
@@ -75,15 +76,20 @@ impl Supervisor {
     /// Carries out one change of a reload; `self.config` is already the new configuration.
     fn apply_change(&mut self, change: &Change, old: &Config, ctx: &mut Context<Self>) {
         match change {
-            Change::PeerRemoved(name) => self.stop_peer(name, CeaseSubcode::PeerDeconfigured, ctx),
-            Change::PeerReset(name) => {
-                // Stop the old session first, then start the new one once the Cease is out.
-                let stop = self
-                    .bgp
-                    .as_mut()
-                    .map(|bgp| bgp.stop_one(name, CeaseSubcode::OtherConfigurationChange));
-                let name = name.clone();
-                if let Some(stop) = stop {
+            Change::PeerRemoved(name) | Change::PeerReset(name) => {
+                let subcode = change
+                    .cease()
+                    .unwrap_or(CeaseSubcode::OtherConfigurationChange);
+                let Some(bgp) = self.bgp.as_mut() else {
+                    return;
+                };
+                let stop = bgp.stop_one(name, subcode);
+                if matches!(change, Change::PeerRemoved(_)) {
+                    log::warn!(peer = name.as_str(); "BGP neighbour removed");
+                    ctx.spawn(stop.into_actor(self));
+                } else {
+                    // Stop the old session first, then start the new one once the Cease is out.
+                    let name = name.clone();
                     ctx.spawn(
                         stop.into_actor(self)
                             .map(move |(), act, _| act.start_peer(&name)),
@@ -176,13 +182,6 @@ impl Supervisor {
                 }
             }
             Err(e) => log::error!(peer = name; "cannot start the BGP neighbour: {e}"),
-        }
-    }
-
-    fn stop_peer(&mut self, name: &str, subcode: CeaseSubcode, ctx: &mut Context<Self>) {
-        if let Some(bgp) = self.bgp.as_mut() {
-            log::warn!(peer = name; "BGP neighbour removed");
-            ctx.spawn(bgp.stop_one(name, subcode).into_actor(self));
         }
     }
 }

@@ -6,7 +6,7 @@ use actix::prelude::*;
 use anycastd::bgp::fsm::State;
 
 use super::{Supervisor, notify};
-use crate::peer::{self, PeerActor, PeerStatus as PeerState};
+use crate::peer::{GetSessionStatus, PeerActor, SessionStatus};
 use crate::service::{GetServiceStatus, ServiceStatus};
 
 /// Asks for the daemon's status (`/status`).
@@ -37,10 +37,12 @@ pub struct PeerStatus {
 }
 
 /// Every neighbour's status, by name (`None`: the actor did not answer within a second).
-async fn peer_status(actors: Vec<(String, Addr<PeerActor>)>) -> Vec<(String, Option<PeerState>)> {
+async fn peer_status(
+    actors: Vec<(String, Addr<PeerActor>)>,
+) -> Vec<(String, Option<SessionStatus>)> {
     let mut out = Vec::new();
     for (name, actor) in actors {
-        let status = tokio::time::timeout(Duration::from_secs(1), actor.send(peer::GetStatus));
+        let status = tokio::time::timeout(Duration::from_secs(1), actor.send(GetSessionStatus));
         out.push((name, status.await.ok().and_then(Result::ok)));
     }
     out
@@ -53,10 +55,7 @@ impl Supervisor {
             return;
         };
         let status = peer_status(bgp.actors().to_vec());
-        let announced = self
-            .sent
-            .as_ref()
-            .map_or(0, crate::routes::DesiredRoutes::announced_count);
+        let announced = self.sent.as_ref().map_or(0, |sent| sent.announced_count());
         let total = self.known_prefixes.len();
         let drained = self.drain_reason();
         ctx.spawn(status.into_actor(self).map(move |peers, act, _| {

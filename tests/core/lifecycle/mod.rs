@@ -9,6 +9,7 @@ mod guard;
 mod ladder;
 mod loaded;
 mod properties;
+mod route_set;
 mod tracker;
 
 use std::net::IpAddr;
