@@ -13,6 +13,7 @@ pub mod guard;
 pub mod hold_down;
 pub mod ladder;
 pub mod route_set;
+pub mod service;
 mod strategy;
 pub mod tracker;
 

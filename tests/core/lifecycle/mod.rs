@@ -10,6 +10,7 @@ mod ladder;
 mod loaded;
 mod properties;
 mod route_set;
+mod service;
 mod tracker;
 
 use std::net::IpAddr;
