@@ -69,8 +69,6 @@ pub enum DownReason {
     TcpFailed,
     /// We stopped the session (Event 2) with this Cease subcode.
     Stopped(CeaseSubcode),
-    /// This connection lost a collision (RFC 4271 §6.8) and was closed with Cease/7.
-    Collision,
 }
 
 impl DownReason {
@@ -100,7 +98,6 @@ impl DownReason {
             },
             DownReason::TcpFailed => "tcp_failed",
             DownReason::Stopped(_) => "stopped",
-            DownReason::Collision => "collision",
         }
     }
 }
@@ -142,7 +139,6 @@ impl fmt::Display for DownReason {
             DownReason::Stopped(subcode) => {
                 write!(f, "stopped by us (Cease subcode {})", subcode.code())
             }
-            DownReason::Collision => write!(f, "connection collision"),
         }
     }
 }

@@ -144,7 +144,6 @@ pub(super) fn events() -> Vec<(&'static str, Event)> {
                 reset: false,
             }),
         ),
-        ("collision lost (23)", Event::CollisionLost),
     ]
 }
 
