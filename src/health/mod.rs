@@ -12,6 +12,7 @@ mod debounce;
 pub mod guard;
 pub mod hold_down;
 pub mod ladder;
+pub mod node;
 pub mod route_set;
 pub mod service;
 mod strategy;

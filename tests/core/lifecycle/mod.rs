@@ -8,6 +8,7 @@ mod drain;
 mod guard;
 mod ladder;
 mod loaded;
+mod node;
 mod properties;
 mod route_set;
 mod service;
