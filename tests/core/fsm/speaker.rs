@@ -6,13 +6,13 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use anycastd::bgp::codec::{Afi, Capability, Message, Open, Safi};
+use anycastd::bgp::codec::Message;
 use anycastd::bgp::fsm::{self, Event, StopReason};
 use anycastd::bgp::rib_out::{RouteAttributes, Routes};
 use anycastd::bgp::speaker::{Action, Input, NextHops, Speaker};
 use anycastd::bgp::types::Prefix;
 
-use super::table::config;
+use super::table::{config, peer_open};
 
 fn prefix(text: &str) -> Prefix {
     text.parse().expect("test prefix")
@@ -32,19 +32,6 @@ fn routes(prefixes: &[&str], complete: bool) -> Input<'static> {
         table: table(prefixes),
         complete,
         change: None,
-    }
-}
-
-fn peer_open() -> Open {
-    Open {
-        version: 4,
-        my_as: 65002,
-        hold_time: 30,
-        router_id: Ipv4Addr::new(192, 0, 2, 2),
-        capabilities: vec![
-            Capability::MultiProtocol(Afi::Ipv4, Safi::Unicast),
-            Capability::FourOctetAs(65002),
-        ],
     }
 }
 
@@ -111,6 +98,34 @@ fn keepalive() -> Input<'static> {
     Input::Event(Event::Received(Message::Keepalive))
 }
 
+/// A speaker with a complete route set of `192.0.2.9/32`, taken to Established, which sends it.
+fn established() -> Speaker {
+    established_with(table(&["192.0.2.9/32"]))
+}
+
+/// [`established`] with the route set's table `held` (which must be `192.0.2.9/32` alone).
+fn established_with(held: Arc<Routes>) -> Speaker {
+    let mut s = speaker();
+    let input = Input::Routes {
+        table: held,
+        complete: true,
+        change: None,
+    };
+    let mut steps = vec![(input, vec![])];
+    steps.extend(establish());
+    steps.push((
+        keepalive(),
+        vec![
+            "established",
+            "announce 192.0.2.9/32",
+            "End-of-RIB",
+            "advertised 1",
+        ],
+    ));
+    run(&mut s, steps);
+    s
+}
+
 #[test]
 fn established_sends_the_table_and_end_of_rib_once_the_route_set_is_complete() {
     let mut s = speaker();
@@ -140,68 +155,32 @@ fn established_sends_the_table_and_end_of_rib_once_the_route_set_is_complete() {
 
 #[test]
 fn a_complete_route_set_before_established_gives_table_then_end_of_rib() {
-    let mut s = speaker();
-    let mut steps = vec![(routes(&["192.0.2.9/32"], true), vec![])];
-    steps.extend(establish());
-    steps.push((
-        keepalive(),
-        vec![
-            "established",
-            "announce 192.0.2.9/32",
-            "End-of-RIB",
-            "advertised 1",
-        ],
-    ));
-    run(&mut s, steps);
+    established();
 }
 
 #[test]
 fn a_stop_withdraws_everything_before_the_cease() {
-    let mut s = speaker();
-    let mut steps = vec![(routes(&["192.0.2.9/32"], true), vec![])];
-    steps.extend(establish());
-    steps.push((
-        keepalive(),
-        vec![
-            "established",
-            "announce 192.0.2.9/32",
-            "End-of-RIB",
-            "advertised 1",
-        ],
-    ));
-    steps.push((
-        Input::Stop(StopReason::shutdown(Some("bye".into()))),
-        vec![
-            "withdraw 192.0.2.9/32",
-            "advertised 0",
-            "NOTIFICATION 6/2",
-            "close",
-            "down stopped",
-            "advertised 0",
-        ],
-    ));
-    run(&mut s, steps);
+    let mut s = established();
+    let stop = Input::Stop(StopReason::shutdown(Some("bye".into())));
+    let want = vec![
+        "withdraw 192.0.2.9/32",
+        "advertised 0",
+        "NOTIFICATION 6/2",
+        "close",
+        "down stopped",
+        "advertised 0",
+    ];
+    run(&mut s, vec![(stop, want)]);
 }
 
 #[test]
-fn a_session_down_forgets_what_was_advertised_and_sends_all_again_next_time() {
-    let mut s = speaker();
-    let mut steps = vec![(routes(&["192.0.2.9/32"], true), vec![])];
-    steps.extend(establish());
-    steps.push((
-        keepalive(),
-        vec![
-            "established",
-            "announce 192.0.2.9/32",
-            "End-of-RIB",
-            "advertised 1",
-        ],
-    ));
-    steps.push((
-        Input::Event(Event::TcpFailed),
-        vec!["close", "down tcp_failed", "advertised 0"],
-    ));
-    run(&mut s, steps);
+fn a_session_down_forgets_what_was_advertised() {
+    let mut s = established();
+    let failed = Input::Event(Event::TcpFailed);
+    run(
+        &mut s,
+        vec![(failed, vec!["close", "down tcp_failed", "advertised 0"])],
+    );
     assert_eq!(s.advertised().count(), 0);
 }
 
@@ -249,35 +228,20 @@ fn the_next_hop_of_the_session_family_is_its_own_address() {
 }
 
 #[test]
-fn a_change_from_the_held_table_looks_at_the_changed_prefixes_only() {
-    let mut s = speaker();
+fn a_change_is_taken_from_the_held_table_or_compared_whole() {
+    // A speaker holding the set a change was computed from looks at the changed prefixes only;
+    // given a change from another set, it compares the whole table. Both send the same UPDATEs.
     let first = table(&["192.0.2.9/32"]);
-    let mut steps = vec![(
-        Input::Routes {
-            table: Arc::clone(&first),
-            complete: true,
-            change: None,
-        },
-        vec![],
-    )];
-    steps.extend(establish());
-    steps.push((
-        keepalive(),
-        vec![
-            "established",
-            "announce 192.0.2.9/32",
-            "End-of-RIB",
-            "advertised 1",
-        ],
-    ));
-    run(&mut s, steps);
+    let other = table(&["192.0.2.9/32"]);
     let changed = BTreeSet::from([prefix("198.51.100.1/32")]);
-    let second = table(&["192.0.2.9/32", "198.51.100.1/32"]);
-    let input = Input::Routes {
-        table: second,
-        complete: true,
-        change: Some((&first, &changed)),
-    };
-    let got: Vec<String> = s.handle(input).iter().filter_map(describe).collect();
-    assert_eq!(got, ["announce 198.51.100.1/32", "advertised 2"]);
+    for from in [&first, &other] {
+        let mut s = established_with(Arc::clone(&first));
+        let input = Input::Routes {
+            table: table(&["192.0.2.9/32", "198.51.100.1/32"]),
+            complete: true,
+            change: Some((from, &changed)),
+        };
+        let got: Vec<String> = s.handle(input).iter().filter_map(describe).collect();
+        assert_eq!(got, ["announce 198.51.100.1/32", "advertised 2"]);
+    }
 }

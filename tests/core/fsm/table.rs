@@ -29,7 +29,7 @@ pub(super) fn config() -> SessionConfig {
     }
 }
 
-fn peer_open() -> Open {
+pub(super) fn peer_open() -> Open {
     Open {
         version: 4,
         my_as: 65002,
