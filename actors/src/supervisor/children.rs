@@ -1,17 +1,35 @@
 //! The Supervisor's children: starting and stopping the ServiceActors with their CheckActors and
-//! the PeerActors, and listing them all for `/healthz`.
+//! the PeerActors, stopping them all at shutdown, and listing them all for `/healthz`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix::prelude::*;
 
-use super::{ListActors, RunningService, Supervisor};
+use super::{ListActors, RunningService, SHUTDOWN_TEXT, Supervisor};
 use crate::check::CheckActor;
 use crate::messages::Stop;
 use crate::routes::DesiredRoutes;
 use crate::service::{Reconfigure, ServiceActor};
 
+/// How long a peer may take to accept the final (empty) route set at shutdown.
+const PEER_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
+
 impl Supervisor {
+    /// The last step of a shutdown: stops the services, withdraws every route from every peer and
+    /// ends every session (Cease / Administrative Shutdown, RFC 8203).
+    pub(super) fn stop_all(&mut self) -> impl Future<Output = ()> + use<> {
+        self.stop_services();
+        log::info!("shutting down: withdrawing every route");
+        let extra = self.extra.clone();
+        let bgp = self.bgp.as_ref().map(|bgp| bgp.shutdown(SHUTDOWN_TEXT));
+        async move {
+            withdraw_all(extra).await;
+            if let Some(bgp) = bgp {
+                bgp.await;
+            }
+        }
+    }
     /// Starts the ServiceActor and CheckActors of the configured service named `name`.
     pub(super) fn start_service(&mut self, name: &str, ctx: &mut Context<Self>) {
         let Some(service) = self.node.config().services.iter().find(|s| s.name == name) else {
@@ -139,5 +157,18 @@ impl Handler<ListActors> for Supervisor {
             }
         }
         MessageResult(actors)
+    }
+}
+
+/// Withdraws everything from the extra recipients: sends each the empty, complete route set and
+/// waits (bounded) until it has taken it.
+async fn withdraw_all(peers: Vec<Recipient<DesiredRoutes>>) {
+    let sends = peers.iter().map(|peer| {
+        tokio::time::timeout(PEER_SHUTDOWN_DEADLINE, peer.send(DesiredRoutes::empty()))
+    });
+    for result in futures_util::future::join_all(sends).await {
+        if result.is_err() {
+            log::warn!("a peer did not take the final withdraw in time");
+        }
     }
 }

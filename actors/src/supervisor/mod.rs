@@ -60,9 +60,6 @@ pub struct Drain(pub Option<String>);
 #[rtype(result = "()")]
 pub struct AddPeer(pub Recipient<DesiredRoutes>);
 
-/// How long a peer may take to accept the final (empty) route set at shutdown.
-const PEER_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
-
 /// How often the drain file and the systemd status line are refreshed.
 const POLL_PERIOD: Duration = Duration::from_secs(1);
 
@@ -232,40 +229,12 @@ impl Supervisor {
         let present = drain_file.is_some_and(|path| path.exists());
         self.feed(Input::DrainFile(present), ctx);
     }
-
-    /// The last step of a shutdown: stops the services, withdraws every route from every peer and
-    /// ends every session (Cease / Administrative Shutdown, RFC 8203).
-    fn stop_all(&mut self) -> impl Future<Output = ()> + use<> {
-        self.stop_services();
-        log::info!("shutting down: withdrawing every route");
-        let extra = self.extra.clone();
-        let bgp = self.bgp.as_ref().map(|bgp| bgp.shutdown(SHUTDOWN_TEXT));
-        async move {
-            withdraw_all(extra).await;
-            if let Some(bgp) = bgp {
-                bgp.await;
-            }
-        }
-    }
 }
 
 /// Sends `states` to systemd when it supervises us (`NOTIFY_SOCKET`); logs a failure.
 fn notify(states: &[sd_notify::NotifyState<'_>]) {
     if let Err(e) = sd_notify::notify(states) {
         log::warn!(error = e.to_string().as_str(); "cannot notify systemd");
-    }
-}
-
-/// Withdraws everything from the extra recipients: sends each the empty, complete route set and
-/// waits (bounded) until it has taken it.
-async fn withdraw_all(peers: Vec<Recipient<DesiredRoutes>>) {
-    let sends = peers.iter().map(|peer| {
-        tokio::time::timeout(PEER_SHUTDOWN_DEADLINE, peer.send(DesiredRoutes::empty()))
-    });
-    for result in futures_util::future::join_all(sends).await {
-        if result.is_err() {
-            log::warn!("a peer did not take the final withdraw in time");
-        }
     }
 }
 
