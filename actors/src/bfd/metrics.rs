@@ -13,7 +13,7 @@ use std::time::Duration;
 use anycastd::bfd::State;
 use prometheus::{GaugeVec, IntCounterVec, IntGaugeVec, Registry};
 
-use crate::metrics::family;
+use crate::registry::family;
 
 /// The BFD metric families.
 #[derive(Debug, Clone)]

@@ -521,7 +521,7 @@ impl Handler<GetBfdStatus> for BfdActor {
     }
 }
 
-impl Handler<crate::supervisor::Ping> for BfdActor {
+impl Handler<crate::messages::Ping> for BfdActor {
     type Result = ();
-    fn handle(&mut self, _: crate::supervisor::Ping, _: &mut Self::Context) {}
+    fn handle(&mut self, _: crate::messages::Ping, _: &mut Self::Context) {}
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use anycastd::bfd::{SessionConfig, State};
-use anycastd::bgp::fsm::{CeaseSubcode, Event, StopReason};
+use anycastd::bgp::speaker::Input;
 
 use super::PeerActor;
 use crate::bfd::{AdminDown, BfdActor, BfdChanged, Register};
@@ -102,7 +102,6 @@ impl Handler<BfdChanged> for PeerActor {
             self.setup.name,
             changed.diagnostic.as_str()
         );
-        self.feed(Event::Stop(StopReason::cease(CeaseSubcode::BfdDown)), ctx);
-        self.feed(Event::Start, ctx);
+        self.feed(Input::PathFailed, ctx);
     }
 }
