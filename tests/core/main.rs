@@ -5,6 +5,7 @@ mod codec;
 mod config;
 mod config_corpus;
 mod fsm;
+mod golden;
 mod health;
 mod lifecycle;
 mod purity;

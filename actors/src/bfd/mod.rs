@@ -126,6 +126,26 @@ struct Armed {
     deadline: Instant,
 }
 
+impl Armed {
+    /// A handle that reports to [`BfdActor::timer_due`] at `deadline`.
+    fn start(
+        discriminator: u32,
+        timer: Timer,
+        deadline: Instant,
+        ctx: &mut Context<BfdActor>,
+    ) -> Armed {
+        let after = deadline.saturating_duration_since(Instant::now());
+        let handle = ctx.run_later(after, move |actor, ctx| {
+            actor.timer_due(discriminator, timer, ctx)
+        });
+        Armed {
+            handle,
+            fires_at: deadline,
+            deadline,
+        }
+    }
+}
+
 struct Entry {
     name: String,
     remote: SocketAddr,
@@ -244,17 +264,9 @@ impl BfdActor {
             }
             ctx.cancel_future(armed.handle);
         }
-        let handle = ctx.run_later(after, move |actor, ctx| {
-            actor.timer_due(discriminator, timer, ctx)
-        });
-        entry.timers.insert(
-            timer,
-            Armed {
-                handle,
-                fires_at: deadline,
-                deadline,
-            },
-        );
+        entry
+            .timers
+            .insert(timer, Armed::start(discriminator, timer, deadline, ctx));
     }
 
     /// A timer's handle fired: the expiry, or a wait for the deadline it was moved to.
@@ -265,18 +277,8 @@ impl BfdActor {
         let now = Instant::now();
         match entry.timers.get(&timer) {
             Some(armed) if armed.deadline > now => {
-                let deadline = armed.deadline;
-                let handle = ctx.run_later(deadline - now, move |actor, ctx| {
-                    actor.timer_due(discriminator, timer, ctx)
-                });
-                entry.timers.insert(
-                    timer,
-                    Armed {
-                        handle,
-                        fires_at: deadline,
-                        deadline,
-                    },
-                );
+                let again = Armed::start(discriminator, timer, armed.deadline, ctx);
+                entry.timers.insert(timer, again);
             }
             Some(_) => {
                 entry.timers.remove(&timer);

@@ -3,7 +3,6 @@
 //! §6.8.7 (transmission). `UPDATE_GOLDEN=1` rewrites the file; otherwise any difference fails.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anycastd::bfd::{
@@ -220,26 +219,5 @@ fn table() -> String {
 
 #[test]
 fn every_state_and_event_matches_the_golden_table() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/bfd_session_table.md");
-    let actual = table();
-    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-        std::fs::write(&path, &actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", path.display()));
-    if actual != expected {
-        let line = actual
-            .lines()
-            .zip(expected.lines())
-            .position(|(a, e)| a != e)
-            .map_or(0, |i| i + 1);
-        panic!(
-            "{} differs from the session (first difference at line {line}); review and rerun with \
-             UPDATE_GOLDEN=1\nactual:   {:?}\nexpected: {:?}",
-            path.display(),
-            actual.lines().nth(line.saturating_sub(1)),
-            expected.lines().nth(line.saturating_sub(1)),
-        );
-    }
+    crate::golden::assert_golden("bfd_session_table.md", &table());
 }

@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anycastd::bgp::codec::{
@@ -286,30 +285,5 @@ fn table() -> String {
 
 #[test]
 fn every_state_and_event_matches_the_golden_table() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/fsm_table.md");
-    let actual = table();
-    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-        std::fs::write(&path, &actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
-            path.display()
-        )
-    });
-    if actual != expected {
-        let line = actual
-            .lines()
-            .zip(expected.lines())
-            .position(|(a, e)| a != e)
-            .map_or(0, |i| i + 1);
-        panic!(
-            "{} differs from the FSM (first difference at line {line}); review and rerun with UPDATE_GOLDEN=1\n\
-             actual:   {:?}\nexpected: {:?}",
-            path.display(),
-            actual.lines().nth(line.saturating_sub(1)),
-            expected.lines().nth(line.saturating_sub(1)),
-        );
-    }
+    crate::golden::assert_golden("fsm_table.md", &table());
 }

@@ -9,37 +9,13 @@
 //! cargo run --release --manifest-path tests/fuzz/Cargo.toml -- --seconds 600 [--seed N]
 //! ```
 
-use std::collections::BTreeMap;
-use std::panic::{self, AssertUnwindSafe};
+mod harness;
+
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 use anycastd::bgp::codec::{DecodeContext, EncodeContext, Message, frame_len};
 use bytes::BytesMut;
-
-/// xorshift64*: small, fast, reproducible from `--seed`.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-}
+use harness::Rng;
 
 fn seeds(data: &Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -143,48 +119,9 @@ fn run(bytes: &[u8]) -> Result<String, String> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    let seconds = arg("--seconds").unwrap_or(60);
-    let seed = arg("--seed").unwrap_or(0x5eed_c0de_cafe_f00d) | 1;
+    let (seconds, seed) = harness::arguments(0x5eed_c0de_cafe_f00d);
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data");
     let seeds = seeds(&data);
     println!("{} seed messages, seed {seed}, {seconds} s", seeds.len());
-    panic::set_hook(Box::new(|_| {}));
-
-    let mut rng = Rng(seed);
-    let start = Instant::now();
-    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
-    let mut runs: u64 = 0;
-    while start.elapsed() < Duration::from_secs(seconds) {
-        for _ in 0..1000 {
-            let bytes = input(&mut rng, &seeds);
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            match panic::catch_unwind(AssertUnwindSafe(|| run(&bytes))) {
-                Ok(Ok(label)) => *outcomes.entry(label).or_default() += 1,
-                Ok(Err(why)) => {
-                    eprintln!("property failed: {why}\ninput: {hex}");
-                    std::process::exit(1);
-                }
-                Err(_) => {
-                    eprintln!("panic\ninput: {hex}");
-                    std::process::exit(1);
-                }
-            }
-            runs += 1;
-        }
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    println!(
-        "{runs} inputs in {elapsed:.1} s ({:.0}/s), no panic; outcomes:",
-        runs as f64 / elapsed
-    );
-    for (label, count) in outcomes {
-        println!("{count:>10}  {label}");
-    }
+    harness::fuzz(seconds, &mut Rng(seed), |rng| input(rng, &seeds), run);
 }

@@ -10,27 +10,11 @@
 //! cargo run --release --manifest-path tests/fuzz/Cargo.toml --bin bfd -- --seconds 600 [--seed N]
 //! ```
 
-use std::collections::BTreeMap;
-use std::panic::{self, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+#[path = "../harness.rs"]
+mod harness;
 
 use anycastd::bfd::{Event, Packet, Session, SessionConfig, State, Timer};
-
-/// xorshift64*: small, fast, reproducible from `--seed`.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
-    }
-}
+use harness::Rng;
 
 const SEEDS: [&str; 4] = [
     "20400518 0000002a 00000000 000f4240 00002710 00000000",
@@ -49,7 +33,7 @@ fn unhex(text: &str) -> Vec<u8> {
 
 fn input(rng: &mut Rng) -> Vec<u8> {
     if rng.below(4) == 0 {
-        return (0..rng.below(80)).map(|_| rng.next() as u8).collect();
+        return (0..rng.below(80)).map(|_| rng.byte()).collect();
     }
     let mut bytes = unhex(SEEDS[rng.below(SEEDS.len())]);
     for _ in 0..1 + rng.below(6) {
@@ -58,14 +42,14 @@ fn input(rng: &mut Rng) -> Vec<u8> {
         }
         let i = rng.below(bytes.len());
         match rng.below(6) {
-            0 => bytes.insert(i, rng.next() as u8),
+            0 => bytes.insert(i, rng.byte()),
             1 => {
                 bytes.remove(i);
             }
             2 => bytes.truncate(i),
             3 => bytes[i] ^= 1 << rng.below(8),
             4 => bytes[i] = [0, 1, 0x7f, 0x80, 0xff][rng.below(5)],
-            _ => bytes[i] = rng.next() as u8,
+            _ => bytes[i] = rng.byte(),
         }
     }
     bytes
@@ -100,45 +84,7 @@ fn run(bytes: &[u8]) -> Result<String, String> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    let seconds = arg("--seconds").unwrap_or(60);
-    let seed = arg("--seed").unwrap_or(0x5eed_bfd0_cafe_f00d) | 1;
+    let (seconds, seed) = harness::arguments(0x5eed_bfd0_cafe_f00d);
     println!("{} seed packets, seed {seed}, {seconds} s", SEEDS.len());
-    panic::set_hook(Box::new(|_| {}));
-    let mut rng = Rng(seed);
-    let start = Instant::now();
-    let mut outcomes: BTreeMap<String, u64> = BTreeMap::new();
-    let mut runs: u64 = 0;
-    while start.elapsed() < Duration::from_secs(seconds) {
-        for _ in 0..1000 {
-            let bytes = input(&mut rng);
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            match panic::catch_unwind(AssertUnwindSafe(|| run(&bytes))) {
-                Ok(Ok(label)) => *outcomes.entry(label).or_default() += 1,
-                Ok(Err(why)) => {
-                    eprintln!("property failed: {why}\ninput: {hex}");
-                    std::process::exit(1);
-                }
-                Err(_) => {
-                    eprintln!("panic\ninput: {hex}");
-                    std::process::exit(1);
-                }
-            }
-            runs += 1;
-        }
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    println!(
-        "{runs} inputs in {elapsed:.1} s ({:.0}/s), no panic; outcomes:",
-        runs as f64 / elapsed
-    );
-    for (label, count) in outcomes {
-        println!("{count:>10}  {label}");
-    }
+    harness::fuzz(seconds, &mut Rng(seed), input, run);
 }
