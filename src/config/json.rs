@@ -3,7 +3,7 @@
 //! `serde_json` reports a position for syntax errors but not for values, and the validator needs
 //! both; this reader builds the same spanned tree as the YAML reader.
 
-use super::node::{Key, MAX_DEPTH, Node, Pos, SyntaxError, Value};
+use super::tree::{Key, MAX_DEPTH, Node, Pos, SyntaxError, Value};
 
 struct Reader<'a> {
     chars: std::iter::Peekable<std::str::Chars<'a>>,

@@ -1,6 +1,6 @@
 //! The configuration contract: parse (YAML or JSON), validate every rule at once, produce the model.
 //!
-//! The text is read into a spanned tree ([`node`], [`json`]), then [`validate`] walks it, checks every
+//! The text is read into a spanned tree ([`tree`], by [`yaml`] or [`json`]), then [`validate`] walks it, checks every
 //! rule of the schema (the Go daemon's keys, types and meanings, plus the documented extensions) and
 //! collects every error with its line, column and field path before giving up.
 #![deny(
@@ -16,15 +16,17 @@ mod error;
 mod json;
 pub mod model;
 pub mod model_health;
-mod node;
 pub mod schema;
+mod session;
 mod suggest;
+mod tree;
 mod validate;
+mod yaml;
 
 use std::path::Path;
 
 pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning};
-pub use node::Pos;
+pub use tree::Pos;
 
 /// Parses and validates a configuration file's text; `path` decides the format (`.yaml`/`.yml` or
 /// `.json`, any case) and prefixes every error line.
@@ -44,7 +46,7 @@ pub fn load_with_warnings(
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
     let parsed = match extension.as_deref() {
-        Some("yaml" | "yml") => node::parse_yaml(text),
+        Some("yaml" | "yml") => yaml::parse_yaml(text),
         Some("json") => json::parse_json(text),
         Some(other) => {
             return Err(ConfigError::whole_file(

@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::duration::{self, GoDuration};
 use super::error::{ConfigError, ConfigErrorKind, ConfigWarning};
 use super::model::*;
-use super::node::{Key, Node, Pos, Value};
+use super::tree::{Key, Node, Pos, Value};
 use super::suggest::suggest;
 use crate::bgp::types::{Asn, HoldTime, IpNetwork, Prefix};
 

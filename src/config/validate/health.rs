@@ -14,7 +14,7 @@ use crate::config::error::ConfigErrorKind;
 use crate::config::model::{
     Dampening, DampeningError, Lifecycle, Peer, RouteAction, ServiceHealth, StateRoute, StateRoutes,
 };
-use crate::config::node::{Node, Value};
+use crate::config::tree::{Node, Value};
 use crate::config::suggest::suggest;
 
 const STATES: &[&str] = &["up", "degraded", "draining", "down"];
