@@ -33,6 +33,15 @@ pub enum ConfigErrorKind {
         /// Line of the first definition.
         first_line: usize,
     },
+    /// A duration outside the range its key accepts.
+    DurationOutOfRange {
+        /// The value as written (`"1ns"`).
+        value: String,
+        /// The smallest accepted value (`1ms`).
+        min: String,
+        /// The largest accepted value (`24h`).
+        max: String,
+    },
     /// The value has the right type but is not acceptable.
     Invalid(String),
 }
@@ -63,6 +72,9 @@ impl fmt::Display for ConfigErrorKind {
                 hint: Some(hint),
             } => {
                 write!(f, "expected {expected}, found {found}; {hint}")
+            }
+            Self::DurationOutOfRange { value, min, max } => {
+                write!(f, "{value} is out of range {min}..={max}")
             }
             Self::Duplicate { what, first_line } => {
                 write!(f, "{what} is defined twice (first at line {first_line})")

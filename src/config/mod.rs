@@ -14,6 +14,7 @@ pub mod diff;
 mod duration;
 mod error;
 mod json;
+mod keys;
 pub mod model;
 pub mod model_health;
 pub mod schema;

@@ -34,6 +34,7 @@ impl Peer {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use std::net::Ipv4Addr;
     use std::time::Duration;
