@@ -33,6 +33,8 @@ pub enum ConfigErrorKind {
         /// Line of the first definition.
         first_line: usize,
     },
+    /// The text holds a NUL byte (reported at its position): not a text file, or a damaged one.
+    NulByte,
     /// A duration outside the range its key accepts.
     DurationOutOfRange {
         /// The value as written (`"1ns"`).
@@ -73,6 +75,9 @@ impl fmt::Display for ConfigErrorKind {
             } => {
                 write!(f, "expected {expected}, found {found}; {hint}")
             }
+            Self::NulByte => f.write_str(
+                "a NUL byte is not allowed in a configuration file (is it a text file?)",
+            ),
             Self::DurationOutOfRange { value, min, max } => {
                 write!(f, "{value} is out of range {min}..={max}")
             }

@@ -289,7 +289,6 @@ impl Reader<'_> {
 
 /// Parses JSON text into a tree. `Ok(None)` for a file holding only white space.
 pub(crate) fn parse_json(text: &str) -> Result<Option<Node>, SyntaxError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = Reader {
         chars: text.chars().peekable(),
         pos: Pos { line: 1, column: 1 },

@@ -46,6 +46,14 @@ pub fn load_with_warnings(
     let extension = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    // A byte order mark is not part of the text (editors on Windows write one); a NUL byte would
+    // end the YAML reader's input early, so it is an error at its position instead.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(pos) = nul_position(text) {
+        let mut ctx = validate::Ctx::new(path);
+        ctx.err(pos, "", ConfigErrorKind::NulByte);
+        return Err(ConfigErrors(ctx.errors));
+    }
     let parsed = match extension.as_deref() {
         Some("yaml" | "yml") => yaml::parse_yaml(text),
         Some("json") => json::parse_json(text),
@@ -94,4 +102,15 @@ pub fn load_with_warnings(
         }
         _ => Err(ConfigErrors(errors)),
     }
+}
+
+/// Where the first NUL byte of `text` is, if it has one (columns count characters, as the readers do).
+fn nul_position(text: &str) -> Option<Pos> {
+    let offset = text.find('\0')?;
+    let before = text.get(..offset).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Some(Pos {
+        line: before.matches('\n').count() + 1,
+        column: before.get(line_start..).unwrap_or_default().chars().count() + 1,
+    })
 }

@@ -229,6 +229,32 @@ fn go_durations_parse_like_go() {
 }
 
 #[test]
+fn a_byte_order_mark_is_accepted_and_a_nul_byte_is_an_error_at_its_position() {
+    for name in ["tests/data/bom.yaml", "tests/data/bom.json"] {
+        let path = Path::new(name);
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(
+            text.starts_with('\u{feff}'),
+            "{name} lost its byte order mark"
+        );
+        if let Err(errors) = load(path, &text) {
+            panic!("{name} does not load:\n{errors}");
+        }
+    }
+    let yaml = text("", "", "", "").replace("metrics:", "  \0metrics:");
+    assert_eq!(
+        errors(&yaml),
+        "t.yaml:17:3: a NUL byte is not allowed in a configuration file (is it a text file?)\n"
+    );
+    let json = "{\n  \"announcer\": \0{}\n}\n";
+    let errors = load(Path::new("t.json"), json).unwrap_err().to_string();
+    assert_eq!(
+        errors,
+        "t.json:2:16: a NUL byte is not allowed in a configuration file (is it a text file?)\n"
+    );
+}
+
+#[test]
 fn multihop_ttl_follows_the_go_daemon() {
     let with = |lines: &str| ok(&text(lines, "", "", "")).announcer.peers[1].multihop_ttl;
     let peer = |extra: &str| {
