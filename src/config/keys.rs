@@ -123,64 +123,65 @@ pub(crate) struct Range {
     pub(crate) max_is: Option<&'static str>,
 }
 
-/// The largest Go duration: `math.MaxInt64` nanoseconds.
-const GO_MAX: Duration = Duration::from_nanos(i64::MAX as u64);
+const MILLISECOND: Duration = Duration::from_millis(1);
 const NANOSECOND: Duration = Duration::from_nanos(1);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(24 * 3600);
 
 impl Range {
     /// How often something runs: a check, a service's evaluation, a retry's pause.
     pub(crate) const INTERVAL: Range = Range {
-        min: NANOSECOND,
-        max: GO_MAX,
+        min: MILLISECOND,
+        max: DAY,
         max_is: None,
     };
     /// How long one attempt or one run may take.
     pub(crate) const TIMEOUT: Range = Range {
-        min: NANOSECOND,
-        max: GO_MAX,
+        min: MILLISECOND,
+        max: HOUR,
         max_is: None,
     };
     /// How long a state is held on purpose (hold-down, grace, dampening half-life); zero allowed.
     pub(crate) const HOLD: Range = Range {
         min: Duration::ZERO,
-        max: GO_MAX,
+        max: DAY,
         max_is: None,
     };
     /// A dampening half-life.
     pub(crate) const HALF_LIFE: Range = Range {
-        min: NANOSECOND,
-        max: GO_MAX,
+        min: MILLISECOND,
+        max: DAY,
         max_is: None,
     };
     /// The drain before a stop; zero allowed (no drain). Long enough for any announcement to
     /// travel, short enough that a stop still stops.
     pub(crate) const DRAIN: Range = Range {
         min: Duration::ZERO,
-        max: GO_MAX,
+        max: HOUR,
         max_is: None,
     };
     /// The first reconnect delay of a BGP session.
     pub(crate) const CONNECT_RETRY: Range = Range {
-        min: NANOSECOND,
-        max: GO_MAX,
+        min: MILLISECOND,
+        max: HOUR,
         max_is: None,
     };
     /// The Restart Time of graceful restart: 12 bits of seconds (RFC 4724 §3).
     pub(crate) const RESTART_TIME: Range = Range {
-        min: NANOSECOND,
+        min: MILLISECOND,
         max: Duration::from_secs(4095),
         max_is: Some("the largest restart time, 4095s (RFC 4724 §3)"),
     };
     /// An NTP offset threshold.
     pub(crate) const OFFSET: Range = Range {
         min: NANOSECOND,
-        max: GO_MAX,
+        max: HOUR,
         max_is: None,
     };
     /// How long before a certificate's expiry a check fails: ten years at most.
     pub(crate) const CERTIFICATE: Range = Range {
         min: NANOSECOND,
-        max: GO_MAX,
+        max: Duration::from_secs(10 * 365 * 24 * 3600),
         max_is: None,
     };
 }

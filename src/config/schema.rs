@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::keys::{Key, Table, Type};
+use super::keys::{Key, Range, Shown, Table, Type};
 use super::validate::ROOT;
 use super::validate::checks::{KINDS, kind_names};
 
@@ -63,7 +63,10 @@ fn value(key: &Key) -> Value {
         Type::Number { min, max } => {
             json!({"type": "number", "minimum": number(*min), "maximum": number(*max)})
         }
-        Type::Duration(_) => json!({"type": "string", "pattern": DURATION_PATTERN}),
+        Type::Duration(range) => {
+            return json!({"type": "string", "pattern": DURATION_PATTERN,
+                          "description": format!("{doc}; {}", range_text(*range))});
+        }
         Type::Ip => json!({"type": "string", "anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]}),
         Type::Ipv4 => json!({"type": "string", "format": "ipv4"}),
         Type::Ipv6 => json!({"type": "string", "format": "ipv6"}),
@@ -91,6 +94,15 @@ fn value(key: &Key) -> Value {
         map.insert("description".into(), doc.into());
     }
     out
+}
+
+/// `"1ms to 24h"`, or `"0 to 1h"` when zero is accepted.
+fn range_text(range: Range) -> String {
+    if range.min.is_zero() {
+        format!("0 to {}", Shown(range.max))
+    } else {
+        format!("{} to {}", Shown(range.min), Shown(range.max))
+    }
 }
 
 /// `1` rather than `1.0` for a whole number.

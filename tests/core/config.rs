@@ -193,7 +193,7 @@ fn go_durations_parse_like_go() {
     );
     assert_eq!(interval_of("1500us"), Ok(Duration::from_micros(1500)));
     assert_eq!(interval_of("1500µs"), Ok(Duration::from_micros(1500)));
-    assert_eq!(interval_of("10ns"), Ok(Duration::from_nanos(10)));
+    assert_eq!(interval_of("1ms"), Ok(Duration::from_millis(1)));
     assert_eq!(interval_of(".5s"), Ok(Duration::from_millis(500)));
     assert_eq!(interval_of("+1s"), Ok(Duration::from_secs(1)));
     let bare = interval_of("10").unwrap_err();
@@ -225,6 +225,50 @@ fn go_durations_parse_like_go() {
         interval_of("true")
             .unwrap_err()
             .contains("expected a duration string")
+    );
+}
+
+#[test]
+fn every_duration_has_a_range_with_inclusive_ends() {
+    assert_eq!(interval_of("1ms"), Ok(Duration::from_millis(1)));
+    assert_eq!(interval_of("24h"), Ok(Duration::from_secs(24 * 3600)));
+    assert_eq!(
+        interval_of("999us").unwrap_err(),
+        "t.yaml:13:21: services[0].check_interval: \"999us\" is out of range 1ms..=24h\n"
+    );
+    assert!(
+        interval_of("24h0m0.001s")
+            .unwrap_err()
+            .contains("is out of range 1ms..=24h")
+    );
+    let drain = |value: &str| {
+        let tail = format!("shutdown:\n  drain_time: {value}\n");
+        load(Path::new("t.yaml"), &text("", "", "", &tail))
+            .map(|c| c.shutdown.drain_time)
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(drain("0s"), Ok(Duration::ZERO));
+    assert_eq!(drain("1h"), Ok(Duration::from_secs(3600)));
+    assert_eq!(
+        drain("2562047h").unwrap_err(),
+        "t.yaml:21:15: shutdown.drain_time: \"2562047h\" is out of range 0s..=1h\n"
+    );
+    let check = |keys: &str| {
+        let checks = format!(
+            "      - kind: tcp_connect\n{keys}        spec: {{address: \"127.0.0.1:22\", timeout: 1h}}\n"
+        );
+        load(Path::new("t.yaml"), &text("", "", &checks, "")).map_err(|e| e.to_string())
+    };
+    assert!(check("        timeout: 1h\n").is_ok());
+    assert!(
+        check("        timeout: 0s\n")
+            .unwrap_err()
+            .contains("services[0].checks[0].timeout: duration must be positive, found zero")
+    );
+    assert!(
+        check("        interval: 1ns\n")
+            .unwrap_err()
+            .contains("services[0].checks[0].interval: \"1ns\" is out of range 1ms..=24h")
     );
 }
 
