@@ -26,7 +26,9 @@ mod yaml;
 
 use std::path::Path;
 
-pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning};
+pub use error::{
+    ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning, DurationError, HostPortError,
+};
 pub use tree::Pos;
 
 /// Parses and validates a configuration file's text; `path` decides the format (`.yaml`/`.yml` or

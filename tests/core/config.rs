@@ -663,6 +663,19 @@ fn errors_are_structured_and_in_file_order() {
         errors.0[1].kind,
         anycastd::config::ConfigErrorKind::WrongType { .. }
     ));
+    assert_eq!(
+        errors.0[0].kind,
+        anycastd::config::ConfigErrorKind::ReservedAsn
+    );
+    let t = text("", "", "", "").replace("check_interval: 10s", "check_interval: 1ns");
+    let errors = load(Path::new("t.yaml"), &t).unwrap_err();
+    assert_eq!(
+        errors.0[0].kind,
+        anycastd::config::ConfigErrorKind::OutOfRange {
+            value: "\"1ns\"".to_string(),
+            range: "1ms..=24h".to_string()
+        }
+    );
 }
 
 #[test]

@@ -211,7 +211,7 @@ impl Ctx<'_> {
     fn peers(&mut self, node: &Node, f: &str, local: Option<IpAddr>) -> Option<Vec<Peer>> {
         let items = self.list(node, f)?;
         if items.is_empty() {
-            self.invalid(node.pos, f, "at least one peer is needed");
+            self.err(node.pos, f, ConfigErrorKind::NoneGiven("peer"));
             return None;
         }
         let mut out = Vec::new();
@@ -285,10 +285,13 @@ impl Ctx<'_> {
         let ttl_value = match obj.get("multihop_ttl") {
             None => None,
             Some(n) if matches!(n.value, Value::Int(v) if !(0..=255).contains(&v)) => {
-                self.invalid(
+                self.err(
                     n.pos,
                     &obj.f("multihop_ttl"),
-                    format!("{} is out of range 1..=255", shown(n)),
+                    ConfigErrorKind::OutOfRange {
+                        value: shown(n),
+                        range: "1..=255".to_string(),
+                    },
                 );
                 ok = false;
                 None
@@ -338,7 +341,11 @@ impl Ctx<'_> {
                 Some(ip) => {
                     if let Some(remote) = remote_address {
                         if ip.is_ipv4() != remote.is_ipv4() {
-                            self.invalid(n.pos, &obj.f("local_address"), format!("{ip} and remote_address {remote} are of different address families"));
+                            self.err(
+                                n.pos,
+                                &obj.f("local_address"),
+                                ConfigErrorKind::DifferentFamilies { local: ip, remote },
+                            );
                             ok = false;
                         }
                     }
@@ -391,7 +398,7 @@ impl Ctx<'_> {
                     Some(v) => match HoldTime::new(v) {
                         Some(h) => h,
                         None => {
-                            self.invalid(n.pos, &field, format!("hold time {v} is not allowed: use 0 or 3..=65535 (RFC 4271 §4.2)"));
+                            self.err(n.pos, &field, ConfigErrorKind::HoldTime(v));
                             ok = false;
                             HoldTime::default()
                         }
@@ -407,10 +414,13 @@ impl Ctx<'_> {
             self.duration_or(&obj, "connect_retry", Duration::from_secs(5), &mut ok);
         let md5 = match (obj.get("md5_password"), obj.get("md5_password_file")) {
             (Some(_), Some(_)) => {
-                self.invalid(
+                self.err(
                     obj.key_pos("md5_password_file"),
                     &obj.f("md5_password_file"),
-                    "set md5_password or md5_password_file, not both",
+                    ConfigErrorKind::Exclusive {
+                        first: "md5_password",
+                        second: "md5_password_file",
+                    },
                 );
                 ok = false;
                 None
@@ -419,7 +429,7 @@ impl Ctx<'_> {
                 let field = obj.f("md5_password");
                 match self.nonempty_string(n, &field) {
                     Some(p) if p.len() > 80 => {
-                        self.invalid(n.pos, &field, format!("the password has {} bytes; at most 80 are allowed (RFC 2385 key limit of Linux)", p.len()));
+                        self.err(n.pos, &field, ConfigErrorKind::Md5TooLong(p.len()));
                         ok = false;
                         None
                     }
@@ -440,10 +450,13 @@ impl Ctx<'_> {
             (None, None) => None,
         };
         if ttl_security && enable_multihop {
-            self.invalid(
+            self.err(
                 obj.key_pos("ttl_security"),
                 &obj.f("ttl_security"),
-                "ttl_security cannot be combined with enable_multihop",
+                ConfigErrorKind::Incompatible {
+                    key: "ttl_security",
+                    with: "enable_multihop",
+                },
             );
             ok = false;
         }

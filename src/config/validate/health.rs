@@ -221,7 +221,11 @@ impl Ctx<'_> {
                 DampeningError::ZeroReuse | DampeningError::ReuseNotBelowSuppress { .. } => "reuse",
                 DampeningError::CeilingNotAboveSuppress { .. } => "max_penalty",
             };
-            self.invalid(obj.key_pos(key), &obj.f(key), error.to_string());
+            self.err(
+                obj.key_pos(key),
+                &obj.f(key),
+                ConfigErrorKind::Dampening(*error),
+            );
         }
         errors.is_empty().then_some(settings)
     }
@@ -316,10 +320,10 @@ impl Ctx<'_> {
                 .filter(|key| *key != "withdraw" && obj.get(key).is_some())
                 .collect();
             if let Some(first) = others.first() {
-                self.invalid(
+                self.err(
                     obj.key_pos(first),
                     &obj.f(first),
-                    "withdraw: true takes no route attributes",
+                    ConfigErrorKind::WithdrawWithAttributes,
                 );
                 return None;
             }
@@ -412,10 +416,14 @@ impl Ctx<'_> {
             match parts.filter(|parts| parts.len() == count) {
                 Some(parts) => out.push(parts),
                 None => {
-                    self.invalid(
+                    self.err(
                         item.pos,
                         &field,
-                        format!("{text:?} is not {form} with each part in 0..={max}"),
+                        ConfigErrorKind::NotA {
+                            value: text,
+                            what: format!("{form} with each part in 0..={max}"),
+                            hint: None,
+                        },
                     );
                     ok = false;
                 }
@@ -441,10 +449,14 @@ impl Ctx<'_> {
                 match self.nonempty_string(node, &field).map(PathBuf::from) {
                     Some(path) if path.is_absolute() => Some(Some(path)),
                     Some(path) => {
-                        self.invalid(
+                        self.err(
                             node.pos,
                             &field,
-                            format!("{:?} is not an absolute path", path.display().to_string()),
+                            ConfigErrorKind::NotA {
+                                value: path.display().to_string(),
+                                what: "an absolute path".to_string(),
+                                hint: None,
+                            },
                         );
                         None
                     }
@@ -479,13 +491,14 @@ impl Ctx<'_> {
                     if names.contains(&key.name.as_str()) {
                         continue;
                     }
-                    let hint = suggest(&key.name, &names)
-                        .map(|s| format!("; did you mean {s:?}?"))
-                        .unwrap_or_default();
-                    self.invalid(
+                    let suggestion = suggest(&key.name, &names).map(str::to_string);
+                    self.err(
                         key.pos,
                         &format!("services[{i}].states.{state}.peers"),
-                        format!("{:?} is not a configured peer name{hint}", key.name),
+                        ConfigErrorKind::UnknownPeer {
+                            name: key.name.clone(),
+                            suggestion,
+                        },
                     );
                 }
             }

@@ -138,10 +138,6 @@ impl<'p> Ctx<'p> {
         });
     }
 
-    fn invalid(&mut self, pos: Pos, field: &str, message: impl Into<String>) {
-        self.err(pos, field, ConfigErrorKind::Invalid(message.into()));
-    }
-
     fn warn(&mut self, pos: Pos, field: &str, message: impl Into<String>) {
         self.warnings.push(ConfigWarning {
             path: self.path.to_path_buf(),
@@ -250,10 +246,12 @@ impl<'p> Ctx<'p> {
                 .map(|s| s.name.as_str())
                 .collect();
             if let Some(first) = without.first() {
-                self.invalid(
+                self.err(
                     announcer_routes_pos,
                     "announcer.routes",
-                    format!("must not be empty: service {first:?} has no routes of its own"),
+                    ConfigErrorKind::NoRoutes {
+                        service: first.to_string(),
+                    },
                 );
                 return None;
             }

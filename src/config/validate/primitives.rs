@@ -9,8 +9,8 @@ use std::time::Duration;
 use super::{Ctx, Obj};
 use crate::bgp::types::{Asn, IpNetwork, Prefix};
 use crate::config::duration::{self, GoDuration};
-use crate::config::error::ConfigErrorKind;
-use crate::config::keys::{Range, Shown, Type};
+use crate::config::error::{ConfigErrorKind, HostPortError};
+use crate::config::keys::{Range, Type};
 use crate::config::tree::{Node, Value};
 
 /// Describes a scalar for messages: `"10"` for a string, `10` for a number.
@@ -28,26 +28,29 @@ pub(super) fn shown(node: &Node) -> String {
 pub(crate) fn split_host_port(
     text: &str,
     default_port: Option<u16>,
-) -> Result<(String, u16), String> {
+) -> Result<(String, u16), HostPortError> {
     let (host, port) = if let Some(rest) = text.strip_prefix('[') {
         let Some((host, after)) = rest.split_once(']') else {
-            return Err(format!("{text:?} has no closing ']'"));
+            return Err(HostPortError::NoClosingBracket(text.to_string()));
         };
         if host.parse::<Ipv6Addr>().is_err() {
-            return Err(format!("{host:?} is not an IPv6 address"));
+            return Err(HostPortError::NotIpv6(host.to_string()));
         }
         match after.strip_prefix(':') {
             Some(port) => (host.to_string(), Some(port)),
             None if after.is_empty() => (host.to_string(), None),
-            None => return Err(format!("unexpected {after:?} after ']' in {text:?}")),
+            None => {
+                return Err(HostPortError::AfterBracket {
+                    after: after.to_string(),
+                    text: text.to_string(),
+                });
+            }
         }
     } else if text.matches(':').count() > 1 {
         if text.parse::<Ipv6Addr>().is_ok() {
             (text.to_string(), None)
         } else {
-            return Err(format!(
-                "{text:?} is not host:port (write an IPv6 address as [addr]:port)"
-            ));
+            return Err(HostPortError::Unbracketed(text.to_string()));
         }
     } else {
         match text.split_once(':') {
@@ -56,18 +59,18 @@ pub(crate) fn split_host_port(
         }
     };
     if host.is_empty() {
-        return Err(format!("{text:?} has no host"));
+        return Err(HostPortError::NoHost(text.to_string()));
     }
     if host.contains(|c: char| c.is_whitespace() || c == '/' || c == '@') {
-        return Err(format!("{host:?} is not a host name or address"));
+        return Err(HostPortError::BadHost(host));
     }
     let port = match (port, default_port) {
         (Some(p), _) => match p.parse::<u16>() {
             Ok(p) if p > 0 => p,
-            _ => return Err(format!("port {p:?} is not a number in 1..=65535")),
+            _ => return Err(HostPortError::BadPort(p.to_string())),
         },
         (None, Some(p)) => p,
-        (None, None) => return Err(format!("{text:?} has no port (write host:port)")),
+        (None, None) => return Err(HostPortError::NoPort(text.to_string())),
     };
     Ok((host, port))
 }
@@ -111,7 +114,7 @@ impl Ctx<'_> {
     pub(super) fn nonempty_string(&mut self, node: &Node, field: &str) -> Option<String> {
         let s = self.string(node, field)?;
         if s.trim().is_empty() {
-            self.invalid(node.pos, field, "must not be empty");
+            self.err(node.pos, field, ConfigErrorKind::Empty { hint: None });
             return None;
         }
         Some(s)
@@ -131,10 +134,13 @@ impl Ctx<'_> {
             }
         };
         if value < min || value > max {
-            self.invalid(
+            self.err(
                 node.pos,
                 field,
-                format!("{value} is out of range {min}..={max}"),
+                ConfigErrorKind::OutOfRange {
+                    value: value.to_string(),
+                    range: format!("{min}..={max}"),
+                },
             );
             return None;
         }
@@ -156,10 +162,13 @@ impl Ctx<'_> {
             }
         };
         if !(min..=max).contains(&value) {
-            self.invalid(
+            self.err(
                 node.pos,
                 field,
-                format!("{} is out of range [{min}, {max}]", shown(node)),
+                ConfigErrorKind::OutOfRange {
+                    value: shown(node),
+                    range: format!("[{min}, {max}]"),
+                },
             );
             return None;
         }
@@ -189,8 +198,8 @@ impl Ctx<'_> {
         match &node.value {
             Value::Str(s) => match duration::parse(s) {
                 Ok(d) => Some(d),
-                Err(message) => {
-                    self.invalid(node.pos, field, message);
+                Err(error) => {
+                    self.err(node.pos, field, error.into());
                     None
                 }
             },
@@ -223,31 +232,40 @@ impl Ctx<'_> {
         let d = self.go_duration(node, field)?;
         let negative = d.negative && !d.magnitude.is_zero();
         if range.min.is_zero() && negative {
-            self.invalid(
+            self.err(
                 node.pos,
                 field,
-                format!("duration must not be negative, found {}", shown(node)),
+                ConfigErrorKind::Negative { found: shown(node) },
             );
             return None;
         }
         if !range.min.is_zero() && negative {
-            self.invalid(
+            self.err(
                 node.pos,
                 field,
-                format!("duration must be positive, found {}", shown(node)),
+                ConfigErrorKind::NotPositive { found: shown(node) },
             );
             return None;
         }
         if !range.min.is_zero() && d.magnitude.is_zero() {
-            self.invalid(node.pos, field, "duration must be positive, found zero");
+            self.err(
+                node.pos,
+                field,
+                ConfigErrorKind::NotPositive {
+                    found: "zero".to_string(),
+                },
+            );
             return None;
         }
         if d.magnitude > range.max {
             if let Some(max_is) = range.max_is {
-                self.invalid(
+                self.err(
                     node.pos,
                     field,
-                    format!("{} is above {max_is}", shown(node)),
+                    ConfigErrorKind::AboveMax {
+                        value: shown(node),
+                        max: max_is,
+                    },
                 );
                 return None;
             }
@@ -256,10 +274,9 @@ impl Ctx<'_> {
             self.err(
                 node.pos,
                 field,
-                ConfigErrorKind::DurationOutOfRange {
+                ConfigErrorKind::OutOfRange {
                     value: shown(node),
-                    min: Shown(range.min).to_string(),
-                    max: Shown(range.max).to_string(),
+                    range: range.to_string(),
                 },
             );
             return None;
@@ -277,7 +294,7 @@ impl Ctx<'_> {
         match obj.table.key(key).map(|k| &k.ty) {
             Some(Type::Duration(range)) => self.duration_in(node, &field, *range).map(Some),
             _ => {
-                self.invalid(node.pos, &field, "is not a duration key of this table");
+                self.err(node.pos, &field, ConfigErrorKind::NotInTable("duration"));
                 None
             }
         }
@@ -312,7 +329,7 @@ impl Ctx<'_> {
                 .int(node, &field, i128::from(min), i128::from(max))
                 .map(Some),
             _ => {
-                self.invalid(node.pos, &field, "is not an integer key of this table");
+                self.err(node.pos, &field, ConfigErrorKind::NotInTable("integer"));
                 None
             }
         }
@@ -323,7 +340,15 @@ impl Ctx<'_> {
         match s.parse::<IpAddr>() {
             Ok(ip) => Some(ip),
             Err(_) => {
-                self.invalid(node.pos, field, format!("{s:?} is not an IP address"));
+                self.err(
+                    node.pos,
+                    field,
+                    ConfigErrorKind::NotA {
+                        value: s,
+                        what: "an IP address".to_string(),
+                        hint: None,
+                    },
+                );
                 None
             }
         }
@@ -334,15 +359,27 @@ impl Ctx<'_> {
         match s.parse::<IpAddr>() {
             Ok(IpAddr::V4(ip)) => Some(ip),
             Ok(IpAddr::V6(_)) => {
-                self.invalid(
+                self.err(
                     node.pos,
                     field,
-                    format!("{s:?} is an IPv6 address; an IPv4 address is needed"),
+                    ConfigErrorKind::WrongFamily {
+                        value: s,
+                        is: "IPv6",
+                        needed: "IPv4",
+                    },
                 );
                 None
             }
             Err(_) => {
-                self.invalid(node.pos, field, format!("{s:?} is not an IPv4 address"));
+                self.err(
+                    node.pos,
+                    field,
+                    ConfigErrorKind::NotA {
+                        value: s,
+                        what: "an IPv4 address".to_string(),
+                        hint: None,
+                    },
+                );
                 None
             }
         }
@@ -353,15 +390,27 @@ impl Ctx<'_> {
         match s.parse::<IpAddr>() {
             Ok(IpAddr::V6(ip)) => Some(ip),
             Ok(IpAddr::V4(_)) => {
-                self.invalid(
+                self.err(
                     node.pos,
                     field,
-                    format!("{s:?} is an IPv4 address; an IPv6 address is needed"),
+                    ConfigErrorKind::WrongFamily {
+                        value: s,
+                        is: "IPv4",
+                        needed: "IPv6",
+                    },
                 );
                 None
             }
             Err(_) => {
-                self.invalid(node.pos, field, format!("{s:?} is not an IPv6 address"));
+                self.err(
+                    node.pos,
+                    field,
+                    ConfigErrorKind::NotA {
+                        value: s,
+                        what: "an IPv6 address".to_string(),
+                        hint: None,
+                    },
+                );
                 None
             }
         }
@@ -371,7 +420,7 @@ impl Ctx<'_> {
         &mut self,
         node: &Node,
         field: &str,
-        example: &str,
+        example: &'static str,
     ) -> Option<SocketAddr> {
         let s = self.string(node, field)?;
         if let Ok(addr) = s.parse::<SocketAddr>() {
@@ -382,12 +431,16 @@ impl Ctx<'_> {
                 return Some(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port));
             }
         }
-        let message = if s.parse::<IpAddr>().is_ok() {
-            format!("{s:?} has no port; write an address and port such as {example}")
+        let kind = if s.parse::<IpAddr>().is_ok() {
+            ConfigErrorKind::NoPort { value: s, example }
         } else {
-            format!("{s:?} is not an IP address and port such as {example} (IPv6: [::1]:port)")
+            ConfigErrorKind::NotA {
+                value: s,
+                what: format!("an IP address and port such as {example} (IPv6: [::1]:port)"),
+                hint: None,
+            }
         };
-        self.invalid(node.pos, field, message);
+        self.err(node.pos, field, kind);
         None
     }
 
@@ -455,14 +508,18 @@ impl Ctx<'_> {
         let s = self.string(node, field)?;
         if !s.contains('/') {
             let hint = match s.parse::<IpAddr>() {
-                Ok(IpAddr::V4(_)) => format!("; write {s}/32 for a single address"),
-                Ok(IpAddr::V6(_)) => format!("; write {s}/128 for a single address"),
-                Err(_) => String::new(),
+                Ok(IpAddr::V4(_)) => Some(format!("write {s}/32 for a single address")),
+                Ok(IpAddr::V6(_)) => Some(format!("write {s}/128 for a single address")),
+                Err(_) => None,
             };
-            self.invalid(
+            self.err(
                 node.pos,
                 field,
-                format!("{s:?} is not a prefix in CIDR notation (address/length){hint}"),
+                ConfigErrorKind::NotA {
+                    value: s,
+                    what: "a prefix in CIDR notation (address/length)".to_string(),
+                    hint,
+                },
             );
             return None;
         }
@@ -479,10 +536,14 @@ impl Ctx<'_> {
                 Some(prefix)
             }
             Err(_) => {
-                self.invalid(
+                self.err(
                     node.pos,
                     field,
-                    format!("{s:?} is not a prefix in CIDR notation (address/length)"),
+                    ConfigErrorKind::NotA {
+                        value: s,
+                        what: "a prefix in CIDR notation (address/length)".to_string(),
+                        hint: None,
+                    },
                 );
                 None
             }
@@ -521,11 +582,7 @@ impl Ctx<'_> {
 
     pub(super) fn asn(&mut self, node: &Node, field: &str) -> Option<Asn> {
         if matches!(node.value, Value::Int(0)) {
-            self.invalid(
-                node.pos,
-                field,
-                "AS number 0 is reserved; use 1..=4294967295",
-            );
+            self.err(node.pos, field, ConfigErrorKind::ReservedAsn);
             return None;
         }
         let value = self.int(node, field, 1, i128::from(u32::MAX))?;

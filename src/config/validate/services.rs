@@ -130,7 +130,7 @@ impl Ctx<'_> {
         let f = "services";
         let items = self.list(node, f)?;
         if items.is_empty() {
-            self.invalid(node.pos, f, "at least one service is needed");
+            self.err(node.pos, f, ConfigErrorKind::NoneGiven("service"));
             return None;
         }
         let mut out = Vec::new();
@@ -174,10 +174,12 @@ impl Ctx<'_> {
                 let field = obj.f("routes");
                 match self.prefixes(n, &field) {
                     Some(r) if r.is_empty() => {
-                        self.invalid(
+                        self.err(
                             n.pos,
                             &field,
-                            "must not be empty; omit it to use announcer.routes",
+                            ConfigErrorKind::Empty {
+                                hint: Some("omit it to use announcer.routes"),
+                            },
                         );
                         None
                     }
@@ -217,11 +219,7 @@ impl Ctx<'_> {
             "all_in_group" => Strategy::AllInGroup,
             "at_least_n_percentage" => {
                 let Some(options) = options else {
-                    self.invalid(
-                        pos,
-                        &field,
-                        "at_least_n_percentage needs strategy_options: {n: <fraction in [0, 1]>}",
-                    );
+                    self.err(pos, &field, ConfigErrorKind::PercentageWithoutOptions);
                     return None;
                 };
                 let of = obj.f("strategy_options");
@@ -232,14 +230,13 @@ impl Ctx<'_> {
                 return Some(Strategy::AtLeastNPercentage(n));
             }
             other => {
-                let message = match suggest(other, STRATEGIES) {
-                    Some(s) => format!("unknown strategy {other:?}; did you mean {s:?}?"),
-                    None => format!(
-                        "unknown strategy {other:?}; expected one of {}",
-                        STRATEGIES.join(", ")
-                    ),
+                let kind = ConfigErrorKind::Unknown {
+                    what: "strategy",
+                    value: other.to_string(),
+                    suggestion: suggest(other, STRATEGIES).map(str::to_string),
+                    expected: format!("one of {}", STRATEGIES.join(", ")),
                 };
-                self.invalid(pos, &field, message);
+                self.err(pos, &field, kind);
                 return None;
             }
         };
@@ -261,7 +258,7 @@ impl Ctx<'_> {
     ) -> Option<Vec<Check>> {
         let items = self.list(node, f)?;
         if items.is_empty() {
-            self.invalid(node.pos, f, "at least one check is needed");
+            self.err(node.pos, f, ConfigErrorKind::NoneGiven("check"));
             return None;
         }
         let mut parsed = Vec::new();
@@ -379,14 +376,13 @@ impl Ctx<'_> {
                 Some(known) => Some(known),
                 None => {
                     let kinds = kind_names();
-                    let message = match suggest(&k, &kinds) {
-                        Some(s) => format!("unknown check kind {k:?}; did you mean {s:?}?"),
-                        None => format!(
-                            "unknown check kind {k:?}; expected one of {}",
-                            kinds.join(", ")
-                        ),
+                    let kind = ConfigErrorKind::Unknown {
+                        what: "check kind",
+                        suggestion: suggest(&k, &kinds).map(str::to_string),
+                        value: k,
+                        expected: format!("one of {}", kinds.join(", ")),
                     };
-                    self.invalid(n.pos, &field, message);
+                    self.err(n.pos, &field, kind);
                     None
                 }
             }

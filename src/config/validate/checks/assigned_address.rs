@@ -26,10 +26,13 @@ impl Ctx<'_> {
             (Some(n), None) => self.ipv4(n, &obj.f("ipv4")).map(IpAddr::V4),
             (None, Some(n)) => self.ipv6(n, &obj.f("ipv6")).map(IpAddr::V6),
             (Some(_), Some(_)) => {
-                self.invalid(
+                self.err(
                     obj.key_pos("ipv6"),
                     &obj.f("ipv6"),
-                    "set ipv4 or ipv6, not both",
+                    ConfigErrorKind::Exclusive {
+                        first: "ipv4",
+                        second: "ipv6",
+                    },
                 );
                 None
             }

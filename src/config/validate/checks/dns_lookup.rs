@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use super::super::primitives::is_dns_name;
 use super::super::{Ctx, Obj};
 use super::{INTERVAL, TIMEOUT, TRIES};
+use crate::config::error::ConfigErrorKind;
 use crate::config::keys::{Key, Table, Type};
 use crate::config::model::*;
 
@@ -48,7 +49,15 @@ impl Ctx<'_> {
             let field = obj.f("query");
             let q = self.nonempty_string(n, &field)?;
             if q.parse::<IpAddr>().is_ok() || !is_dns_name(&q) {
-                self.invalid(n.pos, &field, format!("{q:?} is not a DNS name"));
+                self.err(
+                    n.pos,
+                    &field,
+                    ConfigErrorKind::NotA {
+                        value: q,
+                        what: "a DNS name".to_string(),
+                        hint: None,
+                    },
+                );
                 return None;
             }
             Some(q)
@@ -73,7 +82,17 @@ impl Ctx<'_> {
                         "SOA" => DnsRecordType::Soa,
                         "PTR" => DnsRecordType::Ptr,
                         _ => {
-                            self.invalid(n.pos, &field, format!("unknown record type {s:?}; expected host, A, AAAA, CNAME, MX, NS, TXT, SRV, SOA or PTR"));
+                            self.err(
+                                n.pos,
+                                &field,
+                                ConfigErrorKind::Unknown {
+                                    what: "record type",
+                                    value: s,
+                                    suggestion: None,
+                                    expected: "host, A, AAAA, CNAME, MX, NS, TXT, SRV, SOA or PTR"
+                                        .to_string(),
+                                },
+                            );
                             return None;
                         }
                     };
@@ -94,10 +113,15 @@ impl Ctx<'_> {
                         "udp" => Some(DnsProtocol::Udp),
                         "tcp" => Some(DnsProtocol::Tcp),
                         _ => {
-                            self.invalid(
+                            self.err(
                                 n.pos,
                                 &field,
-                                format!("unknown protocol {s:?}; expected udp or tcp"),
+                                ConfigErrorKind::Unknown {
+                                    what: "protocol",
+                                    value: s,
+                                    suggestion: None,
+                                    expected: "udp or tcp".to_string(),
+                                },
                             );
                             None
                         }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::super::{Ctx, Obj};
+use crate::config::error::ConfigErrorKind;
 use crate::config::keys::{Key, Range, Table, Type};
 use crate::config::model::*;
 
@@ -29,7 +30,7 @@ impl Ctx<'_> {
             let field = obj.f("command");
             let c = self.string_list(n, &field)?;
             if c.is_empty() {
-                self.invalid(n.pos, &field, "must name the program to run");
+                self.err(n.pos, &field, ConfigErrorKind::NoProgram);
                 return None;
             }
             Some(c)
@@ -42,10 +43,14 @@ impl Ctx<'_> {
                 if let Some(e) = &e {
                     for name in e.keys() {
                         if name.is_empty() || name.contains(['=', '\0']) {
-                            self.invalid(
+                            self.err(
                                 n.pos,
                                 &field,
-                                format!("{name:?} is not an environment variable name"),
+                                ConfigErrorKind::NotA {
+                                    value: name.clone(),
+                                    what: "an environment variable name".to_string(),
+                                    hint: None,
+                                },
                             );
                             ok = false;
                         }

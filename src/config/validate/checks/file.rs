@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use super::super::{Ctx, Obj};
+use crate::config::error::ConfigErrorKind;
 use crate::config::keys::{Key, Table, Type};
 use crate::config::model::*;
 
@@ -33,10 +34,15 @@ impl Ctx<'_> {
                 "down" => Some(FilePresence::Down),
                 "up" => Some(FilePresence::Up),
                 _ => {
-                    self.invalid(
+                    self.err(
                         n.pos,
                         &field,
-                        format!("unknown value {s:?}; expected drain, down or up"),
+                        ConfigErrorKind::Unknown {
+                            what: "value",
+                            value: s,
+                            suggestion: None,
+                            expected: "drain, down or up".to_string(),
+                        },
                     );
                     None
                 }

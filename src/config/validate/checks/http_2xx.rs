@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::super::primitives::{is_token, split_host_port};
 use super::super::{Ctx, Obj};
 use super::{INTERVAL, TIMEOUT, TRIES};
+use crate::config::error::ConfigErrorKind;
 use crate::config::keys::{Key, Table, Type};
 use crate::config::model::*;
 use crate::config::tree::{Node, Value};
@@ -58,10 +59,14 @@ impl Ctx<'_> {
                 .or_else(|| lower.strip_prefix("https://"));
             match rest {
                 None => {
-                    self.invalid(
+                    self.err(
                         n.pos,
                         &field,
-                        format!("{u:?} is not an absolute http:// or https:// URL"),
+                        ConfigErrorKind::NotA {
+                            value: u,
+                            what: "an absolute http:// or https:// URL".to_string(),
+                            hint: None,
+                        },
                     );
                     None
                 }
@@ -69,14 +74,10 @@ impl Ctx<'_> {
                     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
                     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
                     if host.is_empty() || u.contains(char::is_whitespace) {
-                        self.invalid(
-                            n.pos,
-                            &field,
-                            format!("{u:?} has no host or contains white space"),
-                        );
+                        self.err(n.pos, &field, ConfigErrorKind::UrlWithoutHost(u));
                         None
                     } else if let Err(message) = split_host_port(host, Some(80)) {
-                        self.invalid(n.pos, &field, format!("bad host in URL: {message}"));
+                        self.err(n.pos, &field, ConfigErrorKind::UrlHost(message));
                         None
                     } else {
                         Some(u)
@@ -88,7 +89,15 @@ impl Ctx<'_> {
             let field = obj.f("method");
             let m = self.string(n, &field)?;
             if !is_token(&m) {
-                self.invalid(n.pos, &field, format!("{m:?} is not an HTTP method"));
+                self.err(
+                    n.pos,
+                    &field,
+                    ConfigErrorKind::NotA {
+                        value: m,
+                        what: "an HTTP method".to_string(),
+                        hint: None,
+                    },
+                );
                 return None;
             }
             Some(m)
@@ -101,10 +110,14 @@ impl Ctx<'_> {
                 if let Some(h) = &h {
                     for name in h.keys() {
                         if !is_token(name) {
-                            self.invalid(
+                            self.err(
                                 n.pos,
                                 &field,
-                                format!("{name:?} is not a valid header name"),
+                                ConfigErrorKind::NotA {
+                                    value: name.clone(),
+                                    what: "a valid header name".to_string(),
+                                    hint: None,
+                                },
                             );
                             ok = false;
                         }
@@ -143,7 +156,13 @@ impl Ctx<'_> {
     fn status_ranges(&mut self, node: &Node, field: &str) -> Option<Vec<(u16, u16)>> {
         let items = self.list(node, field)?;
         if items.is_empty() {
-            self.invalid(node.pos, field, "must not be empty; omit it for 200-299");
+            self.err(
+                node.pos,
+                field,
+                ConfigErrorKind::Empty {
+                    hint: Some("omit it for 200-299"),
+                },
+            );
             return None;
         }
         let mut out = Vec::new();
@@ -164,7 +183,16 @@ impl Ctx<'_> {
                             Some((lo, hi))
                         }
                         _ => {
-                            self.invalid(item.pos, &sub, format!("{s:?} is not a status code range such as \"200-299\" within 100-599"));
+                            self.err(
+                                item.pos,
+                                &sub,
+                                ConfigErrorKind::NotA {
+                                    value: s.clone(),
+                                    what: "a status code range such as \"200-299\" within 100-599"
+                                        .to_string(),
+                                    hint: None,
+                                },
+                            );
                             None
                         }
                     }

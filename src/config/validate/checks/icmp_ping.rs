@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use super::super::primitives::is_dns_name;
 use super::super::{Ctx, Obj};
 use super::{INTERVAL, TIMEOUT, TRIES};
+use crate::config::error::ConfigErrorKind;
 use crate::config::keys::{Key, Table, Type};
 use crate::config::model::*;
 
@@ -43,10 +44,14 @@ impl Ctx<'_> {
                 let field = s.f("host");
                 let host = self.nonempty_string(h, &field)?;
                 if host.parse::<IpAddr>().is_err() && !is_dns_name(&host) {
-                    self.invalid(
+                    self.err(
                         h.pos,
                         &field,
-                        format!("{host:?} is not a host name or IP address"),
+                        ConfigErrorKind::NotA {
+                            value: host,
+                            what: "a host name or IP address".to_string(),
+                            hint: None,
+                        },
                     );
                     return None;
                 }

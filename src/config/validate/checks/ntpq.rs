@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use super::super::primitives::{is_dns_name, split_host_port};
 use super::super::{Ctx, Obj};
 use super::{INTERVAL, TIMEOUT, TRIES};
+use crate::config::error::ConfigErrorKind;
 use crate::config::keys::{Key, Range, Table, Type};
 use crate::config::model::*;
 
@@ -36,15 +37,19 @@ impl Ctx<'_> {
                     Some((host, port))
                 }
                 Ok((host, _)) => {
-                    self.invalid(
+                    self.err(
                         n.pos,
                         &field,
-                        format!("{host:?} is not a host name or IP address"),
+                        ConfigErrorKind::NotA {
+                            value: host,
+                            what: "a host name or IP address".to_string(),
+                            hint: None,
+                        },
                     );
                     None
                 }
                 Err(message) => {
-                    self.invalid(n.pos, &field, message);
+                    self.err(n.pos, &field, ConfigErrorKind::HostPort(message));
                     None
                 }
             }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::super::primitives::split_host_port;
 use super::super::{Ctx, Obj};
+use crate::config::error::ConfigErrorKind;
 use crate::config::keys::{Key, Range, Table, Type};
 use crate::config::model::*;
 
@@ -26,7 +27,7 @@ impl Ctx<'_> {
             match split_host_port(&s, None) {
                 Ok(_) => Some(s),
                 Err(message) => {
-                    self.invalid(n.pos, &field, message);
+                    self.err(n.pos, &field, ConfigErrorKind::HostPort(message));
                     None
                 }
             }

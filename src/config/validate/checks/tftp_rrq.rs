@@ -3,6 +3,7 @@
 use super::super::primitives::split_host_port;
 use super::super::{Ctx, Obj};
 use super::{INTERVAL, TIMEOUT, TRIES};
+use crate::config::error::ConfigErrorKind;
 use crate::config::keys::{Key, Table, Type};
 use crate::config::model::*;
 
@@ -46,26 +47,26 @@ impl Ctx<'_> {
                 .filter(|s| s.eq_ignore_ascii_case("tftp://"))
                 .and_then(|_| u.get(7..));
             let Some(rest) = rest else {
-                self.invalid(
+                self.err(
                     n.pos,
                     &field,
-                    format!("{u:?} is not a tftp://host[:port]/file URL"),
+                    ConfigErrorKind::NotA {
+                        value: u,
+                        what: "a tftp://host[:port]/file URL".to_string(),
+                        hint: None,
+                    },
                 );
                 return None;
             };
             let (authority, file) = rest.split_once('/').unwrap_or((rest, ""));
             if file.is_empty() {
-                self.invalid(
-                    n.pos,
-                    &field,
-                    format!("{u:?} names no file (tftp://host[:port]/file)"),
-                );
+                self.err(n.pos, &field, ConfigErrorKind::UrlWithoutFile(u));
                 return None;
             }
             match split_host_port(authority, Some(69)) {
                 Ok((host, port)) => Some((host, port, file.to_string())),
                 Err(message) => {
-                    self.invalid(n.pos, &field, message);
+                    self.err(n.pos, &field, ConfigErrorKind::HostPort(message));
                     None
                 }
             }
@@ -78,7 +79,7 @@ impl Ctx<'_> {
                     if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
                         Some(Some(s.to_ascii_lowercase()))
                     } else {
-                        self.invalid(n.pos, &field, "expected 64 hexadecimal digits");
+                        self.err(n.pos, &field, ConfigErrorKind::NotSha256);
                         None
                     }
                 })

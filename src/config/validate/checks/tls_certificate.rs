@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::super::primitives::split_host_port;
 use super::super::{Ctx, Obj};
+use crate::config::error::ConfigErrorKind;
 use crate::config::keys::{Key, Range, Table, Type};
 use crate::config::model::*;
 
@@ -70,15 +71,25 @@ impl Ctx<'_> {
         let mut ok = true;
         let source = match (obj.get("local"), obj.get("remote")) {
             (Some(_), Some(_)) => {
-                self.invalid(
+                self.err(
                     obj.key_pos("remote"),
                     &obj.f("remote"),
-                    "set local or remote, not both",
+                    ConfigErrorKind::Exclusive {
+                        first: "local",
+                        second: "remote",
+                    },
                 );
                 None
             }
             (None, None) => {
-                self.invalid(obj.pos, &obj.field, "either remote or local must be set");
+                self.err(
+                    obj.pos,
+                    &obj.field,
+                    ConfigErrorKind::NeitherGiven {
+                        first: "remote",
+                        second: "local",
+                    },
+                );
                 None
             }
             (Some(n), None) => {
@@ -101,7 +112,7 @@ impl Ctx<'_> {
                         match split_host_port(&s, None) {
                             Ok(_) => Some(s),
                             Err(message) => {
-                                self.invalid(h.pos, &field, message);
+                                self.err(h.pos, &field, ConfigErrorKind::HostPort(message));
                                 None
                             }
                         }
