@@ -75,6 +75,11 @@ pub(crate) fn split_host_port(
     Ok((host, port))
 }
 
+/// `IPv4` or `IPv6`.
+fn family_of(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() { "IPv4" } else { "IPv6" }
+}
+
 pub(super) fn is_dns_name(name: &str) -> bool {
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     !trimmed.is_empty()
@@ -335,84 +340,41 @@ impl Ctx<'_> {
         }
     }
 
-    pub(super) fn ip(&mut self, node: &Node, field: &str) -> Option<IpAddr> {
+    /// An address of `family`: `"IPv4"`, `"IPv6"`, or `"IP"` for either.
+    fn address(&mut self, node: &Node, field: &str, family: &'static str) -> Option<IpAddr> {
         let s = self.string(node, field)?;
-        match s.parse::<IpAddr>() {
-            Ok(ip) => Some(ip),
-            Err(_) => {
-                self.err(
-                    node.pos,
-                    field,
-                    ConfigErrorKind::NotA {
-                        value: s,
-                        what: "an IP address".to_string(),
-                        hint: None,
-                    },
-                );
-                None
-            }
-        }
+        let kind = match s.parse::<IpAddr>() {
+            Ok(ip) if family == "IP" || family == family_of(ip) => return Some(ip),
+            Ok(ip) => ConfigErrorKind::WrongFamily {
+                value: s,
+                is: family_of(ip),
+                needed: family,
+            },
+            Err(_) => ConfigErrorKind::NotA {
+                value: s,
+                what: format!("an {family} address"),
+                hint: None,
+            },
+        };
+        self.err(node.pos, field, kind);
+        None
+    }
+
+    pub(super) fn ip(&mut self, node: &Node, field: &str) -> Option<IpAddr> {
+        self.address(node, field, "IP")
     }
 
     pub(super) fn ipv4(&mut self, node: &Node, field: &str) -> Option<Ipv4Addr> {
-        let s = self.string(node, field)?;
-        match s.parse::<IpAddr>() {
-            Ok(IpAddr::V4(ip)) => Some(ip),
-            Ok(IpAddr::V6(_)) => {
-                self.err(
-                    node.pos,
-                    field,
-                    ConfigErrorKind::WrongFamily {
-                        value: s,
-                        is: "IPv6",
-                        needed: "IPv4",
-                    },
-                );
-                None
-            }
-            Err(_) => {
-                self.err(
-                    node.pos,
-                    field,
-                    ConfigErrorKind::NotA {
-                        value: s,
-                        what: "an IPv4 address".to_string(),
-                        hint: None,
-                    },
-                );
-                None
-            }
+        match self.address(node, field, "IPv4")? {
+            IpAddr::V4(ip) => Some(ip),
+            IpAddr::V6(_) => None,
         }
     }
 
     pub(super) fn ipv6(&mut self, node: &Node, field: &str) -> Option<Ipv6Addr> {
-        let s = self.string(node, field)?;
-        match s.parse::<IpAddr>() {
-            Ok(IpAddr::V6(ip)) => Some(ip),
-            Ok(IpAddr::V4(_)) => {
-                self.err(
-                    node.pos,
-                    field,
-                    ConfigErrorKind::WrongFamily {
-                        value: s,
-                        is: "IPv4",
-                        needed: "IPv6",
-                    },
-                );
-                None
-            }
-            Err(_) => {
-                self.err(
-                    node.pos,
-                    field,
-                    ConfigErrorKind::NotA {
-                        value: s,
-                        what: "an IPv6 address".to_string(),
-                        hint: None,
-                    },
-                );
-                None
-            }
+        match self.address(node, field, "IPv6")? {
+            IpAddr::V6(ip) => Some(ip),
+            IpAddr::V4(_) => None,
         }
     }
 
