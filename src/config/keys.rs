@@ -3,9 +3,11 @@
 //! from the table; [`schema`](super::schema) renders the same tables as the JSON Schema. Nothing
 //! else lists keys.
 //!
-//! To add a key to a mapping (a peer, a check kind's `spec`, a service...): add one [`Key`] line to
-//! that mapping's table, then read it in the function beside the table (`obj.get("key")`, or
-//! `self.duration(&obj, "key")` for a duration, which applies the table's range). The schema,
+//! To add a key to a mapping (a peer in `validate/announcer.rs`, a check kind's `spec` in
+//! `validate/checks/<kind>.rs`, a service in `validate/services.rs`...): add one [`Key`] line to that
+//! mapping's table, then read it in the function beside the table: `obj.get("key")`, or
+//! `self.duration(&obj, "key")` / `self.int_at(&obj, "key")`, which apply the table's range. A
+//! `Key::req` key is reported missing by `object()` before the reader runs. The schema,
 //! `--print-config-schema` and the unknown-key suggestions follow; `packaging/anycastd.schema.json`
 //! is rewritten with `UPDATE_SCHEMA=1 cargo test -p anycastd --test core schema::`, and the key goes
 //! into `config-examples/full.yaml` and `docs/configuration.md`.
