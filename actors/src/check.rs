@@ -12,9 +12,9 @@ use actix::prelude::*;
 use anycastd::config::model::Check;
 use anycastd::health::Outcome;
 
+use crate::messages::{Ping, Stop};
 use crate::metrics::Metrics;
-use crate::probe::{self, ProbeContext};
-use crate::supervisor::{Ping, Stop};
+use crate::probe::{self, ProbeContext, humanize};
 
 /// One finished run of a check, sent to its ServiceActor.
 #[derive(Debug, Clone, Message)]
@@ -162,15 +162,4 @@ impl Handler<Stop> for CheckActor {
 impl Handler<Ping> for CheckActor {
     type Result = ();
     fn handle(&mut self, _: Ping, _: &mut Self::Context) {}
-}
-
-/// A duration as the config writes it (`1.5s`, `300ms`).
-pub(crate) fn humanize(d: Duration) -> String {
-    if d.subsec_nanos() == 0 {
-        format!("{}s", d.as_secs())
-    } else if d < Duration::from_secs(1) && d.subsec_nanos() % 1_000_000 == 0 {
-        format!("{}ms", d.as_millis())
-    } else {
-        format!("{:?}", d)
-    }
 }

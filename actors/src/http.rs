@@ -10,8 +10,9 @@ use std::time::Duration;
 use actix::Addr;
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, http::header::ContentType, web};
 
+use crate::messages::Ping;
 use crate::metrics::Metrics;
-use crate::supervisor::{GetStatus, ListActors, Ping, Supervisor};
+use crate::supervisor::{GetStatus, ListActors, Supervisor};
 
 /// How long an actor may take to answer a `/healthz` ping.
 pub const PING_DEADLINE: Duration = Duration::from_secs(1);

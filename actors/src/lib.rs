@@ -4,26 +4,29 @@
 //!      SIGHUP: Reload, SIGUSR1/SIGUSR2: Drain, SIGTERM/SIGINT: Shutdown; drain file polled
 //!                              │
 //!                         Supervisor ── DesiredRoutes (per peer) ──> PeerActor* (peer::set::Peers)
-//!                    (owns Config, the ladder's
-//!                     route sets, the drain switch)
+//!                   (core health::node::Node:                        (core bgp::speaker::Speaker)
+//!                    lifecycle, route set, drain)
 //!                  starts/stops │  ▲ ServiceReport (effective ladder state)
-//!                  Reconfigure  ▼  │
-//!                         ServiceActor*  (one per service: grace + Debounce per check, Strategy,
-//!                               ▲         drain, hold-down and dampening in ServiceTracker)
+//!        SetDrain, Reconfigure  ▼  │
+//!                         ServiceActor*  (one per service: core health::service::Service)
+//!                               ▲
 //!                               │ CheckResult
 //!                          CheckActor*   (one per check: probe under a deadline, every interval)
 //!
 //!   http (actix-web): /metrics renders the shared Registry; /healthz pings every actor; /status.
 //! ```
-//! Handlers only move messages and perform actions; every decision is in the core crate.
+//! Handlers only move messages and perform actions; every decision is in the core crate
+//! (`docs/architecture.md` walks through it).
 
 pub mod check;
 pub mod cli;
 pub mod http;
 pub mod logging;
+pub mod messages;
 pub mod metrics;
 pub mod peer;
 pub mod probe;
+pub mod registry;
 pub mod routes;
 pub mod service;
 pub mod signals;

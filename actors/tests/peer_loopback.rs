@@ -2,7 +2,6 @@
 //! a test speaker built on the codec decodes exactly what a PeerActor sends (table, End-of-RIB,
 //! withdrawals, Cease with shutdown text); hold-timer expiry when the neighbour falls silent.
 
-use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use anycastd::bgp::types::{Asn, HoldTime, Prefix};
 use anycastd::config::model::{self, Announcer, GracefulRestart};
 use anycastd_actors::peer::listener::Listener;
 use anycastd_actors::peer::metrics::BgpMetrics;
-use anycastd_actors::peer::{GetStatus, PeerActor, PeerSetup, Shutdown};
+use anycastd_actors::peer::{EndSession, GetSessionStatus, PeerActor, PeerSetup};
 use anycastd_actors::routes::DesiredRoutes;
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -75,7 +74,10 @@ fn desired(prefixes: &[&str], complete: bool) -> DesiredRoutes {
 async fn wait_state(actor: &Addr<PeerActor>, want: State, within: Duration) {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        let status = actor.send(GetStatus).await.expect("peer actor alive");
+        let status = actor
+            .send(GetSessionStatus)
+            .await
+            .expect("peer actor alive");
         if status.state == want {
             return;
         }
@@ -114,12 +116,12 @@ async fn two_peer_actors_reach_established_through_the_passive_listener() {
     b.do_send(desired(&["198.51.100.0/24"], true));
     wait_state(&a, State::Established, Duration::from_secs(10)).await;
     wait_state(&b, State::Established, Duration::from_secs(10)).await;
-    let status = a.send(GetStatus).await.expect("alive");
+    let status = a.send(GetSessionStatus).await.expect("alive");
     assert_eq!(
         status.advertised,
         vec![prefix("192.0.2.1/32"), prefix("192.0.2.2/32")]
     );
-    let status = b.send(GetStatus).await.expect("alive");
+    let status = b.send(GetSessionStatus).await.expect("alive");
     assert_eq!(status.advertised, vec![prefix("198.51.100.0/24")]);
 
     let text = prometheus::TextEncoder::new()
@@ -139,11 +141,9 @@ async fn two_peer_actors_reach_established_through_the_passive_listener() {
     );
 
     // A stops gracefully: B sees the session end with Cease / Administrative Shutdown.
-    a.send(Shutdown {
-        text: Some("maintenance".into()),
-    })
-    .await
-    .expect("shutdown answered");
+    a.send(EndSession::shutdown(Some("maintenance".into())))
+        .await
+        .expect("shutdown answered");
     wait_state(&b, State::Active, Duration::from_secs(10)).await;
     let text = prometheus::TextEncoder::new()
         .encode_to_string(&registry.gather())
@@ -320,9 +320,7 @@ async fn a_peer_actor_sends_its_table_end_of_rib_refreshes_withdrawals_and_a_shu
 
     // Graceful stop: withdraw all, then Cease / Administrative Shutdown with the text.
     actor
-        .send(Shutdown {
-            text: Some("bye".into()),
-        })
+        .send(EndSession::shutdown(Some("bye".into())))
         .await
         .expect("shutdown answered");
     let update = speaker.next_update().await;
@@ -418,14 +416,8 @@ async fn the_daemon_side_starts_every_configured_peer_and_stops_them_with_a_ceas
     let (_, b_actor) = b.actors().first().cloned().expect("one actor");
     wait_state(&a_actor, State::Established, Duration::from_secs(10)).await;
     wait_state(&b_actor, State::Established, Duration::from_secs(10)).await;
-    let status = a.status().await;
-    assert_eq!(
-        status
-            .first()
-            .and_then(|(_, s)| s.clone())
-            .map(|s| s.advertised),
-        Some(vec![prefix("192.0.2.9/32")])
-    );
+    let status = a_actor.send(GetSessionStatus).await.expect("alive");
+    assert_eq!(status.advertised, vec![prefix("192.0.2.9/32")]);
 
     a.shutdown("bye").await;
     wait_state(&b_actor, State::Active, Duration::from_secs(10)).await;
@@ -501,7 +493,7 @@ async fn next_notification(speaker: &mut Speaker) -> codec::Notification {
 
 #[actix_rt::test]
 async fn a_reload_resets_removes_and_adds_sessions_with_the_right_cease() {
-    use anycastd::config::diff::Change;
+    use anycastd::bgp::codec::CeaseSubcode;
     use anycastd_actors::peer::set::Peers;
     let (ours, theirs) = (loopback(11), loopback(12));
     let listener = TcpListener::bind(SocketAddr::new(theirs, 0))
@@ -509,7 +501,7 @@ async fn a_reload_resets_removes_and_adds_sessions_with_the_right_cease() {
         .expect("bind");
     let remote = listener.local_addr().expect("addr");
     let model_peer = peer("s", remote, 65000, false, 30);
-    let announcer = announcer(ours, 65001, model_peer);
+    let announcer = announcer(ours, 65001, model_peer.clone());
     let registry = prometheus::Registry::new();
     let mut peers = Peers::start(&announcer, &registry).expect("start");
     let IpAddr::V4(their_id) = theirs else {
@@ -518,9 +510,10 @@ async fn a_reload_resets_removes_and_adds_sessions_with_the_right_cease() {
     let mut first = Speaker::accept(&listener, 65000, their_id, 30).await;
 
     // Reset: Cease / Other Configuration Change, then a new session.
-    let reset = BTreeSet::from([Change::PeerReset("s".into())]);
-    let started = peers.apply(&reset, &announcer).await.expect("reset");
-    assert_eq!(started.len(), 1);
+    peers
+        .stop_one("s", CeaseSubcode::OtherConfigurationChange)
+        .await;
+    peers.start_one(&announcer, &model_peer).expect("restart");
     let cease = next_notification(&mut first).await;
     assert_eq!(
         (cease.code, cease.subcode),
@@ -530,14 +523,7 @@ async fn a_reload_resets_removes_and_adds_sessions_with_the_right_cease() {
     let mut second = Speaker::accept(&listener, 65000, their_id, 30).await;
 
     // Removal: Cease / Peer De-configured, and no new connection.
-    let removed = BTreeSet::from([Change::PeerRemoved("s".into())]);
-    assert!(
-        peers
-            .apply(&removed, &announcer)
-            .await
-            .expect("remove")
-            .is_empty()
-    );
+    peers.stop_one("s", CeaseSubcode::PeerDeconfigured).await;
     let cease = next_notification(&mut second).await;
     assert_eq!((cease.code, cease.subcode), (6, 3), "Peer De-configured");
     assert!(peers.actors().is_empty());
@@ -545,7 +531,6 @@ async fn a_reload_resets_removes_and_adds_sessions_with_the_right_cease() {
     assert!(again.is_err(), "a removed peer must not connect again");
 
     // Addition: a session starts.
-    let added = BTreeSet::from([Change::PeerAdded("s".into())]);
-    assert_eq!(peers.apply(&added, &announcer).await.expect("add").len(), 1);
+    peers.start_one(&announcer, &model_peer).expect("add");
     let _third = Speaker::accept(&listener, 65000, their_id, 30).await;
 }

@@ -5,4 +5,5 @@
 pub mod codec;
 pub mod fsm;
 pub mod rib_out;
+pub mod speaker;
 pub mod types;

@@ -73,9 +73,15 @@ impl ServiceState {
         }
     }
 
-    /// The attributes to announce this state's prefixes with to `peer`, `None` to withdraw them.
-    pub fn attributes(self, states: &StateRoutes, peer: &str) -> Option<RouteAttributes> {
-        match self.entry(states).for_peer(peer) {
+    /// The attributes to announce this state's prefixes with to `peer` (`None`: every peer not named
+    /// in the mapping), `None` to withdraw them.
+    pub fn attributes(self, states: &StateRoutes, peer: Option<&str>) -> Option<RouteAttributes> {
+        let entry = self.entry(states);
+        let action = match peer {
+            Some(peer) => entry.for_peer(peer),
+            None => &entry.action,
+        };
+        match action {
             RouteAction::Announce(attributes) => Some(attributes.clone()),
             RouteAction::Withdraw => None,
         }
@@ -133,6 +139,16 @@ pub struct PeerRoutes {
 /// first service (in the given order) in that state. A prefix whose owners have not all been evaluated
 /// is held back (startup gate).
 pub fn desired(services: &[ServiceRoutes<'_>], peer: &str) -> PeerRoutes {
+    routes_for(services, Some(peer))
+}
+
+/// The routes of every peer not named in any `states` mapping ([`named_peers`]).
+pub fn desired_default(services: &[ServiceRoutes<'_>]) -> PeerRoutes {
+    routes_for(services, None)
+}
+
+/// [`desired`] for `Some(peer)`, [`desired_default`] for `None`.
+fn routes_for(services: &[ServiceRoutes<'_>], peer: Option<&str>) -> PeerRoutes {
     let mut verdict: BTreeMap<Prefix, Option<(ServiceState, &StateRoutes)>> = BTreeMap::new();
     let mut complete = true;
     for service in services {
@@ -163,7 +179,7 @@ pub fn desired(services: &[ServiceRoutes<'_>], peer: &str) -> PeerRoutes {
 }
 
 /// The peers named in some service's `states` mapping: only they can have routes other than
-/// [`desired`]`(services, "")`, so the route set is computed once for all the others.
+/// [`desired_default`], so the route set is computed once for all the others.
 pub fn named_peers<'a>(services: &[ServiceRoutes<'a>]) -> BTreeSet<&'a str> {
     services
         .iter()
@@ -183,9 +199,10 @@ pub fn announced<'p>(
     let named = named_peers(services);
     let (own, default): (Vec<&str>, Vec<&str>) =
         peers.into_iter().partition(|peer| named.contains(peer));
-    let default = default.first().map(|_| "");
+    let default = default.first().map(|_| None);
     own.into_iter()
+        .map(Some)
         .chain(default)
-        .flat_map(|peer| desired(services, peer).routes.into_keys())
+        .flat_map(|peer| routes_for(services, peer).routes.into_keys())
         .collect()
 }

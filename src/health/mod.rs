@@ -2,8 +2,9 @@
 //! service's health. Pure: time, when needed, is an argument.
 //!
 //! The pipeline is `Outcome` (one probe run) -> [`Debounce`] (per check, rise/fall hysteresis) ->
-//! [`Status`] -> [`Strategy::evaluate`] (per service) -> [`Health`] -> [`routes::desired`] (all
-//! services) -> the prefixes to announce. Nothing here does I/O, reads a clock or logs.
+//! [`Status`] -> [`Strategy::evaluate`] (per service) -> [`Health`] -> [`ladder::ServiceState`]
+//! (drain, hold-down, dampening: [`tracker`]) -> [`route_set::RouteSet`] (all services) -> the
+//! routes to announce to each peer. Nothing here does I/O, reads a clock or logs.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
 
 pub mod dampening;
@@ -11,7 +12,9 @@ mod debounce;
 pub mod guard;
 pub mod hold_down;
 pub mod ladder;
-pub mod routes;
+pub mod node;
+pub mod route_set;
+pub mod service;
 mod strategy;
 pub mod tracker;
 

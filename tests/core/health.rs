@@ -3,8 +3,10 @@
 use std::collections::BTreeSet;
 
 use anycastd::bgp::types::Prefix;
+use anycastd::config::model::StateRoutes;
 use anycastd::config::model::Strategy;
-use anycastd::health::routes::{all_evaluated, desired};
+use anycastd::health::ladder::{ServiceRoutes, ServiceState};
+use anycastd::health::route_set::RouteSet;
 use anycastd::health::{Debounce, Health, Outcome, Status};
 
 fn pass() -> Outcome {
@@ -210,6 +212,27 @@ fn set(items: &[&str]) -> BTreeSet<Prefix> {
     items.iter().map(|p| prefix(p)).collect()
 }
 
+/// The node's route set for services with these healths (`None`: not evaluated yet), their
+/// prefixes and the default `states` mapping, as one peer sees it.
+fn route_set<'a>(services: impl IntoIterator<Item = (Option<Health>, &'a [Prefix])>) -> RouteSet {
+    let states = StateRoutes::default();
+    let services: Vec<ServiceRoutes<'_>> = services
+        .into_iter()
+        .map(|(health, prefixes)| ServiceRoutes {
+            state: health.map(ServiceState::from),
+            prefixes,
+            states: &states,
+        })
+        .collect();
+    RouteSet::of(&services, ["r1"])
+}
+
+fn desired<'a>(
+    services: impl IntoIterator<Item = (Option<Health>, &'a [Prefix])>,
+) -> BTreeSet<Prefix> {
+    route_set(services).prefixes()
+}
+
 #[test]
 fn nothing_is_announced_until_every_owner_has_been_evaluated() {
     let shared = [prefix("192.0.2.1/32")];
@@ -228,9 +251,12 @@ fn nothing_is_announced_until_every_owner_has_been_evaluated() {
         ]),
         set(&["192.0.2.1/32"])
     );
-    assert!(!all_evaluated([Some(Health::Up), None]));
-    assert!(all_evaluated([Some(Health::Up), Some(Health::Down)]));
-    assert!(all_evaluated([]));
+    let complete = |healths: &[Option<Health>]| {
+        route_set(healths.iter().map(|health| (*health, &shared[..]))).complete
+    };
+    assert!(!complete(&[Some(Health::Up), None]));
+    assert!(complete(&[Some(Health::Up), Some(Health::Down)]));
+    assert!(complete(&[]));
 }
 
 #[test]

@@ -18,7 +18,7 @@ use anycastd::bgp::codec::MessageKind;
 use anycastd::bgp::fsm::{DownReason, State};
 use prometheus::{IntCounterVec, IntGaugeVec, Registry};
 
-use crate::metrics::family;
+use crate::registry::family;
 
 /// The metric families of every peer.
 #[derive(Debug, Clone)]

@@ -9,15 +9,12 @@ use std::time::Duration;
 use actix::prelude::*;
 use anycastd::config::model;
 
-use std::collections::BTreeSet;
-
 use anycastd::bgp::fsm::{CeaseSubcode, StopReason};
-use anycastd::config::diff::Change;
 
 use super::listener::Listeners;
 use super::metrics::BgpMetrics;
 use super::socket::{self, SocketError};
-use super::{GetStatus, PeerActor, PeerSetup, PeerStatus, SHUTDOWN_FLUSH_TIMEOUT, Shutdown, Stop};
+use super::{EndSession, PeerActor, PeerSetup, SHUTDOWN_FLUSH_TIMEOUT};
 use crate::routes::DesiredRoutes;
 
 /// The port passive neighbours connect to.
@@ -85,65 +82,18 @@ impl Peers {
             .map(socket::read_md5_key)
             .transpose()
             .map_err(failed)?;
-        let listener = if peer.passive {
-            let local = peer
+        let mut setup = PeerSetup::from_model(announcer, peer, key, None);
+        if peer.passive {
+            let local = setup
                 .local_address
-                .or_else(|| {
-                    let default = announcer.local_address;
-                    (default.is_ipv4() == peer.remote_address.is_ipv4()).then_some(default)
-                })
                 .ok_or_else(|| StartError::NoListenAddress(peer.name.clone()))?;
             let address = SocketAddr::new(local, BGP_PORT);
-            Some(self.listeners.get_or_start(address).map_err(failed)?)
-        } else {
-            None
-        };
-        let setup = PeerSetup::from_model(announcer, peer, key, listener);
+            setup.listener = Some(self.listeners.get_or_start(address).map_err(failed)?);
+        }
         let peer_metrics = self.metrics.peer(&peer.name);
         let actor = actix::Supervisor::start(move |_| PeerActor::new(setup, peer_metrics));
         self.actors.push((peer.name.clone(), actor.clone()));
         Ok(actor)
-    }
-
-    /// Applies the peer changes of a reload (`config::diff`) with the new `announcer`: a removed
-    /// neighbour gets Cease / Peer De-configured, a reset one Cease / Other Configuration Change and
-    /// then a new session with the new settings, an added one starts. Other changes are not about
-    /// sessions and are ignored (`PeerUpdated`: its `connect_retry` applies from the next reset).
-    /// Returns the recipients of the new sessions, which must receive the route set.
-    pub async fn apply(
-        &mut self,
-        changes: &BTreeSet<Change>,
-        announcer: &model::Announcer,
-    ) -> Result<Vec<Recipient<DesiredRoutes>>, StartError> {
-        let mut started = Vec::new();
-        for change in changes {
-            let (name, stop, start) = match change {
-                Change::PeerRemoved(name) => (name, true, false),
-                Change::PeerReset(name) => (name, true, true),
-                Change::PeerAdded(name) => (name, false, true),
-                _ => continue,
-            };
-            if stop && let Some(index) = self.actors.iter().position(|(n, _)| n == name) {
-                let (_, actor) = self.actors.remove(index);
-                let subcode = change
-                    .cease()
-                    .unwrap_or(CeaseSubcode::OtherConfigurationChange);
-                let request = actor.send(Stop {
-                    reason: StopReason::cease(subcode),
-                    retire: true,
-                });
-                if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1), request)
-                    .await
-                    .is_err()
-                {
-                    log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
-                }
-            }
-            if start && let Some(peer) = announcer.peers.iter().find(|p| &p.name == name) {
-                started.push(self.start_one(announcer, peer)?.recipient());
-            }
-        }
-        Ok(started)
     }
 
     /// Takes the neighbour named `name` out of the set and ends its session with Cease / `subcode`
@@ -152,30 +102,18 @@ impl Peers {
         &mut self,
         name: &str,
         subcode: CeaseSubcode,
-    ) -> impl std::future::Future<Output = ()> + use<> {
+    ) -> impl Future<Output = ()> + use<> {
         let position = self.actors.iter().position(|(n, _)| n == name);
-        let actor = position.map(|i| self.actors.remove(i).1);
-        let name = name.to_string();
+        let actor = position.map(|i| self.actors.remove(i));
         async move {
-            let Some(actor) = actor else {
-                return;
-            };
-            let request = actor.send(Stop {
-                reason: StopReason::cease(subcode),
-                retire: true,
-            });
-            if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1), request)
-                .await
-                .is_err()
-            {
-                log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
+            if let Some((name, actor)) = actor {
+                let request = EndSession {
+                    reason: StopReason::cease(subcode),
+                    retire: true,
+                };
+                end_session(name, actor, request).await;
             }
         }
-    }
-
-    /// The configured names of the running neighbours.
-    pub fn names(&self) -> Vec<String> {
-        self.actors.iter().map(|(name, _)| name.clone()).collect()
     }
 
     /// Where the route set goes (one recipient per neighbour).
@@ -191,32 +129,28 @@ impl Peers {
         &self.actors
     }
 
-    /// Every neighbour's status, by name.
-    pub async fn status(&self) -> Vec<(String, Option<PeerStatus>)> {
-        let mut out = Vec::new();
-        for (name, actor) in &self.actors {
-            out.push((name.clone(), actor.send(GetStatus).await.ok()));
-        }
-        out
-    }
-
     /// Graceful stop of every session at once (withdraw, flush, Cease / Administrative Shutdown with
-    /// `text`, close); returns when all are closed or after the flush deadline.
-    pub async fn shutdown(&self, text: &str) {
-        let stops = self.actors.iter().map(|(_, actor)| {
-            let request = actor.send(Shutdown {
-                text: Some(text.to_string()),
-            });
-            tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1), request)
+    /// `text`, close); the future ends when all are closed or after the flush deadline.
+    pub fn shutdown(&self, text: &str) -> impl Future<Output = ()> + use<> {
+        let stops = self.actors.iter().map(|(name, actor)| {
+            let request = EndSession::shutdown(Some(text.to_string()));
+            end_session(name.clone(), actor.clone(), request)
         });
-        for (result, (name, _)) in futures_util::future::join_all(stops)
-            .await
-            .into_iter()
-            .zip(&self.actors)
-        {
-            if result.is_err() {
-                log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
-            }
+        let stops: Vec<_> = stops.collect();
+        async move {
+            futures_util::future::join_all(stops).await;
         }
+    }
+}
+
+/// Asks the neighbour `name` to end its session and waits until its connection is closed, at most
+/// the flush deadline and a second; says so in the log when it took longer.
+async fn end_session(name: String, actor: Addr<PeerActor>, request: EndSession) {
+    let reply = actor.send(request);
+    if tokio::time::timeout(SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1), reply)
+        .await
+        .is_err()
+    {
+        log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
     }
 }

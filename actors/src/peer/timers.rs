@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix::{AsyncContext, Context, SpawnHandle};
 use anycastd::bgp::fsm::{Event, Timer};
+use anycastd::bgp::speaker::Input;
 
 use super::PeerActor;
 
@@ -21,7 +22,7 @@ impl Timers {
         self.disarm(timer, ctx);
         let handle = ctx.run_later(after, move |actor, ctx| {
             actor.timers.armed.remove(&timer);
-            actor.feed(Event::TimerExpired(timer), ctx);
+            actor.feed(Input::Event(Event::TimerExpired(timer)), ctx);
         });
         self.armed.insert(timer, handle);
     }

@@ -30,7 +30,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Ready};
 use tokio::net::TcpStream;
 
 use super::ProbeContext;
-use crate::check::humanize;
+use super::humanize;
 
 /// Largest body read for `body_contains`; a larger body is a failure, an unchecked one is dropped.
 pub const BODY_LIMIT: usize = 1024 * 1024;

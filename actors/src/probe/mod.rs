@@ -17,7 +17,7 @@ use anycastd::config::model::CheckSpec;
 use anycastd::health::Outcome;
 use prometheus::{GaugeVec, IntCounterVec, Registry};
 
-use crate::metrics::family;
+use crate::registry::family;
 
 mod assigned_address;
 mod dns;
@@ -173,5 +173,16 @@ pub async fn run(spec: &CheckSpec, cx: &ProbeContext) -> Outcome {
         CheckSpec::TcpConnect(s) => tcp::probe(s).await,
         CheckSpec::Exec(s) => exec::probe(s).await,
         CheckSpec::File(s) => file::probe(s).await,
+    }
+}
+
+/// A duration as the config writes it (`1.5s`, `300ms`).
+pub(crate) fn humanize(d: std::time::Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else if d < std::time::Duration::from_secs(1) && d.subsec_nanos() % 1_000_000 == 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:?}", d)
     }
 }

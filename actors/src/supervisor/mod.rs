@@ -1,7 +1,11 @@
-//! Supervisor: the only owner of the configuration. Builds one ServiceActor and its CheckActors per
-//! service and one PeerActor per neighbour, turns the services' ladder states into each peer's route
-//! set (core [`ladder::desired`]), holds the drain switch (signals, drain file), reloads on SIGHUP by
-//! applying [`Change`]s (core [`guard::check_reload`]) and stops everything on SIGTERM/SIGINT.
+//! Supervisor: the root of the actor tree and the only owner of the configuration, held in the
+//! core's [`Node`] (the node's lifecycle: startup gate, route set, readiness, drain, shutdown). It
+//! starts one ServiceActor with its CheckActors per service and one PeerActor per neighbour, feeds
+//! the services' reports, the drain switches (signals, drain file) and SIGTERM into the node, and
+//! performs what the node returns: publishing the route set, `READY=1`, draining the services, the
+//! shutdown steps. SIGHUP reloads ([`Node::reload`]) apply the resulting [`Change`]s one by one.
+//!
+//! [`Change`]: anycastd::config::diff::Change
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -11,29 +15,21 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use anycastd::bgp::types::Prefix;
 use anycastd::config::{ConfigErrors, model::Config};
-use anycastd::health::ladder::{self, ServiceState};
+use anycastd::health::node::{Action, Input, Node, Phase};
+use anycastd::health::route_set::{RouteChange, RouteSet};
 
 use crate::check::CheckActor;
+use crate::messages::Ping;
 use crate::metrics::Metrics;
 use crate::peer::set::Peers;
-use crate::peer::{self, PeerActor};
-use crate::routes::{Change, DesiredRoutes, RouteMap};
+use crate::routes::DesiredRoutes;
 use crate::service::{ServiceActor, ServiceReport, SetDrain};
 
+mod children;
 mod reload;
 mod status;
 
 pub use status::{GetStatus, PeerStatus, Status};
-
-/// Asks an actor to stop (its children and in-flight probes are dropped with it).
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "()")]
-pub struct Stop;
-
-/// Liveness probe: an actor that answers is not stuck (`/healthz`).
-#[derive(Debug, Clone, Copy, Message)]
-#[rtype(result = "()")]
-pub struct Ping;
 
 /// Every live actor by name (`supervisor`, `service/<s>`, `check/<s>/<c>`, `peer/<p>`), for
 /// `/healthz` and the watchdog.
@@ -64,9 +60,6 @@ pub struct Drain(pub Option<String>);
 #[rtype(result = "()")]
 pub struct AddPeer(pub Recipient<DesiredRoutes>);
 
-/// How long a peer may take to accept the final (empty) route set at shutdown.
-const PEER_SHUTDOWN_DEADLINE: Duration = Duration::from_secs(5);
-
 /// How often the drain file and the systemd status line are refreshed.
 const POLL_PERIOD: Duration = Duration::from_secs(1);
 
@@ -74,14 +67,13 @@ const POLL_PERIOD: Duration = Duration::from_secs(1);
 pub const SHUTDOWN_TEXT: &str = "anycastd is stopping";
 
 struct RunningService {
-    state: Option<ServiceState>,
     addr: Addr<ServiceActor>,
     checks: Vec<(String, Addr<CheckActor>)>,
 }
 
 /// The root of the actor tree.
 pub struct Supervisor {
-    config: Config,
+    node: Node,
     path: PathBuf,
     metrics: Arc<Metrics>,
     force: bool,
@@ -89,27 +81,16 @@ pub struct Supervisor {
     services: BTreeMap<String, RunningService>,
     bgp: Option<Peers>,
     extra: Vec<Recipient<DesiredRoutes>>,
-    sent: Option<DesiredRoutes>,
-    /// A service report is waiting for the route set to be recomputed.
-    publish_pending: bool,
+    /// The prefixes with an `anycastd_route_announced` series.
     known_prefixes: BTreeSet<Prefix>,
-    /// The configuration changed since `known_prefixes` was computed.
-    known_stale: bool,
-    drain_signal: Option<String>,
-    drain_file: bool,
-    ready_notified: bool,
     status_line: String,
-    /// SIGTERM received: no more reloads (the drain phase may still run).
-    stopping: bool,
-    /// Past the drain phase: services are stopped, reports are ignored.
-    shutting_down: bool,
 }
 
 impl Supervisor {
     /// A supervisor for `config`, read from `path` (re-read on [`Reload`]).
     pub fn new(config: Config, path: PathBuf, metrics: Arc<Metrics>) -> Supervisor {
         Supervisor {
-            config,
+            node: Node::new(config),
             path,
             metrics,
             force: false,
@@ -117,16 +98,8 @@ impl Supervisor {
             services: BTreeMap::new(),
             bgp: None,
             extra: Vec::new(),
-            sent: None,
-            publish_pending: false,
             known_prefixes: BTreeSet::new(),
-            known_stale: true,
-            drain_signal: None,
-            drain_file: false,
-            ready_notified: false,
             status_line: String::new(),
-            stopping: false,
-            shutting_down: false,
         }
     }
 
@@ -143,141 +116,89 @@ impl Supervisor {
         self
     }
 
-    /// Why the node is drained, `None` when it is not.
-    fn drain_reason(&self) -> Option<String> {
-        match (&self.drain_signal, self.drain_file) {
-            (Some(reason), _) => Some(reason.clone()),
-            (None, true) => self
-                .config
-                .lifecycle
-                .drain_file
-                .as_ref()
-                .map(|path| format!("drain file {} exists", path.display())),
-            (None, false) => None,
+    /// Applies one input to the node and performs what it asks for.
+    fn feed(&mut self, input: Input, ctx: &mut Context<Self>) {
+        for action in self.node.handle(input) {
+            self.perform(action, ctx);
         }
     }
 
-    /// Starts the ServiceActor and CheckActors of the configured service named `name`.
-    fn start_service(&mut self, name: &str, state: Option<ServiceState>, ctx: &mut Context<Self>) {
-        let Some(service) = self.config.services.iter().find(|s| s.name == name) else {
-            return;
+    fn perform(&mut self, action: Action, ctx: &mut Context<Self>) {
+        match action {
+            Action::SchedulePublish => {
+                // Reports already queued are handled before this notification: one recomputation
+                // covers them all (a thousand services settling at start cost one, not a thousand).
+                ctx.notify(Publish);
+            }
+            Action::Publish { set, change, moved } => self.publish(set, change, &moved),
+            Action::Ready => {
+                notify(&[sd_notify::NotifyState::Ready]);
+                log::info!("first evaluation of every service done: ready");
+            }
+            Action::Drain {
+                reason,
+                signal,
+                file,
+            } => {
+                for (label, on) in [("signal", signal), ("file", file)] {
+                    let value = if on { 1.0 } else { 0.0 };
+                    self.metrics.drained.with_label_values(&[label]).set(value);
+                }
+                for service in self.services.values() {
+                    service.addr.do_send(SetDrain(reason.clone()));
+                }
+            }
+            Action::DrainFileChanged(present) => {
+                let lifecycle = &self.node.config().lifecycle;
+                let path = lifecycle.drain_file.as_ref();
+                let path = path.map(|p| p.display().to_string()).unwrap_or_default();
+                let file = path.as_str();
+                if present {
+                    log::warn!(reason = "file", file; "drain file present: draining every service");
+                } else {
+                    log::warn!(reason = "file", file; "drain file gone: undraining");
+                }
+            }
+            // Performed where the shutdown is answered.
+            Action::WaitDrain(_) | Action::StopAll => {}
+        }
+    }
+
+    /// Exports and logs the prefixes that moved, and sends the route set to every peer.
+    fn publish(&mut self, set: RouteSet, change: Option<RouteChange>, moved: &[(Prefix, bool)]) {
+        for (prefix, now) in moved {
+            let text = prefix.to_string();
+            if self.known_prefixes.contains(prefix) {
+                let value = if *now { 1.0 } else { 0.0 };
+                self.metrics
+                    .route_announced
+                    .with_label_values(&[&text])
+                    .set(value);
+            }
+            if *now {
+                log::info!(prefix = text.as_str(); "route wanted: announce");
+            } else {
+                log::info!(prefix = text.as_str(); "route no longer wanted: withdraw");
+            }
+        }
+        self.metrics
+            .routes_announced
+            .set(set.announced_count() as f64);
+        let routes = DesiredRoutes {
+            set,
+            change: change.map(Arc::new),
         };
-        let actor = ServiceActor::new(
-            service,
-            self.epoch,
-            self.drain_reason(),
-            Arc::clone(&self.metrics),
-            ctx.address().recipient(),
-        );
-        let addr = actor.start();
-        let checks = self.start_checks(name, &addr, |_| true);
-        self.services.insert(
-            name.to_string(),
-            RunningService {
-                state,
-                addr,
-                checks,
-            },
-        );
-    }
-
-    /// Starts the CheckActors of service `name` that `wanted` selects.
-    fn start_checks(
-        &self,
-        name: &str,
-        addr: &Addr<ServiceActor>,
-        wanted: impl Fn(&str) -> bool,
-    ) -> Vec<(String, Addr<CheckActor>)> {
-        let Some(service) = self.config.services.iter().find(|s| s.name == name) else {
-            return Vec::new();
-        };
-        let window = self.config.first_run_window();
-        service
-            .checks
-            .iter()
-            .enumerate()
-            .filter(|(_, check)| wanted(&check.name))
-            .map(|(i, check)| {
-                let actor = CheckActor::new(
-                    &service.name,
-                    i,
-                    check.clone(),
-                    window,
-                    Arc::clone(&self.metrics),
-                    addr.clone().recipient(),
-                );
-                (check.name.clone(), actor.start())
-            })
-            .collect()
-    }
-
-    fn stop_service(&mut self, name: &str) {
-        if let Some(service) = self.services.remove(name) {
-            for (_, check) in &service.checks {
-                check.do_send(Stop);
-            }
-            service.addr.do_send(Stop);
-        }
-    }
-
-    fn stop_services(&mut self) {
-        let names: Vec<String> = self.services.keys().cloned().collect();
-        for name in names {
-            self.stop_service(&name);
-        }
-    }
-
-    fn state_of(&self, name: &str) -> Option<ServiceState> {
-        self.services.get(name).and_then(|s| s.state)
-    }
-
-    /// Every configured neighbour's name.
-    fn peer_names(&self) -> Vec<String> {
-        let peers = &self.config.announcer.peers;
-        peers.iter().map(|peer| peer.name.clone()).collect()
-    }
-
-    fn recipients(&self) -> Vec<Recipient<DesiredRoutes>> {
-        let mut out = self.bgp.as_ref().map(Peers::recipients).unwrap_or_default();
-        out.extend(self.extra.iter().cloned());
-        out
-    }
-
-    /// The route set of every peer, from the ladder in the core.
-    fn desired(&self) -> DesiredRoutes {
-        let services = ladder::services(&self.config, |name| self.state_of(name));
-        // A peer named nowhere in a `states` mapping gets the default routes.
-        let default = ladder::desired(&services, "");
-        // Only a peer named in some `states` mapping can differ from the default set.
-        let named = ladder::named_peers(&services);
-        let mut per_peer: BTreeMap<String, Arc<RouteMap>> = BTreeMap::new();
-        for name in self.peer_names() {
-            if !named.contains(name.as_str()) {
-                continue;
-            }
-            let routes = ladder::desired(&services, &name).routes;
-            if routes != default.routes {
-                per_peer.insert(name, Arc::new(routes));
-            }
-        }
-        DesiredRoutes {
-            routes: Arc::new(default.routes),
-            per_peer: Arc::new(per_peer),
-            complete: default.complete,
-            change: None,
+        let mut peers = self.bgp.as_ref().map(Peers::recipients).unwrap_or_default();
+        peers.extend(self.extra.iter().cloned());
+        for peer in peers {
+            peer.do_send(routes.clone());
         }
     }
 
     /// Follows a new configuration in `anycastd_route_announced`: a series per configured prefix
     /// (0 until announced), none for a prefix no longer configured.
     fn refresh_known_prefixes(&mut self) {
-        self.known_stale = false;
-        let prefixes: BTreeSet<Prefix> = self
-            .config
-            .services
-            .iter()
-            .flat_map(|s| s.prefixes(&self.config.announcer).iter().copied())
-            .collect();
+        let prefixes = self.node.configured_prefixes();
         for gone in self.known_prefixes.difference(&prefixes) {
             let _ = self
                 .metrics
@@ -285,7 +206,7 @@ impl Supervisor {
                 .remove_label_values(&[&gone.to_string()]);
         }
         for new in prefixes.difference(&self.known_prefixes) {
-            let announced = self.sent.as_ref().is_some_and(|sent| sent.announces(new));
+            let announced = self.node.sent().is_some_and(|sent| sent.announces(new));
             self.metrics
                 .route_announced
                 .with_label_values(&[&new.to_string()])
@@ -294,102 +215,19 @@ impl Supervisor {
         self.known_prefixes = prefixes;
     }
 
-    /// Recomputes the desired route set; on a change, updates the metrics and tells every peer.
-    fn publish(&mut self) {
-        self.publish_pending = false;
-        if self.known_stale {
-            self.refresh_known_prefixes();
-        }
-        let routes = self.desired();
-        if self.sent.as_ref() == Some(&routes) {
-            return;
-        }
-        let mut routes = routes;
-        let change = match &self.sent {
-            Some(sent) => Change::between(sent, &routes),
-            None => Change::between(&DesiredRoutes::plain([], false), &routes),
-        };
-        // Only the prefixes that changed can have moved in or out.
-        for prefix in &change.prefixes {
-            let before = self
-                .sent
-                .as_ref()
-                .is_some_and(|sent| sent.announces(prefix));
-            let now = routes.announces(prefix);
-            if before == now {
-                continue;
-            }
-            if self.known_prefixes.contains(prefix) {
-                self.metrics
-                    .route_announced
-                    .with_label_values(&[&prefix.to_string()])
-                    .set(if now { 1.0 } else { 0.0 });
-            }
-            if now {
-                log::info!(prefix = prefix.to_string().as_str(); "route wanted: announce");
-            } else {
-                log::info!(prefix = prefix.to_string().as_str(); "route no longer wanted: withdraw");
-            }
-        }
-        self.metrics
-            .routes_announced
-            .set(routes.announced_count() as f64);
-        routes.change = self.sent.as_ref().map(|_| Arc::new(change));
-        for peer in self.recipients() {
-            peer.do_send(routes.clone());
-        }
-        let complete = routes.complete;
-        // Kept without its change, so it holds no older table alive.
-        routes.change = None;
-        self.sent = Some(routes);
-        if complete && !self.ready_notified {
-            self.ready_notified = true;
-            notify(&[sd_notify::NotifyState::Ready]);
-            log::info!("first evaluation of every service done: ready");
-        }
-    }
-
-    /// Tells every service the drain switch and exports `anycastd_drained`.
-    fn apply_drain(&mut self) {
-        let reason = self.drain_reason();
-        let (signal, file) = (self.drain_signal.is_some(), self.drain_file);
-        self.metrics
-            .drained
-            .with_label_values(&["signal"])
-            .set(if signal { 1.0 } else { 0.0 });
-        self.metrics
-            .drained
-            .with_label_values(&["file"])
-            .set(if file { 1.0 } else { 0.0 });
-        for service in self.services.values() {
-            service.addr.do_send(SetDrain(reason.clone()));
+    /// Refreshes the metrics of a new configuration and publishes its route set now.
+    fn republish(&mut self, ctx: &mut Context<Self>) {
+        self.refresh_known_prefixes();
+        for action in self.node.publish_now() {
+            self.perform(action, ctx);
         }
     }
 
     /// Polls the drain file (a changed path applies at once).
-    fn poll_drain_file(&mut self) {
-        let present = self
-            .config
-            .lifecycle
-            .drain_file
-            .as_ref()
-            .is_some_and(|path| path.exists());
-        if present != self.drain_file {
-            self.drain_file = present;
-            let path = self
-                .config
-                .lifecycle
-                .drain_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default();
-            if present {
-                log::warn!(reason = "file", file = path.as_str(); "drain file present: draining every service");
-            } else {
-                log::warn!(reason = "file", file = path.as_str(); "drain file gone: undraining");
-            }
-            self.apply_drain();
-        }
+    fn poll_drain_file(&mut self, ctx: &mut Context<Self>) {
+        let drain_file = self.node.config().lifecycle.drain_file.as_ref();
+        let present = drain_file.is_some_and(|path| path.exists());
+        self.feed(Input::DrainFile(present), ctx);
     }
 }
 
@@ -400,60 +238,29 @@ fn notify(states: &[sd_notify::NotifyState<'_>]) {
     }
 }
 
-/// Withdraws everything from the extra recipients: sends each the empty, complete route set and
-/// waits (bounded) until it has taken it.
-async fn withdraw_all(peers: Vec<Recipient<DesiredRoutes>>) {
-    let sends = peers.iter().map(|peer| {
-        tokio::time::timeout(PEER_SHUTDOWN_DEADLINE, peer.send(DesiredRoutes::empty()))
-    });
-    for result in futures_util::future::join_all(sends).await {
-        if result.is_err() {
-            log::warn!("a peer did not take the final withdraw in time");
-        }
-    }
-}
-
-/// Ends every session at once: withdraw, flush, Cease / Administrative Shutdown with `text`
-/// (RFC 8203), close; returns when all are closed or after the flush deadline.
-async fn shutdown_peers(actors: Vec<(String, Addr<PeerActor>)>, text: &str) {
-    let stops = actors.iter().map(|(_, actor)| {
-        let request = actor.send(peer::Shutdown {
-            text: Some(text.to_string()),
-        });
-        tokio::time::timeout(
-            peer::SHUTDOWN_FLUSH_TIMEOUT + Duration::from_secs(1),
-            request,
-        )
-    });
-    let results = futures_util::future::join_all(stops).await;
-    for (result, (name, _)) in results.into_iter().zip(&actors) {
-        if result.is_err() {
-            log::warn!(peer = name.as_str(); "BGP session {name}: no clean stop in time");
-        }
-    }
-}
-
 impl Actor for Supervisor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        self.poll_drain_file();
+        self.poll_drain_file(ctx);
         let names: Vec<String> = self
-            .config
+            .node
+            .config()
             .services
             .iter()
             .map(|s| s.name.clone())
             .collect();
         for name in &names {
-            self.start_service(name, None, ctx);
+            self.start_service(name, ctx);
         }
-        self.apply_drain();
-        self.publish();
+        let drain = self.node.drain();
+        self.perform(drain, ctx);
+        self.republish(ctx);
         ctx.run_interval(POLL_PERIOD, |act, ctx| {
-            if act.shutting_down {
+            if act.node.phase() == Phase::Stopping {
                 return;
             }
-            act.poll_drain_file();
+            act.poll_drain_file(ctx);
             act.refresh_status(ctx);
         });
         log::info!(services = self.services.len(), file = self.path.display().to_string().as_str(); "started");
@@ -464,18 +271,11 @@ impl Handler<ServiceReport> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, report: ServiceReport, ctx: &mut Self::Context) {
-        if self.shutting_down {
-            return;
-        }
-        if let Some(service) = self.services.get_mut(&report.service) {
-            service.state = Some(report.state);
-            // Reports already queued are handled before this notification: one recomputation
-            // covers them all (a thousand services settling at start cost one, not a thousand).
-            if !self.publish_pending {
-                self.publish_pending = true;
-                ctx.notify(Publish);
-            }
-        }
+        let input = Input::Reported {
+            service: report.service,
+            state: report.state,
+        };
+        self.feed(input, ctx);
     }
 }
 
@@ -487,25 +287,22 @@ struct Publish;
 impl Handler<Publish> for Supervisor {
     type Result = ();
 
-    fn handle(&mut self, _: Publish, _ctx: &mut Self::Context) {
-        if self.publish_pending && !self.shutting_down {
-            self.publish();
-        }
+    fn handle(&mut self, _: Publish, ctx: &mut Self::Context) {
+        self.feed(Input::Publish, ctx);
     }
 }
 
 impl Handler<Drain> for Supervisor {
     type Result = ();
 
-    fn handle(&mut self, Drain(reason): Drain, _ctx: &mut Self::Context) {
+    fn handle(&mut self, Drain(reason): Drain, ctx: &mut Self::Context) {
         match &reason {
             Some(reason) => {
                 log::warn!(reason = "signal", text = reason.as_str(); "draining every service")
             }
             None => log::warn!(reason = "signal"; "undraining"),
         }
-        self.drain_signal = reason;
-        self.apply_drain();
+        self.feed(Input::DrainSignal(reason), ctx);
     }
 }
 
@@ -513,8 +310,8 @@ impl Handler<AddPeer> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, AddPeer(peer): AddPeer, _ctx: &mut Self::Context) {
-        if let Some(routes) = &self.sent {
-            peer.do_send(routes.clone());
+        if let Some(routes) = self.node.sent() {
+            peer.do_send(DesiredRoutes::from(routes.clone()));
         }
         self.extra.push(peer);
     }
@@ -523,52 +320,36 @@ impl Handler<AddPeer> for Supervisor {
 impl Handler<Shutdown> for Supervisor {
     type Result = ResponseActFuture<Self, ()>;
 
-    fn handle(&mut self, _: Shutdown, _ctx: &mut Self::Context) -> Self::Result {
-        if self.stopping {
-            return Box::pin(actix::fut::ready(()));
-        }
-        self.stopping = true;
-        let drain_time = self.config.shutdown.drain_time;
-        if !drain_time.is_zero() {
+    fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) -> Self::Result {
+        let drain_time = self.node.config().shutdown.drain_time;
+        if self.node.phase() < Phase::Draining && !drain_time.is_zero() {
             log::warn!(drain_time = format!("{drain_time:?}").as_str(); "shutting down: draining first");
-            self.drain_signal = Some("shutting down".to_string());
-            self.apply_drain();
         }
-        let drained = tokio::time::sleep(drain_time);
-        Box::pin(drained.into_actor(self).then(|(), act, _ctx| {
-            act.shutting_down = true;
-            act.stop_services();
-            log::info!("shutting down: withdrawing every route");
-            let extra = act.extra.clone();
-            // Withdraw, wait until the UPDATEs are written, Cease / Administrative Shutdown (RFC 8203).
-            let bgp = act.bgp.as_ref().map(|bgp| bgp.actors().to_vec());
-            async move {
-                withdraw_all(extra).await;
-                shutdown_peers(bgp.unwrap_or_default(), SHUTDOWN_TEXT).await;
-            }
-            .into_actor(act)
-            .map(|(), _act, ctx| ctx.stop())
-        }))
-    }
-}
-
-impl Handler<ListActors> for Supervisor {
-    type Result = MessageResult<ListActors>;
-
-    fn handle(&mut self, _: ListActors, ctx: &mut Self::Context) -> Self::Result {
-        let mut actors = vec![("supervisor".to_string(), ctx.address().recipient())];
-        for (name, service) in &self.services {
-            actors.push((format!("service/{name}"), service.addr.clone().recipient()));
-            for (check, actor) in &service.checks {
-                actors.push((format!("check/{name}/{check}"), actor.clone().recipient()));
+        let mut wait = None;
+        for action in self.node.handle(Input::Shutdown) {
+            match action {
+                Action::WaitDrain(after) => wait = Some(after),
+                other => self.perform(other, ctx),
             }
         }
-        if let Some(bgp) = &self.bgp {
-            for (name, actor) in bgp.actors() {
-                actors.push((format!("peer/{name}"), actor.clone().recipient()));
-            }
-        }
-        MessageResult(actors)
+        let Some(after) = wait else {
+            return Box::pin(actix::fut::ready(()));
+        };
+        Box::pin(
+            tokio::time::sleep(after)
+                .into_actor(self)
+                .then(|(), act, _ctx| {
+                    let stop = act.node.handle(Input::Drained).contains(&Action::StopAll);
+                    let stopped = stop.then(|| act.stop_all());
+                    async move {
+                        if let Some(stopped) = stopped {
+                            stopped.await;
+                        }
+                    }
+                    .into_actor(act)
+                    .map(|(), _act, ctx| ctx.stop())
+                }),
+        )
     }
 }
 

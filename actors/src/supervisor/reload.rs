@@ -1,15 +1,15 @@
 //! SIGHUP: load the file, ask the core whether the reload may withdraw that much
-//! ([`guard::check_reload`]), then carry out its [`Change`]s one by one.
+//! ([`Node::reload`](anycastd::health::node::Node::reload)), then carry out its [`Change`]s one by
+//! one: the one path by which a running daemon's services and sessions change.
 
 use actix::prelude::*;
 use anycastd::bgp::codec::CeaseSubcode;
 use anycastd::config::diff::Change;
 use anycastd::config::{self, ConfigError, ConfigErrors, ConfigWarning, model::Config};
-use anycastd::health::guard;
 
-use super::{Reload, Stop, Supervisor};
+use super::{Reload, Supervisor};
+use crate::messages::Stop;
 use crate::peer::SetNextHops;
-use crate::service::Reconfigure;
 
 impl Supervisor {
     /// Applies a loaded file: refused by the blast-radius guard, or applied change by change.
@@ -32,13 +32,8 @@ impl Supervisor {
         for warning in &warnings {
             log::warn!("{warning}");
         }
-        let changes = match guard::check_reload(
-            &self.config,
-            &config,
-            |name| self.state_of(name),
-            self.force,
-        ) {
-            Ok(changes) => changes,
+        let (changes, old) = match self.node.reload(config, self.force) {
+            Ok(taken) => taken,
             Err(refused) => {
                 log::error!(file = self.path.display().to_string().as_str(); "configuration reload refused: {refused}");
                 self.reload_failed("refused");
@@ -46,14 +41,12 @@ impl Supervisor {
                 return Err(error.into());
             }
         };
-        let old = std::mem::replace(&mut self.config, config);
         for change in &changes {
             log::info!(change = format!("{change:?}").as_str(); "applying configuration change");
             self.apply_change(change, &old, ctx);
         }
-        self.poll_drain_file();
-        self.known_stale = true;
-        self.publish();
+        self.poll_drain_file(ctx);
+        self.republish(ctx);
         self.metrics.config_last_reload_success.set(1.0);
         self.metrics
             .config_reload
@@ -75,15 +68,20 @@ impl Supervisor {
     /// Carries out one change of a reload; `self.config` is already the new configuration.
     fn apply_change(&mut self, change: &Change, old: &Config, ctx: &mut Context<Self>) {
         match change {
-            Change::PeerRemoved(name) => self.stop_peer(name, CeaseSubcode::PeerDeconfigured, ctx),
-            Change::PeerReset(name) => {
-                // Stop the old session first, then start the new one once the Cease is out.
-                let stop = self
-                    .bgp
-                    .as_mut()
-                    .map(|bgp| bgp.stop_one(name, CeaseSubcode::OtherConfigurationChange));
-                let name = name.clone();
-                if let Some(stop) = stop {
+            Change::PeerRemoved(name) | Change::PeerReset(name) => {
+                let subcode = change
+                    .cease()
+                    .unwrap_or(CeaseSubcode::OtherConfigurationChange);
+                let Some(bgp) = self.bgp.as_mut() else {
+                    return;
+                };
+                let stop = bgp.stop_one(name, subcode);
+                if matches!(change, Change::PeerRemoved(_)) {
+                    log::warn!(peer = name.as_str(); "BGP neighbour removed");
+                    ctx.spawn(stop.into_actor(self));
+                } else {
+                    // Stop the old session first, then start the new one once the Cease is out.
+                    let name = name.clone();
                     ctx.spawn(
                         stop.into_actor(self)
                             .map(move |(), act, _| act.start_peer(&name)),
@@ -102,7 +100,7 @@ impl Supervisor {
                     self.metrics.forget_service(name, &checks);
                 }
             }
-            Change::ServiceAdded(name) => self.start_service(name, None, ctx),
+            Change::ServiceAdded(name) => self.start_service(name, ctx),
             Change::ServiceChanged(name) => self.reconfigure_service(name),
             Change::CheckRemoved { service, check } | Change::CheckChanged { service, check } => {
                 if let Some(running) = self.services.get_mut(service) {
@@ -125,8 +123,8 @@ impl Supervisor {
             Change::ServiceRoutesChanged(_) | Change::GlobalRoutesChanged => {}
             Change::NextHopsChanged => {
                 let hops = SetNextHops {
-                    ipv4: self.config.announcer.next_hop_ipv4,
-                    ipv6: self.config.announcer.next_hop_ipv6,
+                    ipv4: self.node.config().announcer.next_hop_ipv4,
+                    ipv6: self.node.config().announcer.next_hop_ipv6,
                 };
                 if let Some(bgp) = &self.bgp {
                     for (_, actor) in bgp.actors() {
@@ -140,58 +138,13 @@ impl Supervisor {
             Change::ShutdownChanged | Change::LifecycleChanged => {}
         }
     }
-
-    fn reconfigure_service(&self, name: &str) {
-        let Some(service) = self.config.services.iter().find(|s| s.name == name) else {
-            return;
-        };
-        if let Some(running) = self.services.get(name) {
-            running.addr.do_send(Reconfigure(service.clone()));
-        }
-    }
-
-    fn start_check(&mut self, service: &str, check: &str) {
-        let Some(running) = self.services.get(service) else {
-            return;
-        };
-        let addr = running.addr.clone();
-        let started = self.start_checks(service, &addr, |name| name == check);
-        if let Some(running) = self.services.get_mut(service) {
-            running.checks.extend(started);
-        }
-    }
-
-    fn start_peer(&mut self, name: &str) {
-        let Some(peer) = self.config.announcer.peers.iter().find(|p| p.name == name) else {
-            return;
-        };
-        let Some(bgp) = self.bgp.as_mut() else {
-            return;
-        };
-        match bgp.start_one(&self.config.announcer, peer) {
-            Ok(actor) => {
-                log::warn!(peer = name; "BGP neighbour started");
-                if let Some(routes) = &self.sent {
-                    actor.do_send(routes.clone());
-                }
-            }
-            Err(e) => log::error!(peer = name; "cannot start the BGP neighbour: {e}"),
-        }
-    }
-
-    fn stop_peer(&mut self, name: &str, subcode: CeaseSubcode, ctx: &mut Context<Self>) {
-        if let Some(bgp) = self.bgp.as_mut() {
-            log::warn!(peer = name; "BGP neighbour removed");
-            ctx.spawn(bgp.stop_one(name, subcode).into_actor(self));
-        }
-    }
 }
 
 impl Handler<Reload> for Supervisor {
     type Result = ResponseActFuture<Self, Result<(), ConfigErrors>>;
 
     fn handle(&mut self, _: Reload, _ctx: &mut Self::Context) -> Self::Result {
-        if self.stopping {
+        if !self.node.accepts_reload() {
             log::warn!("reload ignored: the daemon is stopping");
             return Box::pin(actix::fut::ready(Ok(())));
         }

@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use actix::prelude::*;
 use anycastd::bgp::fsm::State;
+use anycastd::health::route_set::RouteSet;
 
 use super::{Supervisor, notify};
-use crate::peer::{self, PeerActor, PeerStatus as PeerState};
+use crate::peer::{GetSessionStatus, PeerActor, SessionStatus};
 use crate::service::{GetServiceStatus, ServiceStatus};
 
 /// Asks for the daemon's status (`/status`).
@@ -37,10 +38,12 @@ pub struct PeerStatus {
 }
 
 /// Every neighbour's status, by name (`None`: the actor did not answer within a second).
-async fn peer_status(actors: Vec<(String, Addr<PeerActor>)>) -> Vec<(String, Option<PeerState>)> {
+async fn peer_status(
+    actors: Vec<(String, Addr<PeerActor>)>,
+) -> Vec<(String, Option<SessionStatus>)> {
     let mut out = Vec::new();
     for (name, actor) in actors {
-        let status = tokio::time::timeout(Duration::from_secs(1), actor.send(peer::GetStatus));
+        let status = tokio::time::timeout(Duration::from_secs(1), actor.send(GetSessionStatus));
         out.push((name, status.await.ok().and_then(Result::ok)));
     }
     out
@@ -53,12 +56,9 @@ impl Supervisor {
             return;
         };
         let status = peer_status(bgp.actors().to_vec());
-        let announced = self
-            .sent
-            .as_ref()
-            .map_or(0, crate::routes::DesiredRoutes::announced_count);
+        let announced = self.node.sent().map_or(0, RouteSet::announced_count);
         let total = self.known_prefixes.len();
-        let drained = self.drain_reason();
+        let drained = self.node.drain_reason();
         ctx.spawn(status.into_actor(self).map(move |peers, act, _| {
             let established = peers
                 .iter()
@@ -84,7 +84,8 @@ impl Handler<GetStatus> for Supervisor {
 
     fn handle(&mut self, _: GetStatus, _ctx: &mut Self::Context) -> Self::Result {
         let services: Vec<_> = self
-            .config
+            .node
+            .config()
             .services
             .iter()
             .filter_map(|s| self.services.get(&s.name).map(|r| r.addr.clone()))
@@ -93,7 +94,7 @@ impl Handler<GetStatus> for Supervisor {
             .bgp
             .as_ref()
             .map(|bgp| peer_status(bgp.actors().to_vec()));
-        let drained = self.drain_reason();
+        let drained = self.node.drain_reason();
         Box::pin(
             async move {
                 let mut out = Vec::new();

@@ -19,20 +19,13 @@ use bytes::{BufMut, BytesMut};
 use super::error::{RawAttribute, UpdateError};
 use super::iana::AttributeType;
 use super::nlri::{decode_prefixes, prefixes_len, put_prefixes};
-use super::wire::{Reader, len_u8, len_u16};
+use super::wire::{
+    FLAG_EXTENDED_LENGTH, FLAG_OPTIONAL, FLAG_PARTIAL, FLAG_TRANSITIVE, Reader, len_u8, len_u16,
+};
 use super::{
     Afi, AsPathSegment, DecodeContext, EncodeContext, LargeCommunity, MpReach, MpUnreach, Origin,
     PathAttribute, Safi,
 };
-
-/// Optional bit (RFC 4271 §4.3).
-pub const FLAG_OPTIONAL: u8 = 0x80;
-/// Transitive bit (RFC 4271 §4.3).
-pub const FLAG_TRANSITIVE: u8 = 0x40;
-/// Partial bit (RFC 4271 §4.3).
-pub const FLAG_PARTIAL: u8 = 0x20;
-/// Extended Length bit (RFC 4271 §4.3).
-pub const FLAG_EXTENDED_LENGTH: u8 = 0x10;
 
 /// AS_TRANS (RFC 6793 §9).
 pub const AS_TRANS: u16 = 23456;

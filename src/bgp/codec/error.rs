@@ -36,7 +36,7 @@ impl RawAttribute {
         let mut out = Vec::with_capacity(self.value.len() + 4);
         out.push(self.flags);
         out.push(self.code);
-        if self.flags & super::attribute::FLAG_EXTENDED_LENGTH != 0 {
+        if self.flags & super::wire::FLAG_EXTENDED_LENGTH != 0 {
             out.extend_from_slice(&super::wire::len_u16(self.value.len()).to_be_bytes());
         } else {
             out.push(super::wire::len_u8(self.value.len()));

@@ -33,7 +33,7 @@ use std::fmt;
 
 use bytes::{BufMut, BytesMut};
 
-pub use attribute::{AS_TRANS, FLAG_EXTENDED_LENGTH, FLAG_OPTIONAL, FLAG_PARTIAL, FLAG_TRANSITIVE};
+pub use attribute::AS_TRANS;
 pub use error::{
     DecodeError, ErrorAction, HeaderError, OpenError, RawAttribute, RouteRefreshError, UpdateError,
 };
@@ -44,6 +44,7 @@ pub use iana::{
 };
 pub use notification::MAX_SHUTDOWN_TEXT_LEN;
 pub use open::BGP_VERSION;
+pub use wire::{FLAG_EXTENDED_LENGTH, FLAG_OPTIONAL, FLAG_PARTIAL, FLAG_TRANSITIVE};
 
 use std::net::{IpAddr, Ipv4Addr};
 

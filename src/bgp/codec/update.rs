@@ -23,11 +23,11 @@
 //! discard.
 use bytes::{BufMut, BytesMut};
 
-use super::attribute::{FLAG_EXTENDED_LENGTH, decode_attribute};
+use super::attribute::decode_attribute;
 use super::error::{ErrorAction, UpdateError};
 use super::iana::AttributeType;
 use super::nlri::{decode_prefixes, prefixes_len, put_prefixes};
-use super::wire::{Reader, len_u16};
+use super::wire::{FLAG_EXTENDED_LENGTH, Reader, len_u16};
 use super::{
     Afi, AsPathSegment, DecodeContext, EncodeContext, MpUnreach, PathAttribute, Safi, Update,
 };

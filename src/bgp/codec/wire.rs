@@ -3,6 +3,15 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+/// Optional bit (RFC 4271 §4.3).
+pub const FLAG_OPTIONAL: u8 = 0x80;
+/// Transitive bit (RFC 4271 §4.3).
+pub const FLAG_TRANSITIVE: u8 = 0x40;
+/// Partial bit (RFC 4271 §4.3).
+pub const FLAG_PARTIAL: u8 = 0x20;
+/// Extended Length bit (RFC 4271 §4.3).
+pub const FLAG_EXTENDED_LENGTH: u8 = 0x10;
+
 /// Reads big-endian numbers and sub-slices from the front of a slice.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Reader<'a> {

@@ -1,5 +1,6 @@
 //! Outputs of the session FSM: what the actor must do, in order, and why a session ended.
 
+use std::fmt;
 use std::time::Duration;
 
 use crate::bgp::codec::{Afi, Message, Notification, Safi};
@@ -68,8 +69,6 @@ pub enum DownReason {
     TcpFailed,
     /// We stopped the session (Event 2) with this Cease subcode.
     Stopped(CeaseSubcode),
-    /// This connection lost a collision (RFC 4271 §6.8) and was closed with Cease/7.
-    Collision,
 }
 
 impl DownReason {
@@ -99,7 +98,47 @@ impl DownReason {
             },
             DownReason::TcpFailed => "tcp_failed",
             DownReason::Stopped(_) => "stopped",
-            DownReason::Collision => "collision",
+        }
+    }
+}
+
+/// The reason in words, for the log.
+impl fmt::Display for DownReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DownReason::HoldTimerExpired => write!(f, "hold timer expired"),
+            DownReason::NotificationReceived {
+                code,
+                subcode,
+                text,
+            } => {
+                let data = text
+                    .as_ref()
+                    .map(|t| {
+                        let mut data = vec![u8::try_from(t.len()).unwrap_or(u8::MAX)];
+                        data.extend_from_slice(t.as_bytes());
+                        data
+                    })
+                    .unwrap_or_default();
+                let notification = Notification {
+                    code: *code,
+                    subcode: *subcode,
+                    data,
+                };
+                write!(f, "received NOTIFICATION {notification}")
+            }
+            DownReason::NotificationSent { code, subcode } => {
+                let notification = Notification {
+                    code: *code,
+                    subcode: *subcode,
+                    data: Vec::new(),
+                };
+                write!(f, "sent NOTIFICATION {notification}")
+            }
+            DownReason::TcpFailed => write!(f, "TCP connection failed or closed by the peer"),
+            DownReason::Stopped(subcode) => {
+                write!(f, "stopped by us (Cease subcode {})", subcode.code())
+            }
         }
     }
 }

@@ -26,8 +26,6 @@ pub enum Event {
     Received(Message),
     /// Events 21/22/28 (BGPHeaderErr, BGPOpenMsgErr, UpdateMsgErr): a message failed to decode.
     DecodeFailed(DecodeFailure),
-    /// Event 23 (OpenCollisionDump): this connection lost a collision (RFC 4271 §6.8).
-    CollisionLost,
 }
 
 /// Why we stop a session (Event 2), sent as a Cease NOTIFICATION (RFC 4486).

@@ -9,11 +9,10 @@
 //! - Reconnects back off (DampPeerOscillations, §8.1.1): after a failure or a session loss the
 //!   next wait doubles from `connect_retry` up to 120 s, ±25% jitter, reset on Established.
 //! - A passive session waits in Active with no ConnectRetryTimer.
-//! - An inbound connection while our outgoing one is pending is reported as `TcpConnected` in
-//!   Connect or Active; the actor keeps that connection and drops the other attempt.
-//! - A second connection in OpenSent/OpenConfirm/Established is the actor's to resolve with
-//!   [`collision_winner`]; when this connection loses, [`Event::CollisionLost`] closes it with
-//!   Cease/7 and the session waits in Active for the winning connection's `TcpConnected`.
+//! - One connection at a time: a neighbour is either active or passive, never both, and the
+//!   speaker ([`crate::bgp::speaker`]) takes an inbound connection only in Active with none in
+//!   use, so connection collisions (§6.8, Event 23 OpenCollisionDump) cannot occur and are not
+//!   modelled.
 //! - The expiry of a timer the session did not arm (or has stopped since) is stale and ignored, so
 //!   a cancellation racing with an expiry cannot reset a session.
 //! - [`Action::Down`] is emitted whenever a connected attempt ends (leaving OpenSent, OpenConfirm
@@ -233,21 +232,6 @@ impl Session {
                     text: negotiate::shutdown_text(&n),
                 };
                 (self.close(None, true, out), After::Down(reason))
-            }
-            (OpenSent | OpenConfirm | Established, Event::CollisionLost) => {
-                // Event 23: Cease/Connection Collision Resolution, close, wait for the winner.
-                out.push(Action::Send(Message::Notification(negotiate::cease(
-                    CeaseSubcode::ConnectionCollisionResolution,
-                    None,
-                ))));
-                out.push(Action::CloseTcp);
-                self.stop_all_timers(out);
-                self.negotiated = None;
-                let delay = self.backoff.failure();
-                if !self.config.passive {
-                    self.start_timer(Timer::ConnectRetry, delay, out);
-                }
-                (Active, After::Down(DownReason::Collision))
             }
             (Established, Event::DecodeFailed(failure)) if !failure.reset => {
                 // RFC 7606 §2: treat-as-withdraw / attribute discard; an UPDATE still arrived.

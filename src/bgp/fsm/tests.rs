@@ -619,38 +619,12 @@ fn route_refresh_for_a_negotiated_family_asks_for_the_table_and_others_are_ignor
 }
 
 #[test]
-fn collision_lost_sends_cease_7_and_waits_for_the_winning_connection() {
-    let mut s = session_in(config(), State::OpenConfirm);
-    let actions = s.handle(Event::CollisionLost);
-    assert_eq!(
-        actions,
-        [
-            send_notification(6, 7, &[]),
-            Action::CloseTcp,
-            Action::StopTimer(Timer::Hold),
-            Action::StopTimer(Timer::Keepalive),
-            Action::StartTimer(Timer::ConnectRetry, idle_hold_after_handshake()),
-            changed(State::OpenConfirm, State::Active),
-            Action::Down(DownReason::Collision),
-        ]
-    );
-    // The winning connection's events continue the same session.
-    assert_eq!(
-        s.handle(Event::TcpConnected)[1],
-        Action::Send(Message::Open(config().open()))
-    );
-    s.handle(Event::Received(Message::Open(peer_open())));
-    assert_eq!(s.state(), State::OpenConfirm);
-}
-
-#[test]
 fn events_in_idle_other_than_start_do_nothing_and_connections_are_refused() {
     let mut s = Session::new(config(), SEED);
     for event in [
         Event::TcpFailed,
         Event::TimerExpired(Timer::Hold),
         Event::Received(Message::Keepalive),
-        Event::CollisionLost,
     ] {
         assert_eq!(s.handle(event), []);
     }
@@ -703,7 +677,6 @@ fn down_reasons_have_stable_labels() {
         DownReason::Stopped(CeaseSubcode::AdministrativeShutdown).as_label(),
         "stopped"
     );
-    assert_eq!(DownReason::Collision.as_label(), "collision");
 }
 
 #[test]

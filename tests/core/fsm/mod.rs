@@ -3,4 +3,5 @@
 
 mod properties;
 mod rib_out;
+mod speaker;
 mod table;

@@ -29,7 +29,7 @@ pub(super) fn config() -> SessionConfig {
     }
 }
 
-fn peer_open() -> Open {
+pub(super) fn peer_open() -> Open {
     Open {
         version: 4,
         my_as: 65002,
@@ -144,7 +144,6 @@ pub(super) fn events() -> Vec<(&'static str, Event)> {
                 reset: false,
             }),
         ),
-        ("collision lost (23)", Event::CollisionLost),
     ]
 }
 

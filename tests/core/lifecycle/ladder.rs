@@ -78,7 +78,7 @@ fn default_mapping_announces_up_and_degraded_drains_with_gshut_and_withdraws_dow
     for (state, attributes) in ServiceState::ALL.into_iter().zip(expected) {
         for peer in ["r1", "r2"] {
             assert_eq!(
-                state.attributes(&states, peer),
+                state.attributes(&states, Some(peer)),
                 attributes,
                 "{state:?} {peer}"
             );
@@ -124,11 +124,14 @@ fn per_peer_entries_replace_the_state_action() {
     ];
     for (state, peer, attributes) in table {
         assert_eq!(
-            state.attributes(&states, peer),
+            state.attributes(&states, Some(peer)),
             attributes,
             "{state:?} {peer}"
         );
     }
+    // Every peer named nowhere gets the state's own action.
+    assert_eq!(Degraded.attributes(&states, None), Some(med(50)));
+    assert_eq!(Down.attributes(&states, None), None);
 }
 
 #[test]

@@ -8,7 +8,10 @@ mod drain;
 mod guard;
 mod ladder;
 mod loaded;
+mod node;
 mod properties;
+mod route_set;
+mod service;
 mod tracker;
 
 use std::net::IpAddr;

@@ -11,7 +11,7 @@ use actix::prelude::*;
 use anycastd::bgp::types::{Asn, HoldTime, Prefix};
 use anycastd::config::model::{self, Announcer, GracefulRestart};
 use anycastd_actors::peer::set::Peers;
-use anycastd_actors::peer::{PeerActor, Shutdown};
+use anycastd_actors::peer::{EndSession, PeerActor};
 use anycastd_actors::routes::DesiredRoutes;
 
 /// Enters the network namespace `name` on the calling thread only.
@@ -146,9 +146,7 @@ impl OurSpeaker {
     /// Asks every peer to stop gracefully (withdraw, Cease with `text`).
     pub fn shutdown(&self, text: &str) {
         for peer in &self.peers {
-            peer.do_send(Shutdown {
-                text: Some(text.into()),
-            });
+            peer.do_send(EndSession::shutdown(Some(text.into())));
         }
     }
 
