@@ -202,31 +202,6 @@ pub fn negotiate(config: &SessionConfig, open: &Open) -> Result<Negotiated, Noti
     })
 }
 
-/// Which side's connection survives a collision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// Keep the connection we initiated; close the one the peer initiated.
-    Local,
-    /// Keep the connection the peer initiated; close ours.
-    Remote,
-}
-
-/// RFC 4271 §6.8: the speaker with the higher BGP Identifier (compared as unsigned integers) keeps
-/// the connection it initiated. Equal identifiers (eBGP, RFC 6286 §2.3): the larger AS keeps its own.
-pub fn collision_winner(
-    local_id: Ipv4Addr,
-    remote_id: Ipv4Addr,
-    local_asn: Asn,
-    remote_asn: Asn,
-) -> Side {
-    let (local, remote) = (u32::from(local_id), u32::from(remote_id));
-    if local > remote || (local == remote && local_asn > remote_asn) {
-        Side::Local
-    } else {
-        Side::Remote
-    }
-}
-
 fn open_error(subcode: OpenSubcode, data: Vec<u8>) -> Notification {
     Notification::from_subcode(subcode, data)
 }

@@ -1,5 +1,5 @@
 //! OPEN: what we send, how the peer's is checked (RFC 4271 §6.2) and negotiated, the session
-//! configuration it comes from, and collision resolution (§6.8).
+//! configuration it comes from.
 
 use super::*;
 
@@ -363,24 +363,4 @@ fn graceful_notification_needs_the_n_bit_on_both_sides() {
     let negotiated = negotiate(&with_gr, &open).unwrap();
     assert!(!negotiated.graceful_notification);
     assert!(negotiated.peer_graceful_restart.is_some());
-}
-
-#[test]
-fn the_higher_bgp_identifier_keeps_the_connection_it_initiated() {
-    let (low, high) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(192, 0, 2, 1));
-    assert_eq!(collision_winner(high, low, asn(1), asn(2)), Side::Local);
-    assert_eq!(collision_winner(low, high, asn(1), asn(2)), Side::Remote);
-    // Compared as integers, not octet strings of different meaning.
-    assert_eq!(
-        collision_winner(
-            Ipv4Addr::new(1, 0, 0, 0),
-            Ipv4Addr::new(0, 255, 255, 255),
-            asn(1),
-            asn(2)
-        ),
-        Side::Local
-    );
-    // Equal identifiers (RFC 6286 §2.3): the larger AS keeps its own.
-    assert_eq!(collision_winner(low, low, asn(2), asn(1)), Side::Local);
-    assert_eq!(collision_winner(low, low, asn(1), asn(2)), Side::Remote);
 }
