@@ -108,3 +108,12 @@ fn the_go_readme_example_as_printed_fails_only_on_its_typo() {
         "tests/data/go-readme-original.yaml:16:7: announcer.peers[1]: unknown key \"multihope_ttl\"; did you mean \"multihop_ttl\"?"
     );
 }
+
+#[test]
+fn files_that_start_with_a_byte_order_mark_pass_check_config() {
+    for name in ["tests/data/bom.yaml", "tests/data/bom.json"] {
+        let output = check_config(name);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{name}: {stderr}");
+    }
+}

@@ -16,7 +16,6 @@ use std::net::IpAddr;
 
 use super::model::{Announcer, Config, Peer, Service, ServiceHealth};
 use crate::bgp::codec::{Afi, CeaseSubcode, Safi};
-use crate::bgp::fsm::SessionConfig;
 use crate::bgp::types::Prefix;
 
 /// One change between two configurations. The derived order is the order to apply them in: peers
@@ -241,7 +240,7 @@ impl<'a> Session<'a> {
         Session {
             peer: PeerSession(peer),
             source: peer.local_address.or(same_family.then_some(global)),
-            families: SessionConfig::from_model(announcer, peer).families,
+            families: peer.session_config(announcer).families,
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::error::DurationError;
+
 /// A parsed Go duration: sign and magnitude.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct GoDuration {
@@ -25,7 +27,7 @@ fn unit_nanos(unit: &str) -> Option<u128> {
 }
 
 /// Parses like Go's `time.ParseDuration`; the error says what is wrong.
-pub(crate) fn parse(text: &str) -> Result<GoDuration, String> {
+pub(crate) fn parse(text: &str) -> Result<GoDuration, DurationError> {
     let (negative, rest) = match text.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
@@ -37,7 +39,7 @@ pub(crate) fn parse(text: &str) -> Result<GoDuration, String> {
         });
     }
     if rest.is_empty() {
-        return Err(format!("invalid duration {text:?}"));
+        return Err(DurationError::Invalid(text.to_string()));
     }
     let mut total: u128 = 0;
     let mut chars = rest.char_indices().peekable();
@@ -52,7 +54,7 @@ pub(crate) fn parse(text: &str) -> Result<GoDuration, String> {
                 .checked_mul(10)
                 .and_then(|v| v.checked_add(u128::from(d)))
                 .filter(|v| *v <= MAX_NANOS)
-                .ok_or_else(|| format!("duration {text:?} is too large"))?;
+                .ok_or_else(|| DurationError::TooLarge(text.to_string()))?;
             any_digit = true;
             chars.next();
         }
@@ -69,7 +71,7 @@ pub(crate) fn parse(text: &str) -> Result<GoDuration, String> {
             }
         }
         if !any_digit {
-            return Err(format!("invalid duration {text:?}"));
+            return Err(DurationError::Invalid(text.to_string()));
         }
         let unit_start = chars.peek().map(|&(i, _)| i).unwrap_or(rest.len());
         while let Some(&(_, c)) = chars.peek() {
@@ -81,21 +83,20 @@ pub(crate) fn parse(text: &str) -> Result<GoDuration, String> {
         let unit_end = chars.peek().map(|&(i, _)| i).unwrap_or(rest.len());
         let unit = rest.get(unit_start..unit_end).unwrap_or("");
         if unit.is_empty() {
-            return Err(format!(
-                "missing unit in duration {text:?} (units: ns, us, ms, s, m, h)"
-            ));
+            return Err(DurationError::MissingUnit(text.to_string()));
         }
         let Some(nanos) = unit_nanos(unit) else {
-            return Err(format!(
-                "unknown unit {unit:?} in duration {text:?} (units: ns, us, ms, s, m, h)"
-            ));
+            return Err(DurationError::UnknownUnit {
+                unit: unit.to_string(),
+                text: text.to_string(),
+            });
         };
         let value = int
             .checked_mul(nanos)
             .and_then(|v| v.checked_add(frac.checked_mul(nanos)? / scale))
             .and_then(|v| total.checked_add(v))
             .filter(|v| *v <= MAX_NANOS)
-            .ok_or_else(|| format!("duration {text:?} is too large"))?;
+            .ok_or_else(|| DurationError::TooLarge(text.to_string()))?;
         total = value;
     }
     let secs = u64::try_from(total / 1_000_000_000).unwrap_or(u64::MAX);

@@ -1,14 +1,25 @@
 //! Configuration errors and warnings: each one a position, a field path and a message.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
-/// What is wrong with a value.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use super::model::DampeningError;
+
+/// What is wrong with a value. Each variant renders as the one-line message the operator reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigErrorKind {
-    /// The file cannot be parsed (YAML or JSON syntax, unknown extension, empty file).
+    /// The file cannot be parsed (YAML or JSON syntax, empty file).
+    #[error("{0}")]
     Syntax(String),
+    /// Something about the file as a whole: it cannot be read, its extension is unknown.
+    #[error("{0}")]
+    File(String),
+    /// The text holds a NUL byte (reported at its position): not a text file, or a damaged one.
+    #[error("a NUL byte is not allowed in a configuration file (is it a text file?)")]
+    NulByte,
     /// A key the schema does not have; `suggestion` is the closest known key.
+    #[error("unknown key {key:?}{}", did_you_mean(suggestion))]
     UnknownKey {
         /// The key as written.
         key: String,
@@ -16,8 +27,10 @@ pub enum ConfigErrorKind {
         suggestion: Option<String>,
     },
     /// A required key is absent.
+    #[error("missing required key {0:?}")]
     MissingKey(String),
     /// The value has the wrong type.
+    #[error("expected {expected}, found {found}{}", then(hint))]
     WrongType {
         /// What the schema wants ("an integer").
         expected: String,
@@ -27,48 +40,253 @@ pub enum ConfigErrorKind {
         hint: Option<String>,
     },
     /// A value is defined a second time.
+    #[error("{what} is defined twice (first at line {first_line})")]
     Duplicate {
         /// What is duplicated ("peer 10.0.0.1", "key name").
         what: String,
         /// Line of the first definition.
         first_line: usize,
     },
-    /// The value has the right type but is not acceptable.
-    Invalid(String),
+    /// A duration string that does not parse.
+    #[error("{0}")]
+    Duration(#[from] DurationError),
+    /// Zero or a negative value where a positive duration is needed.
+    #[error("duration must be positive, found {found}")]
+    NotPositive {
+        /// `zero`, or the value as written.
+        found: String,
+    },
+    /// A negative duration.
+    #[error("duration must not be negative, found {found}")]
+    Negative {
+        /// The value as written.
+        found: String,
+    },
+    /// A number or duration outside the range of its key.
+    #[error("{value} is out of range {range}")]
+    OutOfRange {
+        /// The value as written.
+        value: String,
+        /// The accepted range (`1..=255`, `[0, 1]`, `1ms..=24h`).
+        range: String,
+    },
+    /// A value above a maximum that a protocol sets.
+    #[error("{value} is above {max}")]
+    AboveMax {
+        /// The value as written.
+        value: String,
+        /// The maximum and where it comes from.
+        max: &'static str,
+    },
+    /// A string that is not what the key needs.
+    #[error("{value:?} is not {what}{}", then(hint))]
+    NotA {
+        /// The value.
+        value: String,
+        /// What it should be ("an IP address", "a DNS name").
+        what: String,
+        /// How to fix it, when there is an obvious way.
+        hint: Option<String>,
+    },
+    /// An address of the other family.
+    #[error("{value:?} is an {is} address; an {needed} address is needed")]
+    WrongFamily {
+        /// The value.
+        value: String,
+        /// Its family (`IPv4`).
+        is: &'static str,
+        /// The family needed (`IPv6`).
+        needed: &'static str,
+    },
+    /// A peer's `local_address` of another family than its `remote_address`.
+    #[error("{local} and remote_address {remote} are of different address families")]
+    DifferentFamilies {
+        /// The peer's `local_address`.
+        local: IpAddr,
+        /// The peer's `remote_address`.
+        remote: IpAddr,
+    },
+    /// An empty value where one is needed.
+    #[error("must not be empty{}", then(&hint.map(str::to_string)))]
+    Empty {
+        /// What to do instead.
+        hint: Option<&'static str>,
+    },
+    /// `announcer.routes` is empty while a service has no routes of its own.
+    #[error("must not be empty: service {service:?} has no routes of its own")]
+    NoRoutes {
+        /// The first service without routes.
+        service: String,
+    },
+    /// An empty list of peers, services or checks.
+    #[error("at least one {0} is needed")]
+    NoneGiven(&'static str),
+    /// Two keys of which at most one may be set.
+    #[error("set {first} or {second}, not both")]
+    Exclusive {
+        /// The first key.
+        first: &'static str,
+        /// The second key.
+        second: &'static str,
+    },
+    /// Two keys of which one must be set.
+    #[error("either {first} or {second} must be set")]
+    NeitherGiven {
+        /// The first key.
+        first: &'static str,
+        /// The second key.
+        second: &'static str,
+    },
+    /// Two settings that cannot go together.
+    #[error("{key} cannot be combined with {with}")]
+    Incompatible {
+        /// The key reported.
+        key: &'static str,
+        /// The key it conflicts with.
+        with: &'static str,
+    },
+    /// `withdraw: true` beside route attributes.
+    #[error("withdraw: true takes no route attributes")]
+    WithdrawWithAttributes,
+    /// A name outside a fixed set (a strategy, a check kind, a record type...).
+    #[error("unknown {what} {value:?}; {}", match suggestion {
+        Some(s) => format!("did you mean {s:?}?"),
+        None => format!("expected {expected}"),
+    })]
+    Unknown {
+        /// What the name names ("strategy").
+        what: &'static str,
+        /// The name as written.
+        value: String,
+        /// A known name within a small edit distance.
+        suggestion: Option<String>,
+        /// The known names.
+        expected: String,
+    },
+    /// A `states.*.peers` key that names no configured peer.
+    #[error("{name:?} is not a configured peer name{}", match suggestion {
+        Some(s) => format!("; did you mean {s:?}?"),
+        None => String::new(),
+    })]
+    UnknownPeer {
+        /// The name as written.
+        name: String,
+        /// A configured peer name within a small edit distance.
+        suggestion: Option<String>,
+    },
+    /// A host and port that cannot be split.
+    #[error("{0}")]
+    HostPort(HostPortError),
+    /// A URL whose host cannot be split from its port.
+    #[error("bad host in URL: {0}")]
+    UrlHost(HostPortError),
+    /// A URL without a host, or with white space.
+    #[error("{0:?} has no host or contains white space")]
+    UrlWithoutHost(String),
+    /// A TFTP URL without a file.
+    #[error("{0:?} names no file (tftp://host[:port]/file)")]
+    UrlWithoutFile(String),
+    /// An IP address where an address and port are needed.
+    #[error("{value:?} has no port; write an address and port such as {example}")]
+    NoPort {
+        /// The value.
+        value: String,
+        /// An example of the form.
+        example: &'static str,
+    },
+    /// AS number 0.
+    #[error("AS number 0 is reserved; use 1..=4294967295")]
+    ReservedAsn,
+    /// A hold time of 1 or 2 seconds.
+    #[error("hold time {0} is not allowed: use 0 or 3..=65535 (RFC 4271 §4.2)")]
+    HoldTime(u16),
+    /// A TCP MD5 key longer than Linux accepts.
+    #[error("the password has {0} bytes; at most 80 are allowed (RFC 2385 key limit of Linux)")]
+    Md5TooLong(usize),
+    /// An `exec` command without a program.
+    #[error("must name the program to run")]
+    NoProgram,
+    /// A SHA-256 that is not 64 hexadecimal digits.
+    #[error("expected 64 hexadecimal digits")]
+    NotSha256,
+    /// `at_least_n_percentage` without `strategy_options`.
+    #[error("at_least_n_percentage needs strategy_options: {{n: <fraction in [0, 1]>}}")]
+    PercentageWithoutOptions,
+    /// Dampening settings that do not fit together.
+    #[error("{0}")]
+    Dampening(DampeningError),
+    /// A reader asked its table for a key of another type: a defect of the loader, not of the file.
+    #[error("is not a {0} key of this table")]
+    NotInTable(&'static str),
 }
 
-impl fmt::Display for ConfigErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Syntax(message) | Self::Invalid(message) => f.write_str(message),
-            Self::UnknownKey {
-                key,
-                suggestion: Some(s),
-            } => {
-                write!(f, "unknown key {key:?}; did you mean {s:?}?")
-            }
-            Self::UnknownKey {
-                key,
-                suggestion: None,
-            } => write!(f, "unknown key {key:?}"),
-            Self::MissingKey(key) => write!(f, "missing required key {key:?}"),
-            Self::WrongType {
-                expected,
-                found,
-                hint: None,
-            } => write!(f, "expected {expected}, found {found}"),
-            Self::WrongType {
-                expected,
-                found,
-                hint: Some(hint),
-            } => {
-                write!(f, "expected {expected}, found {found}; {hint}")
-            }
-            Self::Duplicate { what, first_line } => {
-                write!(f, "{what} is defined twice (first at line {first_line})")
-            }
-        }
-    }
+/// `; hint`, or nothing.
+fn then(hint: &Option<String>) -> String {
+    hint.as_ref().map(|h| format!("; {h}")).unwrap_or_default()
+}
+
+/// `; did you mean "x"?`, or nothing.
+fn did_you_mean(suggestion: &Option<String>) -> String {
+    suggestion
+        .as_ref()
+        .map(|s| format!("; did you mean {s:?}?"))
+        .unwrap_or_default()
+}
+
+/// A Go duration string that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a sequence of numbers with units.
+    #[error("invalid duration {0:?}")]
+    Invalid(String),
+    /// A number without a unit.
+    #[error("missing unit in duration {0:?} (units: ns, us, ms, s, m, h)")]
+    MissingUnit(String),
+    /// A unit Go does not know.
+    #[error("unknown unit {unit:?} in duration {text:?} (units: ns, us, ms, s, m, h)")]
+    UnknownUnit {
+        /// The unit as written.
+        unit: String,
+        /// The whole duration.
+        text: String,
+    },
+    /// More than Go's largest duration (about 2562047h).
+    #[error("duration {0:?} is too large")]
+    TooLarge(String),
+}
+
+/// A `host:port` that cannot be split.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostPortError {
+    /// `[` without `]`.
+    #[error("{0:?} has no closing ']'")]
+    NoClosingBracket(String),
+    /// Brackets around something that is not an IPv6 address.
+    #[error("{0:?} is not an IPv6 address")]
+    NotIpv6(String),
+    /// Text after `]` that is not `:port`.
+    #[error("unexpected {after:?} after ']' in {text:?}")]
+    AfterBracket {
+        /// What follows `]`.
+        after: String,
+        /// The whole value.
+        text: String,
+    },
+    /// Several colons without brackets.
+    #[error("{0:?} is not host:port (write an IPv6 address as [addr]:port)")]
+    Unbracketed(String),
+    /// An empty host.
+    #[error("{0:?} has no host")]
+    NoHost(String),
+    /// A host with white space, `/` or `@`.
+    #[error("{0:?} is not a host name or address")]
+    BadHost(String),
+    /// A port that is not in 1..=65535.
+    #[error("port {0:?} is not a number in 1..=65535")]
+    BadPort(String),
+    /// No port where one is needed.
+    #[error("{0:?} has no port (write host:port)")]
+    NoPort(String),
 }
 
 /// One error: `FILE:LINE:COL: field: message`.
@@ -94,7 +312,7 @@ impl ConfigError {
             line: 0,
             column: 0,
             field: String::new(),
-            kind: ConfigErrorKind::Invalid(message.into()),
+            kind: ConfigErrorKind::File(message.into()),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! `serde_json` reports a position for syntax errors but not for values, and the validator needs
 //! both; this reader builds the same spanned tree as the YAML reader.
 
-use super::node::{Key, MAX_DEPTH, Node, Pos, SyntaxError, Value};
+use super::tree::{Key, MAX_DEPTH, Node, Pos, SyntaxError, Value};
 
 struct Reader<'a> {
     chars: std::iter::Peekable<std::str::Chars<'a>>,
@@ -289,7 +289,6 @@ impl Reader<'_> {
 
 /// Parses JSON text into a tree. `Ok(None)` for a file holding only white space.
 pub(crate) fn parse_json(text: &str) -> Result<Option<Node>, SyntaxError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = Reader {
         chars: text.chars().peekable(),
         pos: Pos { line: 1, column: 1 },

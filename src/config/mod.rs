@@ -1,6 +1,6 @@
 //! The configuration contract: parse (YAML or JSON), validate every rule at once, produce the model.
 //!
-//! The text is read into a spanned tree ([`node`], [`json`]), then [`validate`] walks it, checks every
+//! The text is read into a spanned tree ([`tree`], by [`yaml`] or [`json`]), then [`validate`] walks it, checks every
 //! rule of the schema (the Go daemon's keys, types and meanings, plus the documented extensions) and
 //! collects every error with its line, column and field path before giving up.
 #![deny(
@@ -14,17 +14,22 @@ pub mod diff;
 mod duration;
 mod error;
 mod json;
+mod keys;
 pub mod model;
 pub mod model_health;
-mod node;
 pub mod schema;
+mod session;
 mod suggest;
+mod tree;
 mod validate;
+mod yaml;
 
 use std::path::Path;
 
-pub use error::{ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning};
-pub use node::Pos;
+pub use error::{
+    ConfigError, ConfigErrorKind, ConfigErrors, ConfigWarning, DurationError, HostPortError,
+};
+pub use tree::Pos;
 
 /// Parses and validates a configuration file's text; `path` decides the format (`.yaml`/`.yml` or
 /// `.json`, any case) and prefixes every error line.
@@ -43,8 +48,16 @@ pub fn load_with_warnings(
     let extension = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    // A byte order mark is not part of the text (editors on Windows write one); a NUL byte would
+    // end the YAML reader's input early, so it is an error at its position instead.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(pos) = nul_position(text) {
+        let mut ctx = validate::Ctx::new(path);
+        ctx.err(pos, "", ConfigErrorKind::NulByte);
+        return Err(ConfigErrors(ctx.errors));
+    }
     let parsed = match extension.as_deref() {
-        Some("yaml" | "yml") => node::parse_yaml(text),
+        Some("yaml" | "yml") => yaml::parse_yaml(text),
         Some("json") => json::parse_json(text),
         Some(other) => {
             return Err(ConfigError::whole_file(
@@ -91,4 +104,15 @@ pub fn load_with_warnings(
         }
         _ => Err(ConfigErrors(errors)),
     }
+}
+
+/// Where the first NUL byte of `text` is, if it has one (columns count characters, as the readers do).
+fn nul_position(text: &str) -> Option<Pos> {
+    let offset = text.find('\0')?;
+    let before = text.get(..offset).unwrap_or_default();
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Some(Pos {
+        line: before.matches('\n').count() + 1,
+        column: before.get(line_start..).unwrap_or_default().chars().count() + 1,
+    })
 }

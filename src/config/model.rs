@@ -113,13 +113,6 @@ pub struct Bfd {
     pub multiplier: u8,
 }
 
-impl Bfd {
-    /// The shortest interval accepted.
-    pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
-    /// The longest interval accepted.
-    pub const MAX_INTERVAL: Duration = Duration::from_secs(60);
-}
-
 impl Default for Bfd {
     fn default() -> Bfd {
         Bfd {

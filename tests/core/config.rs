@@ -193,7 +193,7 @@ fn go_durations_parse_like_go() {
     );
     assert_eq!(interval_of("1500us"), Ok(Duration::from_micros(1500)));
     assert_eq!(interval_of("1500µs"), Ok(Duration::from_micros(1500)));
-    assert_eq!(interval_of("10ns"), Ok(Duration::from_nanos(10)));
+    assert_eq!(interval_of("1ms"), Ok(Duration::from_millis(1)));
     assert_eq!(interval_of(".5s"), Ok(Duration::from_millis(500)));
     assert_eq!(interval_of("+1s"), Ok(Duration::from_secs(1)));
     let bare = interval_of("10").unwrap_err();
@@ -225,6 +225,76 @@ fn go_durations_parse_like_go() {
         interval_of("true")
             .unwrap_err()
             .contains("expected a duration string")
+    );
+}
+
+#[test]
+fn every_duration_has_a_range_with_inclusive_ends() {
+    assert_eq!(interval_of("1ms"), Ok(Duration::from_millis(1)));
+    assert_eq!(interval_of("24h"), Ok(Duration::from_secs(24 * 3600)));
+    assert_eq!(
+        interval_of("999us").unwrap_err(),
+        "t.yaml:13:21: services[0].check_interval: \"999us\" is out of range 1ms..=24h\n"
+    );
+    assert!(
+        interval_of("24h0m0.001s")
+            .unwrap_err()
+            .contains("is out of range 1ms..=24h")
+    );
+    let drain = |value: &str| {
+        let tail = format!("shutdown:\n  drain_time: {value}\n");
+        load(Path::new("t.yaml"), &text("", "", "", &tail))
+            .map(|c| c.shutdown.drain_time)
+            .map_err(|e| e.to_string())
+    };
+    assert_eq!(drain("0s"), Ok(Duration::ZERO));
+    assert_eq!(drain("1h"), Ok(Duration::from_secs(3600)));
+    assert_eq!(
+        drain("2562047h").unwrap_err(),
+        "t.yaml:21:15: shutdown.drain_time: \"2562047h\" is out of range 0s..=1h\n"
+    );
+    let check = |keys: &str| {
+        let checks = format!(
+            "      - kind: tcp_connect\n{keys}        spec: {{address: \"127.0.0.1:22\", timeout: 1h}}\n"
+        );
+        load(Path::new("t.yaml"), &text("", "", &checks, "")).map_err(|e| e.to_string())
+    };
+    assert!(check("        timeout: 1h\n").is_ok());
+    assert!(
+        check("        timeout: 0s\n")
+            .unwrap_err()
+            .contains("services[0].checks[0].timeout: duration must be positive, found zero")
+    );
+    assert!(
+        check("        interval: 1ns\n")
+            .unwrap_err()
+            .contains("services[0].checks[0].interval: \"1ns\" is out of range 1ms..=24h")
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_and_a_nul_byte_is_an_error_at_its_position() {
+    for name in ["tests/data/bom.yaml", "tests/data/bom.json"] {
+        let path = Path::new(name);
+        let text = std::fs::read_to_string(path).unwrap();
+        assert!(
+            text.starts_with('\u{feff}'),
+            "{name} lost its byte order mark"
+        );
+        if let Err(errors) = load(path, &text) {
+            panic!("{name} does not load:\n{errors}");
+        }
+    }
+    let yaml = text("", "", "", "").replace("metrics:", "  \0metrics:");
+    assert_eq!(
+        errors(&yaml),
+        "t.yaml:17:3: a NUL byte is not allowed in a configuration file (is it a text file?)\n"
+    );
+    let json = "{\n  \"announcer\": \0{}\n}\n";
+    let errors = load(Path::new("t.json"), json).unwrap_err().to_string();
+    assert_eq!(
+        errors,
+        "t.json:2:16: a NUL byte is not allowed in a configuration file (is it a text file?)\n"
     );
 }
 
@@ -593,6 +663,19 @@ fn errors_are_structured_and_in_file_order() {
         errors.0[1].kind,
         anycastd::config::ConfigErrorKind::WrongType { .. }
     ));
+    assert_eq!(
+        errors.0[0].kind,
+        anycastd::config::ConfigErrorKind::ReservedAsn
+    );
+    let t = text("", "", "", "").replace("check_interval: 10s", "check_interval: 1ns");
+    let errors = load(Path::new("t.yaml"), &t).unwrap_err();
+    assert_eq!(
+        errors.0[0].kind,
+        anycastd::config::ConfigErrorKind::OutOfRange {
+            value: "\"1ns\"".to_string(),
+            range: "1ms..=24h".to_string()
+        }
+    );
 }
 
 #[test]
@@ -753,8 +836,8 @@ fn bfd_per_peer_and_as_the_announcer_default() {
 ";
     let e = errors(&text(bad, "", "", ""));
     for expected in [
-        "announcer.peers[1].bfd.min_tx_interval: 5ms is out of range 10ms..=60s",
-        "announcer.peers[1].bfd.min_rx_interval: 61s is out of range 10ms..=60s",
+        "announcer.peers[1].bfd.min_tx_interval: \"5ms\" is out of range 10ms..=1m",
+        "announcer.peers[1].bfd.min_rx_interval: \"61s\" is out of range 10ms..=1m",
         "announcer.peers[1].bfd.multiplier: 0 is out of range 1..=255",
         "announcer.peers[1].bfd: unknown key \"detect\"",
     ] {

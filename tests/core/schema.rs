@@ -182,7 +182,7 @@ fn shipped_schema_is_the_generated_one() {
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(
         shipped == generated,
-        "{} differs from src/config/schema.rs; run UPDATE_SCHEMA=1 cargo test -p anycastd --test core schema::",
+        "{} differs from the key tables (src/config/validate/); run UPDATE_SCHEMA=1 cargo test -p anycastd --test core schema::",
         path.display()
     );
 }

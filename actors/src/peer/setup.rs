@@ -48,7 +48,7 @@ impl PeerSetup {
         md5_key: Option<Vec<u8>>,
         listener: Option<Addr<Listener>>,
     ) -> PeerSetup {
-        let session = fsm::SessionConfig::from_model(announcer, peer);
+        let session = peer.session_config(announcer);
         let ebgp = !session.is_ibgp();
         let local_address = peer.local_address.or_else(|| {
             let default = announcer.local_address;

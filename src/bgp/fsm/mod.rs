@@ -32,8 +32,7 @@ use std::time::Duration;
 pub use action::{Action, DownReason};
 pub use event::{CeaseSubcode, DecodeFailure, Event, StopReason};
 pub use negotiate::{
-    IPV4_UNICAST, IPV6_UNICAST, MAX_CONNECT_RETRY, Negotiated, SessionConfig, Side,
-    collision_winner, negotiate,
+    IPV4_UNICAST, IPV6_UNICAST, MAX_CONNECT_RETRY, Negotiated, SessionConfig, negotiate,
 };
 pub use state::{State, Timer};
 

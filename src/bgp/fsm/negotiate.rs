@@ -3,7 +3,7 @@
 //!
 //! Pure functions from values to values: an invalid OPEN becomes the NOTIFICATION to send.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use crate::bgp::codec::{
@@ -11,7 +11,6 @@ use crate::bgp::codec::{
     OpenSubcode, Safi,
 };
 use crate::bgp::types::{Asn, HoldTime};
-use crate::config::model::{Announcer, Peer};
 
 use super::event::CeaseSubcode;
 
@@ -23,7 +22,8 @@ pub const IPV6_UNICAST: (Afi, Safi) = (Afi::Ipv6, Safi::Unicast);
 /// The largest value of the 12-bit Restart Time (RFC 4724 §3).
 const MAX_RESTART_TIME: u16 = 4095;
 
-/// Everything the FSM needs to know about one neighbor, built by the actor from the configuration.
+/// Everything the FSM needs to know about one neighbor; the configuration builds it
+/// (`config::model::Peer::session_config`), the FSM never reads the configuration itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionConfig {
     /// Our AS (4-octet allowed).
@@ -49,31 +49,6 @@ pub struct SessionConfig {
 pub const MAX_CONNECT_RETRY: Duration = Duration::from_secs(120);
 
 impl SessionConfig {
-    /// The session configuration of `peer`: IPv4 unicast when the session or `next_hop_ipv4` gives an
-    /// IPv4 next hop, IPv6 unicast likewise.
-    pub fn from_model(announcer: &Announcer, peer: &Peer) -> SessionConfig {
-        let mut families = Vec::new();
-        if peer.remote_address.is_ipv4() || announcer.next_hop_ipv4.is_some() {
-            families.push(IPV4_UNICAST);
-        }
-        if matches!(peer.remote_address, IpAddr::V6(_)) || announcer.next_hop_ipv6.is_some() {
-            families.push(IPV6_UNICAST);
-        }
-        SessionConfig {
-            local_asn: announcer.local_asn,
-            remote_asn: peer.remote_asn,
-            router_id: announcer.router_id,
-            hold_time: peer.hold_time,
-            connect_retry: peer.connect_retry,
-            passive: peer.passive,
-            families,
-            graceful_restart: announcer
-                .graceful_restart
-                .enabled
-                .then_some(announcer.graceful_restart.restart_time),
-        }
-    }
-
     /// True when the peer is in our AS.
     pub fn is_ibgp(&self) -> bool {
         self.local_asn == self.remote_asn
@@ -225,31 +200,6 @@ pub fn negotiate(config: &SessionConfig, open: &Open) -> Result<Negotiated, Noti
         peer_router_id: open.router_id,
         peer_asn,
     })
-}
-
-/// Which side's connection survives a collision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// Keep the connection we initiated; close the one the peer initiated.
-    Local,
-    /// Keep the connection the peer initiated; close ours.
-    Remote,
-}
-
-/// RFC 4271 §6.8: the speaker with the higher BGP Identifier (compared as unsigned integers) keeps
-/// the connection it initiated. Equal identifiers (eBGP, RFC 6286 §2.3): the larger AS keeps its own.
-pub fn collision_winner(
-    local_id: Ipv4Addr,
-    remote_id: Ipv4Addr,
-    local_asn: Asn,
-    remote_asn: Asn,
-) -> Side {
-    let (local, remote) = (u32::from(local_id), u32::from(remote_id));
-    if local > remote || (local == remote && local_asn > remote_asn) {
-        Side::Local
-    } else {
-        Side::Remote
-    }
 }
 
 fn open_error(subcode: OpenSubcode, data: Vec<u8>) -> Notification {

@@ -3,8 +3,31 @@
 //! (1 to 255).
 
 use super::Ctx;
+use crate::config::keys::{Key, Range, Table, Type};
 use crate::config::model::Bfd;
-use crate::config::node::{Node, Value};
+use crate::config::tree::{Node, Value};
+
+/// The mapping form of `bfd` (`config::keys` says how to add a key).
+pub(super) const BFD: Table = Table {
+    doc: "BFD session parameters (RFC 5880); omitted keys keep 300ms x 3",
+    keys: &[
+        Key::opt(
+            "min_tx_interval",
+            Type::Duration(Range::BFD_INTERVAL),
+            "Desired Min TX Interval once Up, default 300ms",
+        ),
+        Key::opt(
+            "min_rx_interval",
+            Type::Duration(Range::BFD_INTERVAL),
+            "Required Min RX Interval, default 300ms",
+        ),
+        Key::opt(
+            "multiplier",
+            Type::Int { min: 1, max: 255 },
+            "Detect Mult, default 3",
+        ),
+    ],
+};
 
 impl Ctx<'_> {
     /// `Some(None)` for `false`, `Some(Some(..))` for `true` or a valid mapping, `None` after an error.
@@ -14,42 +37,29 @@ impl Ctx<'_> {
             Value::Bool(false) => return Some(None),
             Value::Map(_) => {}
             _ => {
-                let hint = Some("write true, false or {min_tx_interval: 100ms, min_rx_interval: 100ms, multiplier: 3}".to_string());
-                self.wrong_type(node, f, "true, false or a mapping", hint);
+                let hint = "write true, false or {min_tx_interval: 100ms, min_rx_interval: 100ms, multiplier: 3}";
+                self.wrong_type(node, f, "true, false or a mapping", Some(hint.to_string()));
                 return None;
             }
         }
-        let obj = self.object(
-            node,
-            f,
-            &["min_tx_interval", "min_rx_interval", "multiplier"],
-        )?;
-        let mut out = Bfd::default();
+        let obj = self.object(node, f, &BFD)?;
+        let defaults = Bfd::default();
         let mut ok = true;
-        for (key, slot) in [
-            ("min_tx_interval", &mut out.min_tx),
-            ("min_rx_interval", &mut out.min_rx),
-        ] {
-            let Some(n) = obj.get(key) else {
-                continue;
-            };
-            let field = obj.f(key);
-            match self.positive_duration(n, &field) {
-                Some(d) if (Bfd::MIN_INTERVAL..=Bfd::MAX_INTERVAL).contains(&d) => *slot = d,
-                Some(d) => {
-                    let message = format!("{d:?} is out of range 10ms..=60s");
-                    self.invalid(n.pos, &field, message);
-                    ok = false;
-                }
-                None => ok = false,
+        let min_tx = self.duration_or(&obj, "min_tx_interval", defaults.min_tx, &mut ok);
+        let min_rx = self.duration_or(&obj, "min_rx_interval", defaults.min_rx, &mut ok);
+        let multiplier = match self.int_at(&obj, "multiplier") {
+            Some(value) => value
+                .and_then(|v| u8::try_from(v).ok())
+                .unwrap_or(defaults.multiplier),
+            None => {
+                ok = false;
+                defaults.multiplier
             }
-        }
-        if let Some(n) = obj.get("multiplier") {
-            match self.int(n, &obj.f("multiplier"), 1, 255) {
-                Some(v) => out.multiplier = u8::try_from(v).unwrap_or(3),
-                None => ok = false,
-            }
-        }
-        ok.then_some(Some(out))
+        };
+        ok.then_some(Some(Bfd {
+            min_tx,
+            min_rx,
+            multiplier,
+        }))
     }
 }

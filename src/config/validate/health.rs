@@ -11,31 +11,156 @@ use super::{Ctx, Obj};
 use crate::bgp::codec::LargeCommunity;
 use crate::bgp::rib_out::RouteAttributes;
 use crate::config::error::ConfigErrorKind;
+use crate::config::keys::{Key, Range, Table, Type};
 use crate::config::model::{
     Dampening, DampeningError, Lifecycle, Peer, RouteAction, ServiceHealth, StateRoute, StateRoutes,
 };
-use crate::config::node::{Node, Value};
 use crate::config::suggest::suggest;
+use crate::config::tree::{Node, Value};
 
-const STATES: &[&str] = &["up", "degraded", "draining", "down"];
-const ATTRIBUTE_KEYS: &[&str] = &[
-    "med",
-    "prepend",
-    "communities",
-    "large_communities",
-    "withdraw",
+/// A dampening number.
+const U32: Type = Type::Int {
+    min: 1,
+    max: 4_294_967_295,
+};
+
+/// `services[].dampening` (`config::keys` says how to add a key).
+pub(super) const DAMPENING: Table = Table {
+    doc: "extension: flap dampening (RFC 2439 applied locally); {} = defaults",
+    keys: &[
+        Key::opt("penalty", U32, "added per failure, default 1000"),
+        Key::opt("half_life", Type::Duration(Range::HALF_LIFE), "default 60s"),
+        Key::opt("suppress", U32, "suppressed above this, default 2000"),
+        Key::opt("reuse", U32, "released below this, default 750"),
+        Key::opt("max_penalty", U32, "ceiling, default 12000"),
+    ],
+};
+
+/// `services[].states`: one entry per health state.
+pub(super) const STATES: Table = Table {
+    doc: "extension: route attributes per health state (and per peer)",
+    keys: &[
+        Key::opt(
+            "up",
+            Type::Object(&STATE_ROUTE),
+            "while up, default: announce plainly",
+        ),
+        Key::opt(
+            "degraded",
+            Type::Object(&STATE_ROUTE),
+            "while degraded, default: announce plainly",
+        ),
+        Key::opt(
+            "draining",
+            Type::Object(&STATE_ROUTE),
+            "while draining, default: GRACEFUL_SHUTDOWN 65535:0 and MED 4294967295",
+        ),
+        Key::opt(
+            "down",
+            Type::Object(&STATE_ROUTE),
+            "while down, default: withdraw",
+        ),
+    ],
+};
+
+/// `med`, `prepend`, `communities`, `large_communities`, `withdraw`: what a state does to a route.
+const ATTRIBUTES: [Key; 5] = [
+    Key::opt(
+        "med",
+        Type::Int {
+            min: 0,
+            max: 4_294_967_295,
+        },
+        "MULTI_EXIT_DISC (RFC 4271 §5.1.4)",
+    ),
+    Key::opt(
+        "prepend",
+        Type::Int { min: 0, max: 32 },
+        "extra copies of the local AS in AS_PATH",
+    ),
+    Key::opt(
+        "communities",
+        Type::Schema(communities),
+        "ASN:VALUE communities (RFC 1997)",
+    ),
+    Key::opt(
+        "large_communities",
+        Type::Schema(large_communities),
+        "GLOBAL:LOCAL1:LOCAL2 large communities (RFC 8092)",
+    ),
+    Key::opt(
+        "withdraw",
+        Type::Bool,
+        "true: withdraw instead; takes no attributes",
+    ),
 ];
-const DAMPENING_KEYS: &[&str] = &["penalty", "half_life", "suppress", "reuse", "max_penalty"];
+
+/// What a state does to the routes a peer gets.
+const ROUTE_ACTION: Table = Table {
+    doc: "what this peer gets instead",
+    keys: &ATTRIBUTES,
+};
+
+/// `states.<state>`: an action, and per-peer actions keyed by peer name.
+const STATE_ROUTE: Table = Table {
+    doc: "what this state does to the routes",
+    keys: &{
+        let [med, prepend, communities, large_communities, withdraw] = ATTRIBUTES;
+        [
+            med,
+            prepend,
+            communities,
+            large_communities,
+            withdraw,
+            Key::opt(
+                "peers",
+                Type::MapOf(&ROUTE_ACTION),
+                "per peer name: what that peer gets instead",
+            ),
+        ]
+    },
+};
+
+/// `lifecycle` (`config::keys` says how to add a key).
+pub(super) const LIFECYCLE: Table = Table {
+    doc: "extension: reload and drain safety",
+    keys: &[
+        Key::opt(
+            "max_withdraw_percent",
+            Type::Int { min: 0, max: 100 },
+            "a reload withdrawing more of the announced prefixes is refused, default 50",
+        ),
+        Key::opt(
+            "drain_file",
+            Type::String,
+            "every service drains while this file exists",
+        ),
+    ],
+};
+
+/// ASN:VALUE strings.
+fn communities() -> serde_json::Value {
+    serde_json::json!({"type": "array", "items": {"type": "string", "pattern": "^[0-9]+:[0-9]+$"}})
+}
+
+/// GLOBAL:LOCAL1:LOCAL2 strings.
+fn large_communities() -> serde_json::Value {
+    serde_json::json!({"type": "array", "items": {"type": "string", "pattern": "^[0-9]+:[0-9]+:[0-9]+$"}})
+}
+
+/// The route attribute keys.
+fn attribute_keys() -> Vec<&'static str> {
+    ROUTE_ACTION.names()
+}
 
 impl Ctx<'_> {
     /// The lifecycle keys of the service mapping `obj`.
     pub(super) fn service_health(&mut self, obj: &Obj<'_>) -> Option<ServiceHealth> {
         let mut ok = true;
         let mut duration = |ctx: &mut Self, key: &str| -> Option<Duration> {
-            let node = obj.get(key)?;
-            let value = ctx.nonnegative_duration(node, &obj.f(key));
+            let value = ctx.duration(obj, key);
             ok &= value.is_some();
-            value
+            value.flatten()
         };
         let hold_down = duration(self, "hold_down").unwrap_or(Duration::ZERO);
         let inconclusive_grace = duration(self, "inconclusive_grace");
@@ -57,15 +182,14 @@ impl Ctx<'_> {
     }
 
     fn dampening(&mut self, node: &Node, f: &str) -> Option<Dampening> {
-        let obj = self.object(node, f, DAMPENING_KEYS)?;
+        let obj = self.object(node, f, &DAMPENING)?;
         let defaults = Dampening::default();
         let mut ok = true;
         let mut number = |ctx: &mut Self, key: &str, default: u32| -> u32 {
-            let Some(node) = obj.get(key) else {
-                return default;
-            };
-            match ctx.int(node, &obj.f(key), 1, i128::from(u32::MAX)) {
-                Some(value) => u32::try_from(value).unwrap_or(default),
+            match ctx.int_at(&obj, key) {
+                Some(value) => value
+                    .and_then(|value| u32::try_from(value).ok())
+                    .unwrap_or(default),
                 None => {
                     ok = false;
                     default
@@ -79,10 +203,9 @@ impl Ctx<'_> {
             reuse: number(self, "reuse", defaults.reuse),
             max_penalty: number(self, "max_penalty", defaults.max_penalty),
         };
-        let half_life = match obj.get("half_life") {
-            None => Some(defaults.half_life),
-            Some(node) => self.positive_duration(node, &obj.f("half_life")),
-        };
+        let half_life = self
+            .duration(&obj, "half_life")
+            .map(|value| value.unwrap_or(defaults.half_life));
         let settings = Dampening {
             half_life: half_life?,
             ..settings
@@ -98,13 +221,17 @@ impl Ctx<'_> {
                 DampeningError::ZeroReuse | DampeningError::ReuseNotBelowSuppress { .. } => "reuse",
                 DampeningError::CeilingNotAboveSuppress { .. } => "max_penalty",
             };
-            self.invalid(obj.key_pos(key), &obj.f(key), error.to_string());
+            self.err(
+                obj.key_pos(key),
+                &obj.f(key),
+                ConfigErrorKind::Dampening(*error),
+            );
         }
         errors.is_empty().then_some(settings)
     }
 
     fn states(&mut self, node: &Node, f: &str) -> Option<StateRoutes> {
-        let obj = self.object(node, f, STATES)?;
+        let obj = self.object(node, f, &STATES)?;
         let defaults = StateRoutes::default();
         let entry = |ctx: &mut Self, key: &str, default: StateRoute| -> Option<StateRoute> {
             match obj.get(key) {
@@ -127,10 +254,8 @@ impl Ctx<'_> {
     /// `states.<state>`: attributes or `withdraw`, and `peers`. Without attribute keys the state keeps
     /// its default action (`default`).
     fn state_route(&mut self, node: &Node, f: &str, default: RouteAction) -> Option<StateRoute> {
-        let mut known = ATTRIBUTE_KEYS.to_vec();
-        known.push("peers");
-        let obj = self.object(node, f, &known)?;
-        let has_action = ATTRIBUTE_KEYS.iter().any(|key| obj.get(key).is_some());
+        let obj = self.object(node, f, &STATE_ROUTE)?;
+        let has_action = attribute_keys().iter().any(|key| obj.get(key).is_some());
         let action = if has_action {
             self.route_action(&obj)
         } else {
@@ -171,7 +296,7 @@ impl Ctx<'_> {
                 continue;
             }
             let action = self
-                .object(value, &field, ATTRIBUTE_KEYS)
+                .object(value, &field, &ROUTE_ACTION)
                 .and_then(|obj| self.route_action(&obj));
             match action {
                 Some(action) => {
@@ -190,16 +315,15 @@ impl Ctx<'_> {
             Some(node) => self.boolean(node, &obj.f("withdraw")),
         }?;
         if withdraw {
-            let others: Vec<&str> = ATTRIBUTE_KEYS
-                .iter()
-                .copied()
+            let others: Vec<&str> = attribute_keys()
+                .into_iter()
                 .filter(|key| *key != "withdraw" && obj.get(key).is_some())
                 .collect();
             if let Some(first) = others.first() {
-                self.invalid(
+                self.err(
                     obj.key_pos(first),
                     &obj.f(first),
-                    "withdraw: true takes no route attributes",
+                    ConfigErrorKind::WithdrawWithAttributes,
                 );
                 return None;
             }
@@ -292,10 +416,14 @@ impl Ctx<'_> {
             match parts.filter(|parts| parts.len() == count) {
                 Some(parts) => out.push(parts),
                 None => {
-                    self.invalid(
+                    self.err(
                         item.pos,
                         &field,
-                        format!("{text:?} is not {form} with each part in 0..={max}"),
+                        ConfigErrorKind::NotA {
+                            value: text,
+                            what: format!("{form} with each part in 0..={max}"),
+                            hint: None,
+                        },
                     );
                     ok = false;
                 }
@@ -306,7 +434,7 @@ impl Ctx<'_> {
 
     /// The top-level `lifecycle` section.
     pub(super) fn lifecycle(&mut self, node: &Node) -> Option<Lifecycle> {
-        let obj = self.object(node, "lifecycle", &["max_withdraw_percent", "drain_file"])?;
+        let obj = self.object(node, "lifecycle", &LIFECYCLE)?;
         let defaults = Lifecycle::default();
         let max_withdraw_percent = match obj.get("max_withdraw_percent") {
             None => Some(defaults.max_withdraw_percent),
@@ -321,10 +449,14 @@ impl Ctx<'_> {
                 match self.nonempty_string(node, &field).map(PathBuf::from) {
                     Some(path) if path.is_absolute() => Some(Some(path)),
                     Some(path) => {
-                        self.invalid(
+                        self.err(
                             node.pos,
                             &field,
-                            format!("{:?} is not an absolute path", path.display().to_string()),
+                            ConfigErrorKind::NotA {
+                                value: path.display().to_string(),
+                                what: "an absolute path".to_string(),
+                                hint: None,
+                            },
                         );
                         None
                     }
@@ -348,7 +480,7 @@ impl Ctx<'_> {
             let Some(states) = member(service, "states") else {
                 continue;
             };
-            for state in STATES {
+            for state in STATES.names() {
                 let Some(Value::Map(entries)) = member(states, state)
                     .and_then(|s| member(s, "peers"))
                     .map(|p| &p.value)
@@ -359,13 +491,14 @@ impl Ctx<'_> {
                     if names.contains(&key.name.as_str()) {
                         continue;
                     }
-                    let hint = suggest(&key.name, &names)
-                        .map(|s| format!("; did you mean {s:?}?"))
-                        .unwrap_or_default();
-                    self.invalid(
+                    let suggestion = suggest(&key.name, &names).map(str::to_string);
+                    self.err(
                         key.pos,
                         &format!("services[{i}].states.{state}.peers"),
-                        format!("{:?} is not a configured peer name{hint}", key.name),
+                        ConfigErrorKind::UnknownPeer {
+                            name: key.name.clone(),
+                            suggestion,
+                        },
                     );
                 }
             }

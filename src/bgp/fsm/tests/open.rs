@@ -1,5 +1,5 @@
 //! OPEN: what we send, how the peer's is checked (RFC 4271 §6.2) and negotiated, the session
-//! configuration it comes from, and collision resolution (§6.8).
+//! configuration it comes from.
 
 use super::*;
 
@@ -363,81 +363,4 @@ fn graceful_notification_needs_the_n_bit_on_both_sides() {
     let negotiated = negotiate(&with_gr, &open).unwrap();
     assert!(!negotiated.graceful_notification);
     assert!(negotiated.peer_graceful_restart.is_some());
-}
-
-#[test]
-fn the_higher_bgp_identifier_keeps_the_connection_it_initiated() {
-    let (low, high) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(192, 0, 2, 1));
-    assert_eq!(collision_winner(high, low, asn(1), asn(2)), Side::Local);
-    assert_eq!(collision_winner(low, high, asn(1), asn(2)), Side::Remote);
-    // Compared as integers, not octet strings of different meaning.
-    assert_eq!(
-        collision_winner(
-            Ipv4Addr::new(1, 0, 0, 0),
-            Ipv4Addr::new(0, 255, 255, 255),
-            asn(1),
-            asn(2)
-        ),
-        Side::Local
-    );
-    // Equal identifiers (RFC 6286 §2.3): the larger AS keeps its own.
-    assert_eq!(collision_winner(low, low, asn(2), asn(1)), Side::Local);
-    assert_eq!(collision_winner(low, low, asn(1), asn(2)), Side::Remote);
-}
-
-#[test]
-fn the_session_config_follows_the_peer_and_announcer_settings() {
-    use crate::config::model::{Announcer, GracefulRestart, Peer};
-    let peer = Peer {
-        name: "edge".to_owned(),
-        remote_address: "2001:db8::2".parse().unwrap(),
-        remote_asn: asn(65002),
-        remote_port: 179,
-        local_address: None,
-        multihop_ttl: None,
-        passive: true,
-        hold_time: HoldTime::new(30).unwrap(),
-        connect_retry: secs(7),
-        md5: None,
-        ttl_security: false,
-        bfd: None,
-    };
-    let announcer = Announcer {
-        router_id: LOCAL_ID,
-        local_address: "2001:db8::1".parse().unwrap(),
-        local_asn: asn(65001),
-        routes: vec![],
-        peers: vec![peer.clone()],
-        next_hop_ipv6: None,
-        next_hop_ipv4: Some(Ipv4Addr::new(192, 0, 2, 1)),
-        graceful_restart: GracefulRestart {
-            enabled: true,
-            restart_time: secs(90),
-        },
-    };
-    assert_eq!(
-        SessionConfig::from_model(&announcer, &peer),
-        SessionConfig {
-            local_asn: asn(65001),
-            remote_asn: asn(65002),
-            router_id: LOCAL_ID,
-            hold_time: HoldTime::new(30).unwrap(),
-            connect_retry: secs(7),
-            passive: true,
-            families: vec![IPV4_UNICAST, IPV6_UNICAST],
-            graceful_restart: Some(secs(90)),
-        }
-    );
-    let v4_peer = Peer {
-        remote_address: "192.0.2.2".parse().unwrap(),
-        ..peer
-    };
-    let plain = Announcer {
-        next_hop_ipv4: None,
-        graceful_restart: GracefulRestart::default(),
-        ..announcer
-    };
-    let config = SessionConfig::from_model(&plain, &v4_peer);
-    assert_eq!(config.families, [IPV4_UNICAST]);
-    assert_eq!(config.graceful_restart, None);
 }

@@ -1,9 +1,7 @@
-//! A spanned document tree: every value of the file with the line and column where it starts.
-//!
-//! YAML is read from `saphyr-parser` events (a maintained, pure-Rust YAML 1.2 event parser that
-//! reports a position for every event and every syntax error); JSON by [`super::json`]. Both give
-//! the same tree, so one validator walks either format. Plain YAML scalars are resolved with the
-//! YAML 1.2 core schema, as Go's yaml.v3 did; quoted scalars are always strings.
+//! The YAML reader: `saphyr-parser` events (a maintained, pure-Rust YAML 1.2 event parser that
+//! reports a position for every event and every syntax error) into the spanned [`tree`](super::tree).
+//! Plain scalars are resolved with the YAML 1.2 core schema, as Go's yaml.v3 did; quoted scalars are
+//! always strings.
 //!
 //! YAML aliases (`*name`) and merge keys (`<<`) are rejected with a clear error: a configuration
 //! reads the same top to bottom, and alias expansion cannot blow up memory.
@@ -12,74 +10,7 @@ use std::borrow::Cow;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
-/// Deepest nesting accepted; the schema needs 6 levels, so this only stops hostile input.
-pub(crate) const MAX_DEPTH: usize = 64;
-
-/// A position in the text, both 1-based (columns count characters).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Pos {
-    /// Line, from 1.
-    pub line: usize,
-    /// Column, from 1.
-    pub column: usize,
-}
-
-/// A value of the document.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
-    Null,
-    Bool(bool),
-    Int(i128),
-    Float(f64),
-    Str(String),
-    Seq(Vec<Node>),
-    Map(Vec<(Key, Node)>),
-}
-
-/// A mapping key with its position.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Key {
-    pub(crate) name: String,
-    pub(crate) pos: Pos,
-}
-
-/// A value and where it starts.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Node {
-    pub(crate) value: Value,
-    pub(crate) pos: Pos,
-}
-
-impl Node {
-    /// "a string", "an integer", ... for messages.
-    pub(crate) fn type_name(&self) -> &'static str {
-        match self.value {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Int(_) => "an integer",
-            Value::Float(_) => "a number",
-            Value::Str(_) => "a string",
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a mapping",
-        }
-    }
-}
-
-/// A syntax error: where and what.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SyntaxError {
-    pub(crate) pos: Pos,
-    pub(crate) message: String,
-}
-
-impl SyntaxError {
-    fn at(pos: Pos, message: impl Into<String>) -> Self {
-        Self {
-            pos,
-            message: message.into(),
-        }
-    }
-}
+use super::tree::{Key, MAX_DEPTH, Node, Pos, SyntaxError, Value};
 
 /// Resolves a plain YAML scalar with the YAML 1.2 core schema.
 fn resolve_plain(text: &str) -> Value {
