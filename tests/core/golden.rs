@@ -33,3 +33,20 @@ pub fn assert_golden(name: &str, actual: &str) {
         );
     }
 }
+
+/// Starts a section of a state table: `## title` and the table header.
+pub fn section(out: &mut String, title: &str) {
+    out.push_str(&format!(
+        "\n## {title}\n\n| Event | Actions, in order | Next |\n|---|---|---|\n"
+    ));
+}
+
+/// One row of a state table: the event, its actions joined by `<br>` (or `(none)`), the next state.
+pub fn row(out: &mut String, event: &str, actions: &[String], next: impl std::fmt::Display) {
+    let cell = if actions.is_empty() {
+        "(none)".to_owned()
+    } else {
+        actions.join("<br>")
+    };
+    out.push_str(&format!("| {event} | {cell} | {next} |\n"));
+}

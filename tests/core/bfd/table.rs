@@ -2,7 +2,6 @@
 //! review against RFC 5880 §6.8.6 (reception), §6.8.4 (detection), §6.8.3 (Poll Sequence) and
 //! §6.8.7 (transmission). `UPDATE_GOLDEN=1` rewrites the file; otherwise any difference fails.
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use anycastd::bfd::{
@@ -198,20 +197,11 @@ fn table() -> String {
         }),
     ));
     for (title, make) in &sections {
-        let _ = write!(
-            out,
-            "\n## {title}\n\n| Event | Actions, in order | Next |\n|---|---|---|\n"
-        );
+        crate::golden::section(&mut out, title);
         for (name, event) in events() {
             let mut session = make();
-            let actions = session.handle(event);
-            let rendered: Vec<String> = actions.iter().map(render).collect();
-            let cell = if rendered.is_empty() {
-                "(none)".to_owned()
-            } else {
-                rendered.join("<br>")
-            };
-            let _ = writeln!(out, "| {name} | {cell} | {} |", session.state());
+            let actions: Vec<String> = session.handle(event).iter().map(render).collect();
+            crate::golden::row(&mut out, name, &actions, session.state());
         }
     }
     out

@@ -1,7 +1,6 @@
 //! The FSM table: every State x Event, rendered to `tests/golden/fsm_table.md` for review against
 //! RFC 4271 §8.2.2. `UPDATE_GOLDEN=1` rewrites the file; otherwise any difference fails.
 
-use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -264,20 +263,11 @@ fn table() -> String {
         }),
     ));
     for (title, make) in &sections {
-        let _ = write!(
-            out,
-            "\n## {title}\n\n| Event | Actions, in order | Next |\n|---|---|---|\n"
-        );
+        crate::golden::section(&mut out, title);
         for (name, event) in events() {
             let mut session = make();
-            let actions = session.handle(event);
-            let rendered: Vec<String> = actions.iter().map(render).collect();
-            let cell = if rendered.is_empty() {
-                "(none)".to_owned()
-            } else {
-                rendered.join("<br>")
-            };
-            let _ = writeln!(out, "| {name} | {cell} | {} |", session.state());
+            let actions: Vec<String> = session.handle(event).iter().map(render).collect();
+            crate::golden::row(&mut out, name, &actions, session.state());
         }
     }
     out

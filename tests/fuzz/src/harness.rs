@@ -29,6 +29,27 @@ impl Rng {
     }
 }
 
+/// Applies 1 to `max_edits` random edits to `bytes`: insert, remove, truncate, flip a bit, set an
+/// edge value (0, 1, 0x7f, 0x80, 0xff) or a random byte.
+pub fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>, max_edits: usize) {
+    for _ in 0..1 + rng.below(max_edits) {
+        if bytes.is_empty() {
+            break;
+        }
+        let i = rng.below(bytes.len());
+        match rng.below(7) {
+            0 => bytes.insert(i, rng.byte()),
+            1 => {
+                bytes.remove(i);
+            }
+            2 => bytes.truncate(i),
+            3 => bytes[i] ^= 1 << rng.below(8),
+            4 => bytes[i] = [0, 1, 0x7f, 0x80, 0xff][rng.below(5)],
+            _ => bytes[i] = rng.byte(),
+        }
+    }
+}
+
 /// `--seconds` (default 60) and `--seed` (default `seed`) from the command line.
 pub fn arguments(seed: u64) -> (u64, u64) {
     let args: Vec<String> = std::env::args().collect();

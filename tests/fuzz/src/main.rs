@@ -64,22 +64,7 @@ fn input(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
                 .get(rng.below(seeds.len()))
                 .cloned()
                 .unwrap_or_default();
-            for _ in 0..1 + rng.below(8) {
-                if bytes.is_empty() {
-                    break;
-                }
-                let i = rng.below(bytes.len());
-                match rng.below(7) {
-                    0 => bytes.insert(i, rng.byte()),
-                    1 => {
-                        bytes.remove(i);
-                    }
-                    2 => bytes.truncate(i),
-                    3 => bytes[i] ^= 1 << rng.below(8),
-                    4 => bytes[i] = [0, 1, 0x7f, 0x80, 0xff][rng.below(5)],
-                    _ => bytes[i] = rng.byte(),
-                }
-            }
+            harness::mutate(rng, &mut bytes, 8);
             if rng.below(2) == 0 && bytes.len() >= 19 {
                 bytes[..16].fill(0xff);
                 let len = bytes.len().min(u16::MAX as usize) as u16;

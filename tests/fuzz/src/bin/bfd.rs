@@ -36,22 +36,7 @@ fn input(rng: &mut Rng) -> Vec<u8> {
         return (0..rng.below(80)).map(|_| rng.byte()).collect();
     }
     let mut bytes = unhex(SEEDS[rng.below(SEEDS.len())]);
-    for _ in 0..1 + rng.below(6) {
-        if bytes.is_empty() {
-            break;
-        }
-        let i = rng.below(bytes.len());
-        match rng.below(6) {
-            0 => bytes.insert(i, rng.byte()),
-            1 => {
-                bytes.remove(i);
-            }
-            2 => bytes.truncate(i),
-            3 => bytes[i] ^= 1 << rng.below(8),
-            4 => bytes[i] = [0, 1, 0x7f, 0x80, 0xff][rng.below(5)],
-            _ => bytes[i] = rng.byte(),
-        }
-    }
+    harness::mutate(rng, &mut bytes, 6);
     bytes
 }
 
