@@ -3,7 +3,8 @@
 //! namespace), the router removes our routes within the detection time (3 x 100 ms) plus the 50 ms
 //! goal plus test slack, far below the 9 s hold time; lifting the drop brings BFD, BGP and the
 //! routes back; new intervals by SIGHUP take effect without a flap (a Poll Sequence); SIGTERM
-//! withdraws, sends the Cease, then takes BFD AdminDown.
+//! withdraws, sends the Cease, then takes BFD AdminDown. A router that does not speak BFD keeps its
+//! BGP session.
 
 use std::time::{Duration, Instant};
 
@@ -308,4 +309,30 @@ fn bfd_with_a_passive_frr_comes_up_when_the_daemon_sends_first() {
     let scratch = Scratch::new(&format!("acd-peer-{}-bfd-frr-passive", lab.tag));
     let router = frr(&lab, &scratch, true);
     bfd_against(&lab, &scratch, &router, [DAEMON_V4, DAEMON_V6]);
+}
+
+#[test]
+fn a_router_without_bfd_keeps_a_working_bgp_session() {
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-bfd-none", lab.tag));
+    let router = Bird::start(&lab, &scratch, ROUTER_V4, &[BirdPeer::r4(), BirdPeer::r6()]);
+    let switch = ExecSwitch::new(&scratch, 0);
+    let yaml = config(switch.path(), "100ms");
+    let mut daemon = Anycastd::start_established(&lab, &scratch, &yaml, &router, &["r4", "r6"]);
+    router.wait_route(V4_ROUTE, Duration::from_secs(15));
+    router.wait_route(V6_ROUTE, Duration::from_secs(15));
+    let since = router.since("r4").unwrap_or_else(|e| panic!("{e}"));
+    // BFD never comes up (BIRD has no `protocol bfd`); BGP must not be reset for it.
+    router.holds_session("r4", since, Duration::from_secs(3));
+    assert!(
+        router.route(V4_ROUTE).is_ok_and(|r| r.is_some()),
+        "{}",
+        router.dump()
+    );
+    assert!(
+        !daemon.log().contains("BFD Down"),
+        "a BFD session that never came up reset BGP:\n{}",
+        daemon.log()
+    );
+    daemon.stop();
 }
