@@ -1,20 +1,25 @@
-//! CheckActor: runs one check's probe at start (staggered with the others when `splay` is on) and
-//! then every `interval` (on the check's own phase when `splay` is on), never two runs at once, each
-//! bounded by the check's deadline, and reports every result to its ServiceActor.
+//! CheckActor: runs one check's probe when its core [`Schedule`] says so (at start, staggered with
+//! the others when `splay` is on; then on the check's own grid of intervals; every `fast_interval`
+//! while the check is in transition; at once on a watch event), never two runs at once, each
+//! bounded by the check's deadline, and reports every result to its ServiceActor. It also holds
+//! the check's watches ([`crate::watch`]) and feeds their events to the schedule.
 //!
 //! The probe future runs on the actor's context (`ctx.spawn`), so the actor keeps answering
-//! messages (pings, stop) while a probe hangs; stopping the actor drops the probe future.
+//! messages (pings, stop) while a probe hangs; stopping the actor drops the probe future and
+//! closes every watch.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use anycastd::config::model::Check;
+use anycastd::config::model::{Check, CheckSpec};
 use anycastd::health::Outcome;
+use anycastd::health::schedule::{Action, Input, Schedule};
 
 use crate::messages::{Ping, Stop};
 use crate::metrics::Metrics;
 use crate::probe::{self, ProbeContext, humanize};
+use crate::watch::sentinel;
 
 /// One finished run of a check, sent to its ServiceActor.
 #[derive(Debug, Clone, Message)]
@@ -37,10 +42,9 @@ pub struct CheckActor {
     probe: ProbeContext,
     metrics: Arc<Metrics>,
     service: Recipient<CheckResult>,
-    /// Delay of the first run (see [`Check::first_run`]).
-    first_run: Duration,
-    running: bool,
-    overdue: bool,
+    schedule: Schedule,
+    epoch: Instant,
+    wake: Option<SpawnHandle>,
     last_label: Option<&'static str>,
 }
 
@@ -61,28 +65,53 @@ impl CheckActor {
             check: check.name.clone(),
             metrics: Arc::clone(&metrics.probe),
         };
-        let first_run = check.first_run(service_name, first_run_window);
+        let schedule = Schedule::new(&check, service_name, first_run_window);
         CheckActor {
             index,
-            first_run,
             check: Arc::new(check),
             probe,
             metrics,
             service,
-            running: false,
-            overdue: false,
+            schedule,
+            epoch: Instant::now(),
+            wake: None,
             last_label: None,
         }
     }
 
-    /// Starts one run, or, when one is in flight (runs never overlap), marks the next one overdue
-    /// so it starts as soon as the current one ends: a slow run delays the schedule, never halves it.
-    fn tick(&mut self, ctx: &mut Context<Self>) {
-        if self.running {
-            self.overdue = true;
-            return;
+    /// Applies one input to the schedule and performs what it asks for.
+    fn feed(&mut self, input: Input, ctx: &mut Context<Self>) {
+        let now = self.epoch.elapsed();
+        for action in self.schedule.handle(input, now) {
+            match action {
+                Action::Run => self.run(ctx),
+                Action::Wake(after) => {
+                    if let Some(handle) = self.wake.take() {
+                        ctx.cancel_future(handle);
+                    }
+                    self.wake = Some(ctx.run_later(after, |act, ctx| {
+                        act.wake = None;
+                        act.feed(Input::Wake, ctx);
+                    }));
+                }
+                Action::OpenSentinel => self.open_sentinel(ctx),
+            }
         }
-        self.running = true;
+    }
+
+    /// A watch event: counted, logged at debug level, fed to the schedule.
+    fn watch_event(&mut self, what: &str, input: Input, ctx: &mut Context<Self>) {
+        let (service, check) = (self.probe.service.as_str(), self.probe.check.as_str());
+        log::debug!(service, check, event = what; "watch event");
+        self.metrics
+            .check_watch_events
+            .with_label_values(&[service, check])
+            .inc();
+        self.feed(input, ctx);
+    }
+
+    /// Starts one run of the probe.
+    fn run(&mut self, ctx: &mut Context<Self>) {
         let check = Arc::clone(&self.check);
         let cx = self.probe.clone();
         let run = async move {
@@ -96,15 +125,43 @@ impl CheckActor {
             (outcome, started.elapsed())
         };
         ctx.spawn(run.into_actor(self).map(|(outcome, duration), act, ctx| {
-            act.finish(outcome, duration);
-            if std::mem::take(&mut act.overdue) {
-                act.tick(ctx);
+            act.finish(outcome.clone(), duration);
+            act.feed(Input::Finished(outcome), ctx);
+        }));
+    }
+
+    /// Opens the sentinel connection; its end is a watch event.
+    fn open_sentinel(&mut self, ctx: &mut Context<Self>) {
+        let target = match self.check.spec.watch_target() {
+            Ok(target) => target,
+            Err(_) => return self.feed(Input::SentinelDown { was_up: false }, ctx),
+        };
+        let timeout = self.check.deadline;
+        let open = async move { sentinel::open(&target, timeout).await };
+        ctx.spawn(open.into_actor(self).map(|opened, act, ctx| {
+            let (service, check) = (act.probe.service.as_str(), act.probe.check.as_str());
+            match opened {
+                Ok(stream) => {
+                    log::debug!(service, check; "sentinel connected");
+                    act.feed(Input::SentinelUp, ctx);
+                    ctx.spawn(
+                        sentinel::closed(stream)
+                            .into_actor(act)
+                            .map(|why, act, ctx| {
+                                act.watch_event(&why, Input::SentinelDown { was_up: true }, ctx);
+                            }),
+                    );
+                }
+                Err(e) => {
+                    let error = e.to_string();
+                    log::debug!(service, check, error; "sentinel cannot connect");
+                    act.feed(Input::SentinelDown { was_up: false }, ctx);
+                }
             }
         }));
     }
 
     fn finish(&mut self, outcome: Outcome, duration: Duration) {
-        self.running = false;
         let (service, check) = (self.probe.service.as_str(), self.probe.check.as_str());
         self.metrics
             .check_duration
@@ -138,17 +195,10 @@ impl Actor for CheckActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        // A first run soon (at once without splay), then the regular runs on the check's own
-        // phase, every interval from there.
-        let (first, phase) = (self.first_run, self.check.phase(&self.probe.service));
-        let interval = self.check.interval;
-        if first < phase {
-            ctx.run_later(first, |act, ctx| act.tick(ctx));
+        if matches!(self.check.spec, CheckSpec::Http2xx(_)) {
+            probe::http::warm();
         }
-        ctx.run_later(phase, move |act, ctx| {
-            act.tick(ctx);
-            ctx.run_interval(interval, |act, ctx| act.tick(ctx));
-        });
+        self.feed(Input::Start, ctx);
     }
 }
 

@@ -20,6 +20,9 @@ pub struct Metrics {
     pub check_duration: GaugeVec,
     /// `anycastd_check_runs_total{service,check,result}`: finished runs by outcome label.
     pub check_runs: IntCounterVec,
+    /// `anycastd_check_watch_events_total{service,check}`: watch events (a sentinel closed, a
+    /// watched process exited, an inotify or rtnetlink notification) that asked for a run now.
+    pub check_watch_events: IntCounterVec,
     /// `anycastd_route_announced{prefix}`: 1 while the prefix is in the desired route set (offered to
     /// at least one peer; what a peer holds is `anycastd_bgp_prefixes_advertised`).
     pub route_announced: GaugeVec,
@@ -68,6 +71,12 @@ impl Metrics {
             "anycastd_check_runs_total",
             "Finished check runs by result.",
             &["service", "check", "result"],
+        )?;
+        let check_watch_events = family(
+            r,
+            "anycastd_check_watch_events_total",
+            "Watch events that asked for a check run off its schedule.",
+            &["service", "check"],
         )?;
         let route_announced = family(
             r,
@@ -138,6 +147,7 @@ impl Metrics {
             service_up,
             check_duration,
             check_runs,
+            check_watch_events,
             route_announced,
             config_reload,
             config_last_reload_success,
@@ -170,6 +180,9 @@ impl Metrics {
         }
         for check in checks {
             let _ = self.check_duration.remove_label_values(&[service, check]);
+            let _ = self
+                .check_watch_events
+                .remove_label_values(&[service, check]);
             for result in ["pass", "degraded", "fail", "inconclusive"] {
                 let _ = self
                     .check_runs

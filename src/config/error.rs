@@ -145,6 +145,11 @@ pub enum ConfigErrorKind {
         /// The key it conflicts with.
         with: &'static str,
     },
+    /// `watch: true` on a check without a TCP target.
+    #[error(
+        "watch: true needs a TCP target to watch, and {0}; it works with http_2xx, tcp_connect, dns_lookup and tls_certificate with remote"
+    )]
+    WatchUnsupported(&'static str),
     /// `withdraw: true` beside route attributes.
     #[error("withdraw: true takes no route attributes")]
     WithdrawWithAttributes,

@@ -200,6 +200,12 @@ pub struct Check {
     /// their own within the interval ([`Check::phase`]), so checks with the same interval do not
     /// all start on the same tick.
     pub splay: bool,
+    /// Extension `fast_interval`: time between runs while the check's debounced state is in
+    /// transition or a watch event waits for its run (default: `interval`, i.e. no fast re-probe).
+    pub fast_interval: Duration,
+    /// Extension `watch` (default false): hold an idle sentinel TCP connection to the target and
+    /// run at once when it closes. Only for kinds with a TCP target ([`CheckSpec::watch_target`]).
+    pub watch: bool,
     /// What to probe.
     pub spec: CheckSpec,
 }
@@ -312,6 +318,29 @@ impl CheckSpec {
         }
     }
 
+    /// The TCP target (`host:port`) the sentinel of a watched check connects to; `Err` says why the
+    /// kind has none. `http_2xx`: the URL's host and port; `dns_lookup`: the resolver's address
+    /// (its TCP port, whatever the query's protocol); `tls_certificate`: the `remote` host;
+    /// `tcp_connect`: its address.
+    pub fn watch_target(&self) -> Result<String, &'static str> {
+        match self {
+            Self::Http2xx(s) => url_host_port(&s.url).ok_or("the url has no host"),
+            Self::DnsLookup(s) => Ok(s.resolver.to_string()),
+            Self::TcpConnect(s) => Ok(s.address.clone()),
+            Self::TlsCertificate(TlsCertificateSpec {
+                source: TlsSource::Remote { host, .. },
+                ..
+            }) => Ok(host.clone()),
+            Self::TlsCertificate(_) => Err("tls_certificate with local reads a file"),
+            Self::AssignedAddress(_) => Err("assigned_address has none"),
+            Self::IcmpPing(_) => Err("icmp_ping has none"),
+            Self::Ntpq(_) => Err("ntpq has none (NTP is UDP)"),
+            Self::TftpRrq(_) => Err("tftp_rrq has none (TFTP is UDP)"),
+            Self::Exec(_) => Err("exec has none"),
+            Self::File(_) => Err("file has none"),
+        }
+    }
+
     /// The hard deadline of one run when the check sets no `timeout`: the worst case of its retries,
     /// capped at `cap` (the check's interval), and never below one second for kinds without retries.
     pub fn default_deadline(&self, cap: Duration) -> Duration {
@@ -327,6 +356,33 @@ impl CheckSpec {
             Self::AssignedAddress(_) | Self::File(_) => Duration::from_secs(1),
         };
         natural.min(cap.max(Duration::from_secs(1)))
+    }
+}
+
+/// `host:port` of an `http://` or `https://` URL (default ports 80 and 443), brackets kept around
+/// an IPv6 host so the result can be dialled.
+fn url_host_port(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let default = if scheme.eq_ignore_ascii_case("https") {
+        443
+    } else {
+        80
+    };
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if authority.is_empty() {
+        return None;
+    }
+    let has_port = match authority.rfind(']') {
+        Some(bracket) => authority.get(bracket..)?.contains(':'),
+        None => authority.contains(':'),
+    };
+    if has_port {
+        Some(authority.to_string())
+    } else {
+        Some(format!("{authority}:{default}"))
     }
 }
 

@@ -37,6 +37,16 @@ impl Debounce {
         self.status
     }
 
+    /// True while results are counting towards a change that has not happened yet: failures
+    /// towards `fall` from up, or passes towards `rise` from down. Never with `rise` and `fall` 1.
+    pub fn in_transition(&self) -> bool {
+        match self.status {
+            None => false,
+            Some(status) if status.is_up() => self.down_streak > 0,
+            Some(_) => self.up_streak > 0,
+        }
+    }
+
     /// Feeds one outcome; returns the new status only when it changed (including the first one).
     pub fn observe(&mut self, outcome: &Outcome) -> Option<Status> {
         let next = match (self.status, outcome) {

@@ -14,6 +14,7 @@ pub mod hold_down;
 pub mod ladder;
 pub mod node;
 pub mod route_set;
+pub mod schedule;
 pub mod service;
 mod strategy;
 pub mod tracker;

@@ -849,3 +849,76 @@ fn bfd_per_peer_and_as_the_announcer_default() {
         "{e}"
     );
 }
+
+#[test]
+fn fast_interval_defaults_to_the_interval_and_watch_to_off() {
+    let config = ok(&text("", "", "", ""));
+    let check = &config.services[0].checks[0];
+    assert_eq!(check.fast_interval, check.interval);
+    assert!(!check.watch);
+    let checks = HTTP.replace(
+        "kind: http_2xx",
+        "kind: http_2xx\n        fast_interval: 200ms\n        watch: true",
+    );
+    let config = ok(&text("", "", &checks, ""));
+    let check = &config.services[0].checks[0];
+    assert_eq!(check.fast_interval, Duration::from_millis(200));
+    assert!(check.watch);
+    assert_eq!(check.spec.watch_target().as_deref(), Ok("127.0.0.1:80"));
+}
+
+#[test]
+fn watch_is_accepted_on_kinds_with_a_tcp_target() {
+    let checks = "      - kind: tcp_connect
+        watch: true
+        spec: {address: \"127.0.0.1:22\"}
+      - kind: dns_lookup
+        watch: true
+        spec: {query: example.org, resolver: \"[::1]:5353\", tries: 1, interval: 1s, timeout: 1s}
+      - kind: tls_certificate
+        watch: true
+        spec: {remote: {host: \"localhost:8443\"}}
+      - kind: http_2xx
+        watch: true
+        spec: {url: \"https://[::1]/x\", method: GET, tries: 1, interval: 1s, timeout: 1s}
+";
+    let config = ok(&text("", "", checks, ""));
+    let targets: Vec<_> = config.services[0]
+        .checks
+        .iter()
+        .map(|c| c.spec.watch_target())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            Ok("127.0.0.1:22".to_string()),
+            Ok("[::1]:5353".to_string()),
+            Ok("localhost:8443".to_string()),
+            Ok("[::1]:443".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn watch_is_refused_on_kinds_without_a_tcp_target() {
+    let checks = "      - kind: icmp_ping
+        watch: true
+        spec: {static: {host: 127.0.0.1}, tries: 1, interval: 1s, timeout: 1s}
+      - kind: tls_certificate
+        watch: true
+        spec: {local: {path: /etc/ssl/cert.pem}}
+      - kind: file
+        watch: false
+        spec: {path: /run/maintenance, present_means: drain}
+";
+    let errors = errors(&text("", "", checks, ""));
+    assert!(
+        errors.contains("services[0].checks[0].watch: watch: true needs a TCP target to watch, and icmp_ping has none"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("services[0].checks[1].watch: watch: true needs a TCP target to watch, and tls_certificate with local reads a file"),
+        "{errors}"
+    );
+    assert_eq!(errors.lines().count(), 2, "{errors}");
+}

@@ -43,6 +43,9 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
     let Ok(method) = Method::from_bytes(spec.method.as_bytes()) else {
         return Outcome::Inconclusive(format!("invalid HTTP method {:?}", spec.method));
     };
+    if let Err(e) = ready_tls(spec.insecure).await {
+        return Outcome::Inconclusive(format!("cannot set up TLS: {e}"));
+    }
     let client = match client(spec) {
         Ok(client) => client,
         Err(e) => return Outcome::Inconclusive(format!("cannot set up TLS: {e}")),
@@ -73,10 +76,37 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
     Outcome::Fail(last)
 }
 
-/// TLS settings, built once per mode (loading the system roots is file I/O) and shared by every run.
+static VERIFYING: OnceLock<Result<SslConnector, String>> = OnceLock::new();
+static INSECURE: OnceLock<Result<SslConnector, String>> = OnceLock::new();
+
+/// Builds both TLS settings on the blocking pool, so that the first run of an `http_2xx` check does
+/// not load the system roots (tens of milliseconds of file I/O) on the actor's thread, delaying
+/// every other actor there. Called when an `http_2xx` check starts; cheap once done.
+pub fn warm() {
+    if VERIFYING.get().is_some() && INSECURE.get().is_some() {
+        return;
+    }
+    tokio::task::spawn_blocking(|| {
+        let _ = tls(false);
+        let _ = tls(true);
+    });
+}
+
+/// Waits until the TLS settings of `insecure`'s mode are built, building them on the blocking pool
+/// when no one has yet.
+async fn ready_tls(insecure: bool) -> Result<(), String> {
+    let cell = if insecure { &INSECURE } else { &VERIFYING };
+    if cell.get().is_none() {
+        tokio::task::spawn_blocking(move || tls(insecure).map(drop))
+            .await
+            .map_err(|e| e.to_string())??;
+    }
+    Ok(())
+}
+
+/// TLS settings, built once per mode (loading the system roots is file I/O) and shared by every
+/// run; [`warm`] and [`ready_tls`] build them off the actor's thread.
 fn tls(insecure: bool) -> Result<SslConnector, String> {
-    static VERIFYING: OnceLock<Result<SslConnector, String>> = OnceLock::new();
-    static INSECURE: OnceLock<Result<SslConnector, String>> = OnceLock::new();
     let build = || -> Result<SslConnector, String> {
         let mut tls = SslConnector::builder(SslMethod::tls()).map_err(|e| e.to_string())?;
         if insecure {

@@ -213,6 +213,8 @@ pub fn http_check(name: &str, spec: Http2xxSpec, interval: Duration, deadline: D
         rise: 1,
         fall: 1,
         splay: false,
+        fast_interval: interval,
+        watch: false,
         spec: CheckSpec::Http2xx(spec),
     }
 }

@@ -122,6 +122,16 @@ pub(super) const CHECK: Table = Table {
             Type::Bool,
             "extension, spread the runs over the interval, default true",
         ),
+        Key::opt(
+            "fast_interval",
+            Type::Duration(Range::INTERVAL),
+            "extension, time between runs while the check is in transition (counting towards rise or fall, or after a watch event), default interval",
+        ),
+        Key::opt(
+            "watch",
+            Type::Bool,
+            "extension, hold an idle TCP connection to the target and run at once when it closes (http_2xx, tcp_connect, dns_lookup, tls_certificate with remote), default false",
+        ),
     ],
 };
 
@@ -369,6 +379,20 @@ impl Ctx<'_> {
                 true
             }),
         };
+        let fast_interval = self.duration(&obj, "fast_interval").unwrap_or_else(|| {
+            ok = false;
+            None
+        });
+        let watch = match obj.get("watch") {
+            None => None,
+            Some(n) => match self.boolean(n, &obj.f("watch")) {
+                Some(v) => Some((v, n.pos)),
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+        };
         let kind = obj.get("kind").and_then(|n| {
             let field = obj.f("kind");
             let k = self.string(n, &field)?;
@@ -396,6 +420,12 @@ impl Ctx<'_> {
             return None;
         }
         let spec = spec?;
+        if let Some((true, pos)) = watch
+            && let Err(why) = spec.watch_target()
+        {
+            self.err(pos, &obj.f("watch"), ConfigErrorKind::WatchUnsupported(why));
+            return None;
+        }
         let interval = interval?;
         let deadline = timeout.unwrap_or_else(|| spec.default_deadline(interval));
         let explicit = name.is_some();
@@ -409,6 +439,8 @@ impl Ctx<'_> {
                 rise,
                 fall,
                 splay,
+                fast_interval: fast_interval.unwrap_or(interval),
+                watch: watch.is_some_and(|(v, _)| v),
                 spec,
             },
             explicit,

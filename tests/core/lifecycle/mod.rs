@@ -11,6 +11,7 @@ mod loaded;
 mod node;
 mod properties;
 mod route_set;
+mod schedule;
 mod service;
 mod tracker;
 
@@ -72,6 +73,8 @@ pub fn check(name: &str, address: &str) -> Check {
         rise: 1,
         fall: 1,
         splay: false,
+        fast_interval: s(10),
+        watch: false,
         spec: CheckSpec::TcpConnect(TcpConnectSpec {
             address: address.to_string(),
             timeout: s(2),
