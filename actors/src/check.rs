@@ -12,14 +12,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use anycastd::config::model::{Check, CheckSpec};
+use anycastd::config::model::{Check, CheckSpec, ProcessTarget};
 use anycastd::health::Outcome;
 use anycastd::health::schedule::{Action, Input, Schedule};
 
 use crate::messages::{Ping, Stop};
 use crate::metrics::Metrics;
 use crate::probe::{self, ProbeContext, humanize};
-use crate::watch::sentinel;
+use crate::watch::{inotify, netlink, pidfd, sentinel};
 
 /// One finished run of a check, sent to its ServiceActor.
 #[derive(Debug, Clone, Message)]
@@ -45,6 +45,8 @@ pub struct CheckActor {
     schedule: Schedule,
     epoch: Instant,
     wake: Option<SpawnHandle>,
+    /// The pidfd watch of a `process` check, re-armed after every run.
+    exits: Option<SpawnHandle>,
     last_label: Option<&'static str>,
 }
 
@@ -75,6 +77,7 @@ impl CheckActor {
             schedule,
             epoch: Instant::now(),
             wake: None,
+            exits: None,
             last_label: None,
         }
     }
@@ -127,7 +130,47 @@ impl CheckActor {
         ctx.spawn(run.into_actor(self).map(|(outcome, duration), act, ctx| {
             act.finish(outcome.clone(), duration);
             act.feed(Input::Finished(outcome), ctx);
+            act.watch_exits(ctx);
         }));
+    }
+
+    /// Starts the kernel notifications the check's kind has (on by default): inotify for a `file`
+    /// check and a `process` pidfile, rtnetlink for `assigned_address`. Without them (no such
+    /// directory, no permission) the check still runs on its schedule.
+    fn watch_kernel(&mut self, ctx: &mut Context<Self>) {
+        let (service, check) = (self.probe.service.as_str(), self.probe.check.as_str());
+        let watched = match &self.check.spec {
+            CheckSpec::File(spec) => Some(inotify::changes(&spec.path).map(|s| ctx.add_stream(s))),
+            CheckSpec::Process(spec) => match &spec.target {
+                ProcessTarget::Pidfile(path) => {
+                    Some(inotify::changes(path).map(|s| ctx.add_stream(s)))
+                }
+                ProcessTarget::Name(_) => None,
+            },
+            CheckSpec::AssignedAddress(_) => Some(netlink::changes().map(|s| ctx.add_stream(s))),
+            _ => None,
+        };
+        if let Some(Err(e)) = watched {
+            let error = e.to_string();
+            log::warn!(service, check, error; "cannot watch; the check runs on its interval only");
+        }
+    }
+
+    /// For a `process` check, watches the processes found now with pidfds: an exit runs the check
+    /// at once. Re-armed after every run, so a restarted process is followed.
+    fn watch_exits(&mut self, ctx: &mut Context<Self>) {
+        let CheckSpec::Process(spec) = &self.check.spec else {
+            return;
+        };
+        if let Some(handle) = self.exits.take() {
+            ctx.cancel_future(handle);
+        }
+        let pids = probe::process::live_pids(spec);
+        let exit = pidfd::any_exit(pids).into_actor(self).map(|pid, act, ctx| {
+            act.exits = None;
+            act.watch_event(&format!("process {pid} exited"), Input::Watch, ctx);
+        });
+        self.exits = Some(ctx.spawn(exit));
     }
 
     /// Opens the sentinel connection; its end is a watch event.
@@ -198,8 +241,19 @@ impl Actor for CheckActor {
         if matches!(self.check.spec, CheckSpec::Http2xx(_)) {
             probe::http::warm();
         }
+        self.watch_kernel(ctx);
         self.feed(Input::Start, ctx);
     }
+}
+
+impl StreamHandler<String> for CheckActor {
+    fn handle(&mut self, what: String, ctx: &mut Self::Context) {
+        self.watch_event(&what, Input::Watch, ctx);
+    }
+
+    /// A notification stream that ends (its descriptor failed) leaves the check on its schedule;
+    /// the actor goes on.
+    fn finished(&mut self, _: &mut Self::Context) {}
 }
 
 impl Handler<Stop> for CheckActor {

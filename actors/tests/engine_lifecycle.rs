@@ -571,3 +571,43 @@ fn status_is_served_as_json_over_http() {
         daemon.stop().await;
     });
 }
+
+#[test]
+fn the_drain_file_acts_at_once_not_at_the_next_poll() {
+    actix_rt::System::new().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let web = Switch::new(dir.path(), "web", 0);
+        let node_drain = dir.path().join("node-drain");
+        let text = yaml(
+            &format!(
+                "  - name: web\n    check_interval: 10s\n    checks:\n{}",
+                web.check("ok", "10s")
+            ),
+            &format!("lifecycle:\n  drain_file: {}\n", node_drain.display()),
+        );
+        let daemon = Daemon::start(dir.path().join("c.yaml"), &text, false);
+        let p = prefix("192.0.2.1/32");
+        let plain = |r: &DesiredRoutes| r.routes.get(&p) == Some(&RouteAttributes::default());
+        daemon.wait("the plain route", plain).await;
+        // The poll comes once a second: three reactions in a row well under that are inotify's.
+        let mut took = Vec::new();
+        for _ in 0..3 {
+            let created = Instant::now();
+            std::fs::write(&node_drain, "").expect("create the drain file");
+            daemon
+                .wait("GSHUT by the drain file", |r| gshut(r.routes.get(&p)))
+                .await;
+            took.push(created.elapsed());
+            // Renamed away: gone from its path.
+            let removed = Instant::now();
+            std::fs::rename(&node_drain, dir.path().join("elsewhere")).expect("rename");
+            daemon.wait("the plain route again", plain).await;
+            took.push(removed.elapsed());
+        }
+        assert!(
+            took.iter().all(|t| *t < Duration::from_millis(250)),
+            "{took:?}"
+        );
+        daemon.stop().await;
+    });
+}

@@ -145,6 +145,11 @@ pub enum ConfigErrorKind {
         /// The key it conflicts with.
         with: &'static str,
     },
+    /// A `process` name longer than the kernel keeps (`/proc/PID/comm`, 15 bytes).
+    #[error(
+        "{0:?} is longer than the 15 bytes the kernel keeps of a process name (/proc/PID/comm)"
+    )]
+    ProcessName(String),
     /// `watch: true` on a check without a TCP target.
     #[error(
         "watch: true needs a TCP target to watch, and {0}; it works with http_2xx, tcp_connect, dns_lookup and tls_certificate with remote"

@@ -299,6 +299,8 @@ pub enum CheckSpec {
     Exec(ExecSpec),
     /// `file` (extension).
     File(FileSpec),
+    /// `process` (extension).
+    Process(ProcessSpec),
 }
 
 impl CheckSpec {
@@ -315,6 +317,7 @@ impl CheckSpec {
             Self::TcpConnect(_) => "tcp_connect",
             Self::Exec(_) => "exec",
             Self::File(_) => "file",
+            Self::Process(_) => "process",
         }
     }
 
@@ -338,6 +341,7 @@ impl CheckSpec {
             Self::TftpRrq(_) => Err("tftp_rrq has none (TFTP is UDP)"),
             Self::Exec(_) => Err("exec has none"),
             Self::File(_) => Err("file has none"),
+            Self::Process(_) => Err("process has none (it watches the process itself)"),
         }
     }
 
@@ -353,7 +357,7 @@ impl CheckSpec {
             Self::TlsCertificate(s) => s.timeout,
             Self::TcpConnect(s) => s.timeout,
             Self::Exec(s) => s.timeout,
-            Self::AssignedAddress(_) | Self::File(_) => Duration::from_secs(1),
+            Self::AssignedAddress(_) | Self::File(_) | Self::Process(_) => Duration::from_secs(1),
         };
         natural.min(cap.max(Duration::from_secs(1)))
     }
@@ -583,6 +587,24 @@ pub enum FilePresence {
     Down,
     /// Present = the check passes (absent fails).
     Up,
+}
+
+/// `process` (extension): a process is alive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessSpec {
+    /// `pidfile` or `name`.
+    pub target: ProcessTarget,
+    /// `min_uptime`: the process must have run this long (default 0).
+    pub min_uptime: Duration,
+}
+
+/// How a `process` check finds its process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessTarget {
+    /// `pidfile`: the PID in this file (re-read on every run and when the file changes).
+    Pidfile(PathBuf),
+    /// `name`: every process whose `/proc/PID/comm` is this; passes while any lives.
+    Name(String),
 }
 
 /// `metrics`.

@@ -90,7 +90,9 @@ use std::time::Duration;
 
 use anycastd::bgp::types::Prefix;
 use anycastd::config::load_with_warnings;
-use anycastd::config::model::{Bfd, CheckSpec, Config, Md5Key, Strategy};
+use anycastd::config::model::{
+    Bfd, CheckSpec, Config, Md5Key, ProcessSpec, ProcessTarget, Strategy,
+};
 
 /// A valid file; `{peer}`, `{service}`, `{checks}` and `{tail}` are replaced by the tests.
 const BASE: &str = "announcer:
@@ -921,4 +923,51 @@ fn watch_is_refused_on_kinds_without_a_tcp_target() {
         "{errors}"
     );
     assert_eq!(errors.lines().count(), 2, "{errors}");
+}
+
+#[test]
+fn process_checks_by_pidfile_or_name() {
+    let checks = "      - kind: process
+        spec: {pidfile: /run/nginx.pid, min_uptime: 5s}
+      - kind: process
+        spec: {name: nginx}
+";
+    let config = ok(&text("", "", checks, ""));
+    let specs: Vec<_> = config.services[0]
+        .checks
+        .iter()
+        .map(|c| c.spec.clone())
+        .collect();
+    assert_eq!(
+        specs,
+        [
+            CheckSpec::Process(ProcessSpec {
+                target: ProcessTarget::Pidfile("/run/nginx.pid".into()),
+                min_uptime: Duration::from_secs(5),
+            }),
+            CheckSpec::Process(ProcessSpec {
+                target: ProcessTarget::Name("nginx".into()),
+                min_uptime: Duration::ZERO,
+            }),
+        ]
+    );
+    let bad = "      - kind: process
+        spec: {pidfile: /run/a.pid, name: a}
+      - kind: process
+        spec: {min_uptime: 1s}
+      - kind: process
+        spec: {name: a-name-longer-than-15}
+      - kind: process
+        watch: true
+        spec: {name: nginx}
+";
+    let errors = errors(&text("", "", bad, ""));
+    for want in [
+        "services[0].checks[0].spec.name: set pidfile or name, not both",
+        "services[0].checks[1].spec: either pidfile or name must be set",
+        "services[0].checks[2].spec.name: \"a-name-longer-than-15\" is longer than the 15 bytes",
+        "services[0].checks[3].watch: watch: true needs a TCP target to watch, and process has none",
+    ] {
+        assert!(errors.contains(want), "{want}\n{errors}");
+    }
 }

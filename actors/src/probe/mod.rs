@@ -26,6 +26,7 @@ mod file;
 pub mod http;
 mod icmp;
 mod ntp;
+pub mod process;
 mod retry;
 mod spawner;
 mod tcp;
@@ -173,6 +174,7 @@ pub async fn run(spec: &CheckSpec, cx: &ProbeContext) -> Outcome {
         CheckSpec::TcpConnect(s) => tcp::probe(s).await,
         CheckSpec::Exec(s) => exec::probe(s).await,
         CheckSpec::File(s) => file::probe(s).await,
+        CheckSpec::Process(s) => process::probe(s),
     }
 }
 

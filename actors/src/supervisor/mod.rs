@@ -84,6 +84,8 @@ pub struct Supervisor {
     /// The prefixes with an `anycastd_route_announced` series.
     known_prefixes: BTreeSet<Prefix>,
     status_line: String,
+    /// The inotify watch of `lifecycle.drain_file`, and the path it watches.
+    drain_watch: Option<(PathBuf, SpawnHandle)>,
 }
 
 impl Supervisor {
@@ -100,6 +102,7 @@ impl Supervisor {
             extra: Vec::new(),
             known_prefixes: BTreeSet::new(),
             status_line: String::new(),
+            drain_watch: None,
         }
     }
 
@@ -223,6 +226,29 @@ impl Supervisor {
         }
     }
 
+    /// Watches the drain file with inotify, so that creating, deleting or renaming it acts at once
+    /// (the poll every [`POLL_PERIOD`] stays, for filesystems without inotify). Follows a path
+    /// changed by a reload.
+    pub(super) fn watch_drain_file(&mut self, ctx: &mut Context<Self>) {
+        let path = self.node.config().lifecycle.drain_file.clone();
+        if self.drain_watch.as_ref().map(|(p, _)| p) == path.as_ref() {
+            return;
+        }
+        if let Some((_, handle)) = self.drain_watch.take() {
+            ctx.cancel_future(handle);
+        }
+        let Some(path) = path else {
+            return;
+        };
+        match crate::watch::inotify::changes(&path) {
+            Ok(changes) => self.drain_watch = Some((path, ctx.add_stream(changes))),
+            Err(e) => {
+                let (file, error) = (path.display().to_string(), e.to_string());
+                log::warn!(file = file.as_str(), error; "cannot watch the drain file; polling it");
+            }
+        }
+    }
+
     /// Polls the drain file (a changed path applies at once).
     fn poll_drain_file(&mut self, ctx: &mut Context<Self>) {
         let drain_file = self.node.config().lifecycle.drain_file.as_ref();
@@ -242,6 +268,7 @@ impl Actor for Supervisor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        self.watch_drain_file(ctx);
         self.poll_drain_file(ctx);
         let names: Vec<String> = self
             .node
@@ -265,6 +292,18 @@ impl Actor for Supervisor {
         });
         log::info!(services = self.services.len(), file = self.path.display().to_string().as_str(); "started");
     }
+}
+
+impl StreamHandler<String> for Supervisor {
+    /// The drain file changed (inotify).
+    fn handle(&mut self, _: String, ctx: &mut Self::Context) {
+        if self.node.phase() != Phase::Stopping {
+            self.poll_drain_file(ctx);
+        }
+    }
+
+    /// The watch failed; the poll goes on, and so does the supervisor.
+    fn finished(&mut self, _: &mut Self::Context) {}
 }
 
 impl Handler<ServiceReport> for Supervisor {

@@ -45,6 +45,7 @@ impl Supervisor {
             log::info!(change = format!("{change:?}").as_str(); "applying configuration change");
             self.apply_change(change, &old, ctx);
         }
+        self.watch_drain_file(ctx);
         self.poll_drain_file(ctx);
         self.republish(ctx);
         self.metrics.config_last_reload_success.set(1.0);

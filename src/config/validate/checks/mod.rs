@@ -13,6 +13,7 @@ mod file;
 mod http_2xx;
 mod icmp_ping;
 mod ntpq;
+mod process;
 mod tcp_connect;
 mod tftp_rrq;
 mod tls_certificate;
@@ -78,6 +79,11 @@ pub(crate) const KINDS: &[Kind] = &[
         name: "file",
         keys: &file::KEYS,
         read: |ctx, obj| ctx.file(obj),
+    },
+    Kind {
+        name: "process",
+        keys: &process::KEYS,
+        read: |ctx, obj| ctx.process(obj),
     },
 ];
 
