@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Failover latency: anycastd vs ExaBGP's healthcheck, in the same run, against one BIRD 2.
+# Failover latency: anycastd periodic, anycastd watched and ExaBGP's healthcheck, in the same run,
+# against one BIRD 2.
 #
 # One HTTP server (python3 -m http.server) is the service. anycastd (http_2xx check) announces
-# 192.0.2.1/32, ExaBGP (`python3 -m exabgp healthcheck` running curl) announces 192.0.2.2/32, both
-# with the same interval, rise and fall, both to BIRD in another namespace. Each repetition kills the
+# 192.0.2.1/32, a second anycastd with the same check and `watch: true` (an idle sentinel connection
+# to the server; its close runs the check at once, the following runs of the fall count every
+# $FAST) announces 192.0.2.3/32, ExaBGP (`python3 -m exabgp healthcheck` running curl) announces
+# 192.0.2.2/32, all with the same interval, rise and fall, all to BIRD in another namespace. Each repetition kills the
 # HTTP server (SIGKILL, by PID) and measures, for each speaker, the time until BIRD removes its prefix;
 # then starts the server again and measures the time until BIRD has the prefix back. Times come from
 # BIRD's own log (`timeformat log "%s.%6f"`, `debug { routes }`: microsecond stamps of the import);
@@ -25,7 +28,7 @@
 # ($ANYCASTD_BIN, default $CARGO_TARGET_DIR/release/anycastd). Bounded: every wait gives up after
 # $LIMIT s; cleans up namespaces, processes (by PID) and its directory on every exit.
 #
-#   sudo bench/failover.sh            # REPS=30 INTERVAL=1 RISE=2 FALL=2
+#   sudo bench/failover.sh            # REPS=30 INTERVAL=1 RISE=2 FALL=2 FAST=5ms
 #   REPS=50 INTERVAL=1 RISE=1 FALL=1 sudo -E bench/failover.sh
 # Writes the samples to $OUT (default $OUT_DIR/failover.csv, i.e. target/bench/): speaker,phase,rep,seconds,detection,overhead
 # (seconds = detection + overhead).
@@ -35,6 +38,7 @@ REPS=${REPS:-30}
 INTERVAL=${INTERVAL:-1}
 RISE=${RISE:-2}
 FALL=${FALL:-2}
+FAST=${FAST:-5ms}
 LIMIT=${LIMIT:-30}
 . "$(dirname "$0")/lib.sh"
 OUT=${OUT:-$OUT_DIR/failover.csv}
@@ -49,7 +53,7 @@ need ip iproute2; need bird bird2; need birdc bird2; need exabgp exabgp; need cu
 /usr/bin/python3 -c 'import exabgp.application.healthcheck' 2>/dev/null || die "ExaBGP's healthcheck module is missing: install the Debian package exabgp"
 need_anycastd
 
-lab_link f 198.18.3.1/24 198.18.3.2/24 198.18.3.3/24
+lab_link f 198.18.3.1/24 198.18.3.2/24 198.18.3.3/24 198.18.3.4/24
 
 cat > "$DIR/bird.conf" <<BIRD
 log "$DIR/bird.log" all;
@@ -58,6 +62,7 @@ router id 198.18.3.1;
 protocol device { }
 protocol bgp acd { local 198.18.3.1 as 65000; neighbor 198.18.3.2 as 65001; passive on; debug { states, routes }; ipv4 { import all; export none; }; }
 protocol bgp exa { local 198.18.3.1 as 65000; neighbor 198.18.3.3 as 65001; passive on; debug { states, routes }; ipv4 { import all; export none; }; }
+protocol bgp acw { local 198.18.3.1 as 65000; neighbor 198.18.3.4 as 65001; passive on; debug { states, routes }; ipv4 { import all; export none; }; }
 BIRD
 bird_start; PIDS+=("$BIRD")
 
@@ -79,13 +84,15 @@ http_kill() { stop_pid "$HTTP"; HTTP=""; }
 
 http_start
 
-# --- anycastd ---------------------------------------------------------------------------------------
-cat > "$DIR/anycastd.yaml" <<YAML
+# --- anycastd, periodic and watched -----------------------------------------------------------------
+# acd_yaml ADDRESS PREFIX [CHECK_KEYS]: the config of one anycastd speaking from ADDRESS.
+acd_yaml() {
+    cat <<YAML
 announcer:
-  router_id: 198.18.3.2
-  local_address: 198.18.3.2
+  router_id: $1
+  local_address: $1
   local_asn: 65001
-  routes: [192.0.2.1/32]
+  routes: [$2]
   peers:
     - name: bird
       remote_address: 198.18.3.1
@@ -97,7 +104,7 @@ services:
       - kind: http_2xx
         rise: $RISE
         fall: $FALL
-        spec:
+${3:-}        spec:
           url: http://198.18.3.2:8080/
           method: GET
           tries: 1
@@ -106,8 +113,16 @@ services:
 metrics:
   enabled: false
 YAML
+}
+acd_yaml 198.18.3.2 192.0.2.1/32 > "$DIR/anycastd.yaml"
+acd_yaml 198.18.3.4 192.0.2.3/32 "        watch: true
+        fast_interval: $FAST
+" > "$DIR/watched.yaml"
 acd_check "$DIR/anycastd.yaml"
+acd_check "$DIR/watched.yaml"
 acd_start LOG_FORMAT=json
+ip netns exec "$NS_D" env LOG_LEVEL=warn LOG_FORMAT=json "$ANYCASTD_BIN" --config "$DIR/watched.yaml" >"$DIR/watched.log" 2>&1 &
+PIDS+=($!)
 
 # --- ExaBGP + healthcheck ---------------------------------------------------------------------------
 # `python3 -m exabgp healthcheck ARGS`, with one more handler on its logger: a file, each line
@@ -139,21 +154,22 @@ ip netns exec "$NS_D" env exabgp_daemon_user=root exabgp_daemon_drop=false exabg
 
 # Both sessions up and both prefixes present before the first repetition.
 deadline=$(( $(date +%s) + LIMIT * 2 ))
-until [ "$(state acd)" = Established ] && [ "$(state exa)" = Established ] && has_route 192.0.2.1/32 && has_route 192.0.2.2/32; do
-    [ "$(date +%s)" -lt "$deadline" ] || die "start: acd $(state acd), exa $(state exa); anycastd log: $(tail -5 "$DIR/anycastd.log"); exabgp log: $(tail -20 "$DIR/exabgp.log")"
+until [ "$(state acd)" = Established ] && [ "$(state exa)" = Established ] && [ "$(state acw)" = Established ] && has_route 192.0.2.1/32 && has_route 192.0.2.2/32 && has_route 192.0.2.3/32; do
+    [ "$(date +%s)" -lt "$deadline" ] || die "start: acd $(state acd), acw $(state acw), exa $(state exa); anycastd log: $(tail -5 "$DIR/anycastd.log"); watched: $(tail -5 "$DIR/watched.log"); exabgp log: $(tail -20 "$DIR/exabgp.log")"
     sleep 0.1
 done
 
-# Waits until BIRD's log has the event for both prefixes after line $1; prints their log stamps.
+# Waits until BIRD's log has the event for all three prefixes after line $1; prints their log stamps.
 wait_events() {
-    local from=$1 what=$2 t1="" t2="" deadline=$(( $(date +%s) + LIMIT ))
-    while [ -z "$t1" ] || [ -z "$t2" ]; do
-        [ "$(date +%s)" -lt "$deadline" ] || die "gave up waiting for '$what' (acd: ${t1:-none}, exa: ${t2:-none})"
+    local from=$1 what=$2 t1="" t2="" t3="" deadline=$(( $(date +%s) + LIMIT ))
+    while [ -z "$t1" ] || [ -z "$t2" ] || [ -z "$t3" ]; do
+        [ "$(date +%s)" -lt "$deadline" ] || die "gave up waiting for '$what' (acd: ${t1:-none}, exa: ${t2:-none}, acw: ${t3:-none})"
         sleep 0.05
         t1=$(tail -n +"$from" "$DIR/bird.log" | awk -v w="$what" '/ acd\.ipv4 > / && $0 ~ w && /192\.0\.2\.1\/32/ { print $1; exit }')
         t2=$(tail -n +"$from" "$DIR/bird.log" | awk -v w="$what" '/ exa\.ipv4 > / && $0 ~ w && /192\.0\.2\.2\/32/ { print $1; exit }')
+        t3=$(tail -n +"$from" "$DIR/bird.log" | awk -v w="$what" '/ acw\.ipv4 > / && $0 ~ w && /192\.0\.2\.3\/32/ { print $1; exit }')
     done
-    echo "$t1 $t2"
+    echo "$t1 $t2 $t3"
 }
 
 # One line per repetition: rep, kill time, BIRD's removal stamps (anycastd, ExaBGP), restart time,
@@ -164,12 +180,12 @@ for rep in $(seq "$REPS"); do
     sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.3f", 1 + rand() * '"$INTERVAL"' }')"
     line=$(( $(wc -l < "$DIR/bird.log") + 1 ))
     t_kill=$(now); http_kill
-    read -r wa we < <(wait_events "$line" removed)
+    read -r wa we ww < <(wait_events "$line" removed)
     sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.3f", 0.5 + rand() * '"$INTERVAL"' }')"
     line=$(( $(wc -l < "$DIR/bird.log") + 1 ))
     http_start; t_up=$(now)
-    read -r aa ae < <(wait_events "$line" added)
-    echo "$rep $t_kill $wa $we $t_up $aa $ae" >> "$DIR/events.txt"
+    read -r aa ae aw < <(wait_events "$line" added)
+    echo "$rep $t_kill $wa $we $t_up $aa $ae $ww $aw" >> "$DIR/events.txt"
     printf '.' >&2
 done
 echo >&2
@@ -177,11 +193,11 @@ echo >&2
 # Both sessions never dropped.
 flaps=$(grep -c "State changed to down" "$DIR/bird.log" || true)
 
-/usr/bin/python3 - "$OUT" "$INTERVAL" "$RISE" "$FALL" "$flaps" "$DIR/events.txt" "$DIR/anycastd.log" "$DIR/healthcheck.log" <<'PY'
+/usr/bin/python3 - "$OUT" "$INTERVAL" "$RISE" "$FALL" "$flaps" "$DIR/events.txt" "$DIR/anycastd.log" "$DIR/healthcheck.log" "$DIR/watched.log" "$FAST" <<'PY'
 import csv, datetime, json, sys
-out, interval, rise, fall, flaps, events, acd_log, hc_log = sys.argv[1:9]
+out, interval, rise, fall, flaps, events, acd_log, hc_log, watched_log, fast = sys.argv[1:11]
 
-def acd_decisions():
+def acd_decisions(acd_log):
     """(stamp, "down" | "up") for anycastd's `service is down|up` lines."""
     found = []
     for line in open(acd_log):
@@ -204,16 +220,16 @@ def hc_decisions():
             found.append((float(parts[0]), parts[5].lower()))
     return found
 
-decisions = {"anycastd": acd_decisions(), "exabgp": hc_decisions()}
+decisions = {"anycastd": acd_decisions(acd_log), "watched": acd_decisions(watched_log), "exabgp": hc_decisions()}
 
 def first(speaker, state, after):
     return next((t for t, s in decisions[speaker] if s == state and t > after), None)
 
 rows = []
 for line in open(events):
-    rep, t_kill, wa, we, t_up, aa, ae = line.split()
+    rep, t_kill, wa, we, t_up, aa, ae, ww, aw = line.split()
     rep, t_kill, t_up = int(rep), float(t_kill), float(t_up)
-    for speaker, removed, added in (("anycastd", wa, aa), ("exabgp", we, ae)):
+    for speaker, removed, added in (("anycastd", wa, aa), ("watched", ww, aw), ("exabgp", we, ae)):
         down = first(speaker, "down", t_kill)
         # The recovery's decision is the first `up` after this repetition's `down`: a check that
         # passed just before the kill may log `up` after it.
@@ -235,8 +251,8 @@ def pct(xs, p):
     return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
 def series(speaker, phase, column):
     return [r[column] * 1000 for r in rows if r[0] == speaker and r[1] == phase]
-speakers, phases = ("anycastd", "exabgp"), ("withdraw", "announce")
-print(f"failover: {len(rows)//4} repetitions, interval {interval} s, rise {rise}, fall {fall}; times from BIRD's log (µs stamps)")
+speakers, phases = ("anycastd", "watched", "exabgp"), ("withdraw", "announce")
+print(f"failover: {len(rows)//6} repetitions, interval {interval} s, rise {rise}, fall {fall}; watched: watch: true, fast_interval {fast}; times from BIRD's log (µs stamps)")
 print(f"{'speaker':10} {'phase':9} {'n':>3} {'min':>7} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>7}  (ms)")
 for speaker in speakers:
     for phase in phases:
@@ -245,6 +261,8 @@ for speaker in speakers:
 for phase in phases:
     a, e = series("anycastd", phase, 3), series("exabgp", phase, 3)
     print(f"ratio anycastd/exabgp {phase}: p50 {pct(a,.5)/pct(e,.5):.2f}, max {max(a)/max(e):.2f} (below 1 = anycastd faster)")
+w, e = series("watched", "withdraw", 3), series("exabgp", "withdraw", 3)
+print(f"ratio watched/exabgp withdraw: p50 {pct(w,.5)/pct(e,.5):.3f}, max {max(w)/max(e):.3f}")
 print()
 print("split at the speaker's own decision (its log stamp): detection = decision - kill (restart),")
 print("overhead = BIRD's stamp - decision (what the speaker adds beyond its checks)")

@@ -238,6 +238,12 @@ impl Actor for CheckActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        // Present from the first scrape, at 0 until an event.
+        let (service, check) = (self.probe.service.as_str(), self.probe.check.as_str());
+        self.metrics
+            .check_watch_events
+            .with_label_values(&[service, check])
+            .inc_by(0);
         if matches!(self.check.spec, CheckSpec::Http2xx(_)) {
             probe::http::warm();
         }
