@@ -2,7 +2,8 @@
 //! `TCP_NODELAY`, and a non-blocking connect bounded by a timeout.
 //!
 //! Everything the standard library and socket2 offer is used through them; the two options they lack
-//! (`TCP_MD5SIG`, `IP_MINTTL` / `IPV6_MINHOPCOUNT`) go through [`setsockopt_bytes`], the only `unsafe`
+//! (`TCP_MD5SIG`, `IP_MINTTL` / `IPV6_MINHOPCOUNT`) go through [`setsockopt_bytes`], and the bytes
+//! the peer has not acknowledged are read with [`unacknowledged`] (`SIOCOUTQ`): the only `unsafe`
 //! code of the peer module.
 
 use std::io;
@@ -285,6 +286,21 @@ pub(crate) fn setsockopt_bytes(
     let rc = unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, value.as_ptr().cast(), len) };
     if rc == 0 {
         Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The bytes in the socket's send queue that the peer has not acknowledged (`ioctl(SIOCOUTQ)`,
+/// tcp(7)): written by us, sent or not, and not yet taken by the peer's TCP.
+#[allow(unsafe_code)]
+pub(crate) fn unacknowledged(fd: BorrowedFd<'_>) -> io::Result<u64> {
+    let mut value: libc::c_int = 0;
+    // SAFETY: `fd` is a live descriptor borrowed for the duration of the call; SIOCOUTQ (equal to
+    // TIOCOUTQ on Linux) writes one `int` through the pointer, which points to `value`.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCOUTQ, &mut value) };
+    if rc == 0 {
+        u64::try_from(value).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
     } else {
         Err(io::Error::last_os_error())
     }

@@ -196,6 +196,7 @@ impl Session {
                 self.start_timer(Timer::ConnectRetry, delay, out);
                 (Active, After::Nothing)
             }
+            (Connect | Active, Event::Output { .. } | Event::OutputOverflow) => keep,
             (Connect | Active, _) => {
                 // Any other event (8, 10-11, 13, 18 in Active, 19-28): drop, back off in Idle.
                 (self.close(None, true, out), After::Nothing)
@@ -207,6 +208,26 @@ impl Session {
             (OpenSent | OpenConfirm | Established, Event::TimerExpired(Timer::Hold)) => {
                 let next = self.close(Some(negotiate::hold_timer_expired()), true, out);
                 (next, After::Down(DownReason::HoldTimerExpired))
+            }
+            (OpenSent | OpenConfirm | Established, Event::TimerExpired(Timer::SendHold)) => {
+                // Event 29 (RFC 9687 §4): NOTIFICATION, best effort as the peer is not reading,
+                // then close and back off.
+                let next = self.close(Some(negotiate::send_hold_timer_expired()), true, out);
+                (next, After::Down(DownReason::SendHoldTimerExpired))
+            }
+            (
+                OpenSent | OpenConfirm | Established,
+                Event::Output {
+                    pending,
+                    progressed,
+                },
+            ) => {
+                self.follow_output(pending, progressed, out);
+                keep
+            }
+            (OpenSent | OpenConfirm | Established, Event::OutputOverflow) => {
+                let out_of_resources = negotiate::cease(CeaseSubcode::OutOfResources, None);
+                self.notify_and_close(out_of_resources, out)
             }
             (OpenSent, Event::TcpFailed) => {
                 // Event 18 in OpenSent: close, restart ConnectRetryTimer, listen in Active.
@@ -383,6 +404,32 @@ impl Session {
             self.start_timer(Timer::IdleHold, delay, out);
         }
         State::Idle
+    }
+
+    /// RFC 9687 §4: the SendHoldTimer runs while output waits for the peer; it starts when output
+    /// begins to wait, restarts whenever the peer takes some, and stops when nothing waits.
+    fn follow_output(&mut self, pending: bool, progressed: bool, out: &mut Vec<Action>) {
+        match self.send_hold_time() {
+            Some(after) if pending => {
+                if progressed || !self.running.contains(Timer::SendHold) {
+                    self.start_timer(Timer::SendHold, after, out);
+                }
+            }
+            _ => self.stop_timer(Timer::SendHold, out),
+        }
+    }
+
+    /// The SendHoldTime: as configured (zero: off), else twice the negotiated hold time (off
+    /// when that is 0), or twice [`OPEN_HOLD_TIME`] before the OPENs are exchanged.
+    pub fn send_hold_time(&self) -> Option<Duration> {
+        match self.config.send_hold_time {
+            Some(after) => (!after.is_zero()).then_some(after),
+            None => match &self.negotiated {
+                Some(negotiated) if negotiated.hold_time.seconds() == 0 => None,
+                Some(negotiated) => Some(hold_duration(negotiated) * 2),
+                None => Some(OPEN_HOLD_TIME * 2),
+            },
+        }
     }
 
     fn restart_hold_timer(&mut self, out: &mut Vec<Action>) {
