@@ -96,7 +96,7 @@ impl PeerActor {
         let probe = match write.as_ref().as_fd().try_clone_to_owned() {
             Ok(fd) => Some(fd),
             Err(error) => {
-                log::warn!(peer = self.setup.name.as_str(); "BGP session {}: cannot measure the output (no send hold timer): {error}", self.setup.name);
+                log::warn!(peer = self.setup.name.as_str(); "BGP session {}: cannot measure what the peer acknowledged, counting what the socket took: {error}", self.setup.name);
                 None
             }
         };
@@ -152,20 +152,23 @@ impl PeerActor {
     }
 
     /// Tells the speaker how much of the output the peer has taken: the bytes the socket took,
-    /// less those the kernel still holds unacknowledged.
+    /// less those the kernel still holds unacknowledged. Where the kernel cannot say, what the
+    /// socket took counts as taken.
     fn report_output(&mut self, ctx: &mut Context<Self>) {
         let Some(connection) = &self.connection else {
             return;
         };
-        let Some(probe) = &connection.probe else {
-            return;
-        };
-        let unacknowledged = match socket::unacknowledged(probe.as_fd()) {
-            Ok(bytes) => bytes,
-            Err(error) => {
+        let measured = connection
+            .probe
+            .as_ref()
+            .map(|probe| socket::unacknowledged(probe.as_fd()));
+        let unacknowledged = match measured {
+            Some(Ok(bytes)) => bytes,
+            Some(Err(error)) => {
                 log::debug!(peer = self.setup.name.as_str(); "BGP session {}: cannot measure the output: {error}", self.setup.name);
-                return;
+                0
             }
+            None => 0,
         };
         let acked = connection.writer.written().saturating_sub(unacknowledged);
         let unsent = connection.handed.saturating_sub(acked);

@@ -65,11 +65,19 @@ fn send_hold(actions: &[Action]) -> Vec<String> {
         .collect()
 }
 
+/// What, configured `send_hold_time`, the peer's hold time, and each event with what it gives.
+type Case = (
+    &'static str,
+    Option<Duration>,
+    u16,
+    Vec<(Event, Vec<&'static str>)>,
+);
+
 #[test]
 fn the_send_hold_timer_runs_while_output_waits_without_progress() {
     let expired = Event::TimerExpired(Timer::SendHold);
     // (what, configured send_hold_time, peer's hold time, events, expected per event)
-    let cases: Vec<(&str, Option<Duration>, u16, Vec<(Event, Vec<&str>)>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "default: twice the negotiated hold time (30 s)",
             None,
