@@ -60,7 +60,7 @@ impl Daemon {
         let child = Command::new(BIN)
             .env_remove("CONFIG_PATH")
             .env_remove("LOG_FORMAT")
-            .env("LOG_LEVEL", "info")
+            .env("LOG_LEVEL", "warn")
             .arg("--config")
             .arg(&config)
             .stdin(Stdio::null())
