@@ -161,7 +161,7 @@ impl PeerActor {
         let measured = connection
             .probe
             .as_ref()
-            .map(|probe| socket::unacknowledged(probe.as_fd()));
+            .map(|probe| crate::sys::unacknowledged(probe.as_fd()));
         let unacknowledged = match measured {
             Some(Ok(bytes)) => bytes,
             Some(Err(error)) => {
