@@ -103,7 +103,8 @@ impl Output {
         self.since_report = 0;
         let mut advertised = None;
         while let Some(&(offset, count)) = self.advertised.front() {
-            if offset > self.acked {
+            // Nothing waits: whatever was handed over has been taken, whatever our count says.
+            if offset > self.acked && unsent > 0 {
                 break;
             }
             advertised = Some(count);

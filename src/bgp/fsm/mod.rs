@@ -15,6 +15,9 @@
 //!   modelled.
 //! - The expiry of a timer the session did not arm (or has stopped since) is stale and ignored, so
 //!   a cancellation racing with an expiry cannot reset a session.
+//! - The SendHoldTimer of RFC 9687 (Event 29) runs while our output waits for the peer without
+//!   progress, as reported by [`Event::Output`]; past a cap on waiting output
+//!   ([`Event::OutputOverflow`]) the session ends with Cease / Out of Resources and backs off.
 //! - [`Action::Down`] is emitted whenever a connected attempt ends (leaving OpenSent, OpenConfirm
 //!   or Established), so failed handshakes are counted with their reason.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
