@@ -28,7 +28,7 @@
 # ($ANYCASTD_BIN, default $CARGO_TARGET_DIR/release/anycastd). Bounded: every wait gives up after
 # $LIMIT s; cleans up namespaces, processes (by PID) and its directory on every exit.
 #
-#   sudo bench/failover.sh            # REPS=30 INTERVAL=1 RISE=2 FALL=2 FAST=5ms
+#   sudo bench/failover.sh            # REPS=30 INTERVAL=1 RISE=2 FALL=2 FAST=1ms
 #   REPS=50 INTERVAL=1 RISE=1 FALL=1 sudo -E bench/failover.sh
 # Writes the samples to $OUT (default $OUT_DIR/failover.csv, i.e. target/bench/): speaker,phase,rep,seconds,detection,overhead
 # (seconds = detection + overhead).
@@ -38,7 +38,7 @@ REPS=${REPS:-30}
 INTERVAL=${INTERVAL:-1}
 RISE=${RISE:-2}
 FALL=${FALL:-2}
-FAST=${FAST:-5ms}
+FAST=${FAST:-1ms}
 LIMIT=${LIMIT:-30}
 . "$(dirname "$0")/lib.sh"
 OUT=${OUT:-$OUT_DIR/failover.csv}

@@ -35,4 +35,5 @@ pub mod routes;
 pub mod service;
 pub mod signals;
 pub mod supervisor;
+pub mod sys;
 pub mod watch;

@@ -34,7 +34,7 @@ pub fn changes(path: &Path) -> io::Result<impl Stream<Item = String> + use<>> {
         | WatchFlags::DELETE_SELF
         | WatchFlags::MOVE_SELF;
     inotify::add_watch(&fd, dir, flags)?;
-    let fd = super::readiness(fd)?;
+    let fd = crate::sys::async_fd(fd)?;
     Ok(futures_util::stream::unfold(
         (fd, name),
         |(fd, name)| async move {

@@ -23,7 +23,7 @@ pub fn changes() -> io::Result<impl Stream<Item = String>> {
         None, // NETLINK_ROUTE
     )?;
     rustix::net::bind(&fd, &SocketAddrNetlink::new(0, GROUPS))?;
-    let fd = super::readiness(fd)?;
+    let fd = crate::sys::async_fd(fd)?;
     Ok(futures_util::stream::unfold(fd, |fd| async move {
         match next(&fd).await {
             Ok(()) => Some(("address or link changed".to_string(), fd)),

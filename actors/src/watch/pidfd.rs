@@ -18,7 +18,7 @@ pub async fn any_exit(pids: Vec<u32>) -> u32 {
         let Ok(fd) = pidfd_open(raw, PidfdFlags::NONBLOCK) else {
             continue;
         };
-        let Ok(fd) = super::readiness(fd) else {
+        let Ok(fd) = crate::sys::async_fd(fd) else {
             continue;
         };
         watched.push(exited(pid, fd).boxed());
