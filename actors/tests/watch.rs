@@ -434,6 +434,17 @@ fn a_process_found_by_name_passes_while_one_lives() {
             )
         };
         let (mut a, mut b) = (spawn(), spawn());
+        // Both have exec'd (until then /proc/PID/comm still shows the test's name).
+        let deadline = Instant::now() + Duration::from_secs(5);
+        for pid in [a.0.id(), b.0.id()] {
+            while std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .map(|comm| comm.trim_end() != name)
+                .unwrap_or(true)
+            {
+                assert!(Instant::now() < deadline, "{pid} never became {name}");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
         let spec = CheckSpec::Process(ProcessSpec {
             target: ProcessTarget::Name(name.clone()),
             min_uptime: Duration::ZERO,
