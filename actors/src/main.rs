@@ -20,22 +20,13 @@ const EXIT_CONFIG: u8 = 2;
 fn main() -> ExitCode {
     let command = match cli::parse(std::env::args_os().skip(1), std::env::var_os("CONFIG_PATH")) {
         Ok(command) => command,
-        Err(e) => {
-            eprintln!("anycastd: {e}\n{}", cli::USAGE);
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        // Usage errors exit 2, `--help` and `--version` print and exit 0.
+        Err(e) => e.exit(),
     };
     let path = match command {
-        Command::Version => {
-            println!("anycastd {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
+        Command::Tool(tool) => return tool.run(),
         Command::PrintConfigSchema => {
             print!("{}", config::schema::json_schema_text());
-            return ExitCode::SUCCESS;
-        }
-        Command::Help => {
-            println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
         }
         Command::CheckConfig(path) => {
