@@ -7,7 +7,7 @@ use anycastd::bgp::codec::CeaseSubcode;
 use anycastd::config::diff::Change;
 use anycastd::config::{self, ConfigError, ConfigErrors, ConfigWarning, model::Config};
 
-use super::{Reload, Supervisor};
+use super::{Reload, Supervisor, notify};
 use crate::messages::Stop;
 use crate::peer::SetNextHops;
 
@@ -153,15 +153,21 @@ impl Handler<Reload> for Supervisor {
         }
         let path = self.path.clone();
         log::info!(file = path.display().to_string().as_str(); "reloading the configuration");
+        // systemd shows the unit as reloading until READY=1, sent whatever the outcome.
+        match sd_notify::NotifyState::monotonic_usec_now() {
+            Ok(now) => notify(&[sd_notify::NotifyState::Reloading, now]),
+            Err(_) => notify(&[sd_notify::NotifyState::Reloading]),
+        }
         let load = async move {
             match tokio::fs::read_to_string(&path).await {
                 Ok(text) => config::load_with_warnings(&path, &text),
                 Err(e) => Err(ConfigError::whole_file(&path, format!("cannot read: {e}")).into()),
             }
         };
-        Box::pin(
-            load.into_actor(self)
-                .map(|loaded, act, ctx| act.apply_reload(loaded, ctx)),
-        )
+        Box::pin(load.into_actor(self).map(|loaded, act, ctx| {
+            let applied = act.apply_reload(loaded, ctx);
+            notify(&[sd_notify::NotifyState::Ready]);
+            applied
+        }))
     }
 }
