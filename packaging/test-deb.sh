@@ -47,7 +47,8 @@ dpkg-deb --contents "$deb" > "$work/contents"
 for path in ./usr/bin/anycastd ./lib/systemd/system/anycastd.service ./etc/anycastd/config.yaml \
     ./usr/share/man/man8/anycastd.8.gz ./usr/share/doc/anycastd/copyright \
     ./usr/share/doc/anycastd/operator-guide.md ./usr/share/anycastd/anycastd.schema.json \
-    ./usr/share/anycastd/grafana/anycastd.json ./usr/share/bash-completion/completions/anycastd \
+    ./usr/share/anycastd/grafana/anycastd.json ./usr/share/anycastd/prometheus/anycastd.rules.yml \
+    ./usr/share/bash-completion/completions/anycastd \
     ./usr/share/zsh/vendor-completions/_anycastd ./usr/share/fish/vendor_completions.d/anycastd.fish; do
     grep -q " $path\$" "$work/contents" || fail "$path is not in the package"
 done
