@@ -9,4 +9,5 @@ mod golden;
 mod health;
 mod lifecycle;
 mod purity;
+mod redirect;
 mod schema;
