@@ -28,7 +28,8 @@ fn follow(decision: Decision) -> Request {
 #[test]
 fn which_statuses_redirect_and_with_which_method_and_body() {
     // (status, method, payload) -> (method, payload) followed; None: the response is final.
-    let table: &[(u16, &str, bool, Option<(&str, bool)>)] = &[
+    type Row = (u16, &'static str, bool, Option<(&'static str, bool)>);
+    let table: &[Row] = &[
         (301, "GET", false, Some(("GET", false))),
         (302, "GET", false, Some(("GET", false))),
         (303, "GET", false, Some(("GET", false))),
