@@ -35,3 +35,4 @@ pub mod routes;
 pub mod service;
 pub mod signals;
 pub mod supervisor;
+pub mod sys;

@@ -8,6 +8,7 @@ mod fsm;
 mod golden;
 mod health;
 mod lifecycle;
+mod module_graph;
 mod purity;
 mod redirect;
 mod schema;
