@@ -309,3 +309,44 @@ fn sigterm_during_a_reload_of_a_fifo_config_stops_the_daemon_at_once() {
         daemon.log_text()
     );
 }
+
+#[test]
+fn a_second_sigterm_during_the_drain_time_stops_at_once_with_a_cease() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let raw = RawPeer::start();
+    let metrics = metrics_addr();
+    let path = dir.path().join("c.yaml");
+    let extra = "shutdown:\n  drain_time: 5m\n";
+    std::fs::write(
+        &path,
+        config(&peer("r1", "127.0.0.1", raw.port, ""), metrics, extra),
+    )
+    .expect("write");
+    let mut daemon = Daemon::start(&path, metrics, dir.path().join("log"));
+    daemon.wait_metrics("r1 Established", |t| {
+        metric(t, "anycastd_bgp_session_state", &[("peer", "r1")]) == Some(6.0)
+    });
+    daemon.signal("TERM");
+    // Draining: still running a second later.
+    assert!(
+        daemon.wait_exit(Duration::from_secs(1)).is_none(),
+        "{}",
+        daemon.log_text()
+    );
+    daemon.signal("INT");
+    let status = daemon.wait_exit(Duration::from_secs(8));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "a second stop signal during the drain; log:\n{}",
+        daemon.log_text()
+    );
+    // Withdraw, then Cease / Administrative Shutdown (6/2).
+    assert!(raw.wait_for(NOTIFICATION, Duration::from_secs(2)));
+    let cease = raw
+        .seen()
+        .into_iter()
+        .find(|m| m.kind == NOTIFICATION)
+        .expect("a NOTIFICATION");
+    assert_eq!(cease.body.get(..2), Some(&[6u8, 2][..]), "{cease:?}");
+}

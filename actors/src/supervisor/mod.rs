@@ -342,11 +342,22 @@ impl Handler<Shutdown> for Supervisor {
             log::warn!(drain_time = format!("{drain_time:?}").as_str(); "shutting down: draining first");
         }
         let mut wait = None;
+        let mut stop_now = false;
         for action in self.node.handle(Input::Shutdown) {
             match action {
                 Action::WaitDrain(after) => wait = Some(after),
+                // A second stop during the drain: no more waiting.
+                Action::StopAll => stop_now = true,
                 other => self.perform(other, ctx),
             }
+        }
+        if stop_now {
+            log::warn!("shutting down now: the drain time is cut short");
+            return Box::pin(
+                self.stop_all()
+                    .into_actor(self)
+                    .map(|(), _act, ctx| ctx.stop()),
+            );
         }
         let Some(after) = wait else {
             return Box::pin(actix::fut::ready(()));
@@ -363,7 +374,11 @@ impl Handler<Shutdown> for Supervisor {
                         }
                     }
                     .into_actor(act)
-                    .map(|(), _act, ctx| ctx.stop())
+                    .map(move |(), _act, ctx| {
+                        if stop {
+                            ctx.stop();
+                        }
+                    })
                 }),
         )
     }
