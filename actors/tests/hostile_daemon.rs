@@ -9,7 +9,9 @@ mod support;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use hostile::daemon::{Daemon, KEEPALIVE, NOTIFICATION, RawPeer, anycastd, config, mkfifo, peer};
+use hostile::daemon::{
+    Daemon, KEEPALIVE, NOTIFICATION, RawPeer, anycastd, config, mkfifo, peer, request,
+};
 use support::{free_port, metric};
 
 fn metrics_addr() -> SocketAddr {
@@ -349,4 +351,38 @@ fn a_second_sigterm_during_the_drain_time_stops_at_once_with_a_cease() {
         .find(|m| m.kind == NOTIFICATION)
         .expect("a NOTIFICATION");
     assert_eq!(cease.body.get(..2), Some(&[6u8, 2][..]), "{cease:?}");
+}
+
+#[test]
+fn wrong_methods_get_405_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let metrics = metrics_addr();
+    let path = dir.path().join("c.yaml");
+    std::fs::write(
+        &path,
+        config(&peer("r1", "127.0.0.2", 179, ""), metrics, ""),
+    )
+    .expect("write");
+    let mut daemon = Daemon::start(&path, metrics, dir.path().join("log"));
+    daemon.wait_metrics("serving", |_| true);
+    for path in ["/metrics", "/healthz", "/status"] {
+        for method in ["HEAD", "POST", "PUT", "DELETE"] {
+            let asked = Instant::now();
+            let answer = request(metrics, method, path);
+            assert_eq!(
+                answer.as_ref().map(|(s, _)| *s),
+                Some(405),
+                "{method} {path}: {answer:?}"
+            );
+            assert!(
+                asked.elapsed() < Duration::from_millis(800),
+                "{method} {path} took {:?}",
+                asked.elapsed()
+            );
+        }
+    }
+    assert_eq!(
+        request(metrics, "GET", "/nowhere").map(|(s, _)| s),
+        Some(404)
+    );
 }
