@@ -26,6 +26,7 @@ mod file;
 pub mod http;
 mod icmp;
 mod ntp;
+mod reaper;
 mod retry;
 mod spawner;
 mod tcp;
