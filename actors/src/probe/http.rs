@@ -7,8 +7,10 @@
 //!   `expected_status` lists it. A health check asks one server one question; following a redirect
 //!   would check another one.
 //! - A `Host` header sets the request's host; TLS uses the system roots unless `insecure`.
-//! - The body is always read (up to [`BODY_LIMIT`]) and dropped, and every request asks for
-//!   `Connection: close`, so no connection is kept or leaked (the Go daemon leaked connections).
+//! - The body is always read to its end: kept (up to [`BODY_LIMIT`]) when `body_contains` checks
+//!   it, else dropped as it arrives. A body that cannot be read to its end (the server resets the
+//!   connection mid-body) is a failure. Every request asks for `Connection: close`, so no
+//!   connection is kept or leaked (the Go daemon leaked connections).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -231,7 +233,21 @@ async fn attempt_once(
         other => format!("request failed: {other}"),
     })?;
     let status = response.status();
-    let body = response.body().limit(BODY_LIMIT).await;
+    // The body is read to its end whether or not it is checked: a server that answers 200 and
+    // then dies mid-body (a reset, a short Content-Length, a broken chunk) is not healthy.
+    let length = declared_length(&response);
+    let body = match &spec.body_contains {
+        Some(_) => response
+            .body()
+            .limit(BODY_LIMIT)
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|body| whole(body.len(), length).map(|()| Some(body))),
+        None => drain(&mut response)
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|read| whole(read, length).map(|()| None)),
+    };
     let code = status.as_u16();
     let expected_ok = if spec.expected_status.is_empty() {
         status.is_success()
@@ -255,8 +271,11 @@ async fn attempt_once(
         return Err(format!("status {status} (expected {expected})"));
     }
     match (&spec.body_contains, body) {
-        (None, _) => Ok(()),
-        (Some(needle), Ok(body)) => {
+        (_, Err(e)) => Err(format!(
+            "status {status}, cannot read the body to its end: {e}"
+        )),
+        (None, Ok(_)) | (Some(_), Ok(None)) => Ok(()),
+        (Some(needle), Ok(Some(body))) => {
             if memfind(&body, needle.as_bytes()) {
                 Ok(())
             } else {
@@ -266,10 +285,42 @@ async fn attempt_once(
                 ))
             }
         }
-        (Some(_), Err(e)) => Err(format!("status {status}, cannot read body: {e}")),
     }
 }
 
+/// Reads the body to its end and drops it as it comes (nothing is kept, whatever its size; the
+/// attempt's timeout bounds the time). Returns how many bytes were read.
+async fn drain<S>(body: &mut S) -> Result<usize, awc::error::PayloadError>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let mut read = 0usize;
+    while let Some(chunk) = body.next().await {
+        read = read.saturating_add(chunk?.len());
+    }
+    Ok(read)
+}
+
+/// The body length the response announced (`Content-Length`), if any.
+fn declared_length<S>(response: &awc::ClientResponse<S>) -> Option<usize> {
+    response
+        .headers()
+        .get(awc::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// awc ends the body stream without an error when the connection closes (or is reset) before the
+/// announced length: the count of bytes read tells.
+fn whole(read: usize, declared: Option<usize>) -> Result<(), String> {
+    match declared {
+        Some(length) if read < length => Err(format!(
+            "the connection ended after {read} of {length} bytes"
+        )),
+        _ => Ok(()),
+    }
+}
 fn expected_text(ranges: &[(u16, u16)]) -> String {
     if ranges.is_empty() {
         return "200-299".to_string();
