@@ -101,7 +101,10 @@ fn a_500_fails_after_every_try_and_says_which_attempt_and_what_came_back() {
     let reason = fail_reason(block_on(run(&spec, &cx())));
     let took = started.elapsed();
     assert_eq!(server.request_count(), 3);
-    assert!(reason.contains("attempt 3/3"), "{reason}");
+    assert!(
+        reason.starts_with("3 tries failed; last error: GET "),
+        "{reason}"
+    );
     assert!(reason.contains("500 Internal Server Error"), "{reason}");
     assert!(reason.contains("expected 200-299"), "{reason}");
     // Two pauses between three attempts, none after the last.
@@ -182,7 +185,10 @@ fn each_attempt_is_cut_at_its_timeout() {
     let started = Instant::now();
     let reason = fail_reason(block_on(run(&spec, &cx())));
     let took = started.elapsed();
-    assert!(reason.contains("attempt 2/2"), "{reason}");
+    assert!(
+        reason.starts_with("2 tries failed; last error: GET "),
+        "{reason}"
+    );
     assert!(reason.contains("timed out after 300ms"), "{reason}");
     assert!(took >= Duration::from_millis(700), "{took:?}");
     assert!(took < Duration::from_secs(3), "{took:?}");
@@ -194,7 +200,10 @@ fn a_refused_connection_fails_with_the_error() {
     let url = server.url("/");
     server.stop();
     let reason = fail_reason(block_on(run(&http_spec(&url), &cx())));
-    assert!(reason.contains("attempt 1/1: GET"), "{reason}");
+    assert!(
+        reason.starts_with("1 try failed; last error: GET "),
+        "{reason}"
+    );
     assert!(reason.contains("request failed"), "{reason}");
 }
 

@@ -79,8 +79,8 @@ pub(super) async fn probe(spec: &ExecSpec) -> Outcome {
         }
         Ok(Err(e)) => Outcome::Inconclusive(format!("waiting for {program}: {e}")),
         Err(_) => Outcome::Fail(format!(
-            "{program}: timed out after {}; it and every process it started were killed",
-            super::humanize(spec.timeout)
+            "{program}: {}; it and every process it started were killed",
+            super::timed_out(spec.timeout)
         )),
     }
 }

@@ -2,7 +2,8 @@
 //! optionally, contain a text.
 //!
 //! - `tries` attempts, `interval` pause between two attempts (never after the last), each attempt
-//!   bounded by `timeout` (request, response head and body).
+//!   bounded by `timeout` (request, response head and body): the retry loop of every probe, with
+//!   its wording (`3 tries failed; last error: GET <url>: timed out after 2s`).
 //! - Redirects are **not** followed: a 3xx answer is a failure ("redirect to X not followed") unless
 //!   `expected_status` lists it. A health check asks one server one question; following a redirect
 //!   would check another one.
@@ -32,7 +33,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Ready};
 use tokio::net::TcpStream;
 
 use super::ProbeContext;
-use super::humanize;
+use super::retry::AttemptError;
 
 /// Largest body read for `body_contains`; a larger body is a failure, an unchecked one is dropped.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -49,30 +50,14 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
         Ok(client) => client,
         Err(e) => return Outcome::Inconclusive(format!("cannot set up TLS: {e}")),
     };
-    let tries = spec.retry.tries.max(1);
-    let mut last = String::new();
-    for attempt in 1..=tries {
-        if attempt > 1 {
-            tokio::time::sleep(spec.retry.interval).await;
-        }
-        let result =
-            match tokio::time::timeout(spec.retry.timeout, attempt_once(&client, &method, spec))
-                .await
-            {
-                Ok(result) => result,
-                Err(_) => Err(format!("timed out after {}", humanize(spec.retry.timeout))),
-            };
-        match result {
-            Ok(()) => return Outcome::Pass,
-            Err(reason) => {
-                last = format!(
-                    "attempt {attempt}/{tries}: {} {}: {reason}",
-                    spec.method, spec.url
-                )
-            }
-        }
-    }
-    Outcome::Fail(last)
+    // The retry loop every multi-try probe shares: one wording for time-outs and for the last
+    // error ("3 tries failed; last error: GET http://...: timed out after 2s").
+    super::retry::run(&spec.retry, || async {
+        attempt_once(&client, &method, spec)
+            .await
+            .map_err(|reason| AttemptError::Fail(format!("{} {}: {reason}", spec.method, spec.url)))
+    })
+    .await
 }
 
 /// TLS settings, built once per mode (loading the system roots is file I/O) and shared by every run.
@@ -229,7 +214,7 @@ async fn attempt_once(
         None => request.send().await,
     };
     let mut response = sent.map_err(|e| match e {
-        SendRequestError::Timeout => format!("timed out after {}", humanize(spec.retry.timeout)),
+        SendRequestError::Timeout => super::timed_out(spec.retry.timeout),
         other => format!("request failed: {other}"),
     })?;
     let status = response.status();

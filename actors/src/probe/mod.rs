@@ -177,6 +177,12 @@ pub async fn run(spec: &CheckSpec, cx: &ProbeContext) -> Outcome {
     }
 }
 
+/// The one wording of every probe's time-out: `timed out after 2.1s` (context, such as what was
+/// being connected to, goes before it with a colon).
+pub(crate) fn timed_out(after: std::time::Duration) -> String {
+    format!("timed out after {}", humanize(after))
+}
+
 /// A duration as the config writes it (`1.5s`, `300ms`).
 pub(crate) fn humanize(d: std::time::Duration) -> String {
     if d.subsec_nanos() == 0 {

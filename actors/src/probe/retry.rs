@@ -1,4 +1,4 @@
-//! The retry loop shared by `dns_lookup`, `ntpq` and `tftp_rrq`: `tries` attempts, each bounded by
+//! The retry loop shared by `http_2xx`, `dns_lookup`, `ntpq` and `tftp_rrq`: `tries` attempts, each bounded by
 //! `timeout`, with `interval` paused between two attempts (never after the last one).
 #![deny(
     clippy::indexing_slicing,
@@ -44,7 +44,7 @@ where
         last = match tokio::time::timeout(retry.timeout, attempt()).await {
             Ok(Ok(())) => return Outcome::Pass,
             Ok(Err(error)) => error,
-            Err(_) => AttemptError::Fail(format!("timed out after {:?}", retry.timeout)),
+            Err(_) => AttemptError::Fail(super::timed_out(retry.timeout)),
         };
         log::debug!(attempt = n, error:% = last; "probe attempt failed");
         if n < tries {

@@ -48,8 +48,8 @@ pub(super) async fn probe(spec: &TlsCertificateSpec, cx: &ProbeContext) -> Outco
             let chain = match tokio::time::timeout(spec.timeout, fetch).await {
                 Ok(chain) => chain,
                 Err(_) => Err(format!(
-                    "TLS handshake with {host} timed out after {:?}",
-                    spec.timeout
+                    "TLS handshake with {host}: {}",
+                    super::timed_out(spec.timeout)
                 )),
             };
             (host.clone(), chain)
