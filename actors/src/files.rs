@@ -1,5 +1,5 @@
-//! The files the daemon is told to read: the configuration and the TCP MD5 key files. Every reader
-//! goes through [`read_bounded`], which never blocks on what is not a plain file and never reads
+//! The files the daemon is told to read: the configuration, the TCP MD5 key files and the PEM
+//! files of `tls_certificate` checks. Every reader goes through [`read_bounded`], which never blocks on what is not a plain file and never reads
 //! without limit:
 //!
 //! - the file is opened with `O_NONBLOCK` (opening a FIFO with no writer would otherwise wait for
@@ -29,6 +29,10 @@ pub const CONFIG_LIMIT: u64 = 16 * 1024 * 1024;
 
 /// Largest `md5_password_file` read: 4 KiB (a key is at most 80 bytes).
 pub const KEY_FILE_LIMIT: u64 = 4096;
+
+/// Largest PEM file a `tls_certificate` check reads (`local.path`, `ca_file`): 1 MiB, room for
+/// the largest CA bundles.
+pub const PEM_LIMIT: u64 = 1024 * 1024;
 
 /// Why a file could not be read. The message never repeats the path: callers put it in front.
 #[derive(Debug, thiserror::Error)]
