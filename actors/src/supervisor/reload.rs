@@ -85,7 +85,6 @@ impl Supervisor {
         for warning in &warnings {
             log::warn!("{warning}");
         }
-        self.keys = keys;
         let (changes, old) = match self.node.reload(config, self.force) {
             Ok(taken) => taken,
             Err(refused) => {
@@ -95,6 +94,8 @@ impl Supervisor {
                 return Err(error.into());
             }
         };
+        // The keys read with the file that now runs; a refused file's keys are not used.
+        self.keys = keys;
         let mut failed = 0;
         for change in &changes {
             log::info!(change = format!("{change:?}").as_str(); "applying configuration change");
