@@ -163,6 +163,7 @@ pub fn release_memory() {
 pub fn release_memory() {}
 
 #[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -190,6 +190,7 @@ pub(super) fn sweep(running: &BTreeSet<i32>) {
 }
 
 #[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -28,7 +28,7 @@ use super::reaper;
 enum Request {
     /// Start a plugin.
     Spawn {
-        command: Command,
+        command: Box<Command>,
         runtime: Handle,
         reply: oneshot::Sender<io::Result<Child>>,
     },
@@ -128,7 +128,7 @@ pub(super) async fn spawn(mut command: Command) -> io::Result<Child> {
     };
     let (reply, answer) = oneshot::channel();
     let request = Request::Spawn {
-        command,
+        command: Box::new(command),
         runtime: Handle::current(),
         reply,
     };
