@@ -438,8 +438,12 @@ fn main() {
     let initial = corpus.len();
     read_dir_files(&corpus_dir, &mut corpus);
     let _ = std::fs::create_dir_all(&corpus_dir);
+    let plan = match seconds {
+        Some(seconds) => format!("{seconds} s"),
+        None => format!("{execs} executions"),
+    };
     println!(
-        "{initial} seed files, {} kept corpus files, seed {seed}, {execs} executions",
+        "{initial} seed files, {} kept corpus files, seed {seed}, {plan}",
         corpus.len() - initial
     );
     panic::set_hook(Box::new(|_| {}));
