@@ -36,3 +36,4 @@ pub mod routes;
 pub mod service;
 pub mod signals;
 pub mod supervisor;
+pub mod sys;
