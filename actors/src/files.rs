@@ -148,19 +148,9 @@ where
 /// Hands the heap memory freed by a large read and parse back to the kernel. glibc keeps freed
 /// small blocks in its arenas; without this a big configuration, even a refused one, would leave
 /// the daemon's RSS at its peak.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(unsafe_code)]
 pub fn release_memory() {
-    // SAFETY: malloc_trim only walks glibc's own arenas under their locks; it takes no pointer
-    // from us and is safe to call from any thread at any time.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    crate::sys::malloc_trim();
 }
-
-/// Other allocators return memory on their own.
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn release_memory() {}
 
 #[cfg(test)]
 #[allow(clippy::expect_used, clippy::unwrap_used, clippy::indexing_slicing)]

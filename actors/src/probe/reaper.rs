@@ -45,19 +45,9 @@ pub(super) fn adopt_orphans() -> bool {
 }
 
 /// Makes the plugin a child subreaper between `fork` and `exec`, so its orphaned descendants stay
-/// in its process tree while it runs (the setting is kept across `execve`).
-#[allow(unsafe_code)]
+/// in its process tree while it runs.
 pub(super) fn make_plugin_a_subreaper(command: &mut tokio::process::Command) {
-    // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe
-    // calls are allowed: it makes one prctl(2) system call (rustix issues it directly, with no
-    // allocation and no lock) and touches no memory shared with the parent.
-    unsafe {
-        command.pre_exec(|| {
-            // A plugin that cannot be made one still runs; its group is still killed.
-            let _ = rustix::process::set_child_subreaper(Some(rustix::process::getpid()));
-            Ok(())
-        });
-    }
+    crate::sys::child_subreaper_before_exec(command);
 }
 
 /// One process as `/proc/PID/stat` describes it.
