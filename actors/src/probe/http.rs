@@ -52,10 +52,11 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
     };
     // The retry loop every multi-try probe shares: one wording for time-outs and for the last
     // error ("3 tries failed; last error: GET http://...: timed out after 2s").
-    super::retry::run(&spec.retry, || async {
+    let context = format!("{} {}", spec.method, spec.url);
+    super::retry::run_for(&spec.retry, &context, || async {
         attempt_once(&client, &method, spec)
             .await
-            .map_err(|reason| AttemptError::Fail(format!("{} {}: {reason}", spec.method, spec.url)))
+            .map_err(AttemptError::Fail)
     })
     .await
 }
