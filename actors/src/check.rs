@@ -18,7 +18,7 @@ use anycastd::health::schedule::{Action, Input, Schedule};
 
 use crate::messages::{Ping, Stop};
 use crate::metrics::Metrics;
-use crate::probe::{self, ProbeContext, humanize};
+use crate::probe::{self, ProbeContext};
 use crate::watch::{inotify, netlink, pidfd, sentinel};
 
 /// One finished run of a check, sent to its ServiceActor.
@@ -119,12 +119,11 @@ impl CheckActor {
         let cx = self.probe.clone();
         let run = async move {
             let started = Instant::now();
-            let outcome = match tokio::time::timeout(check.deadline, probe::run(&check.spec, &cx))
-                .await
-            {
-                Ok(outcome) => outcome,
-                Err(_) => Outcome::Fail(format!("timed out after {}", humanize(check.deadline))),
-            };
+            let outcome =
+                match tokio::time::timeout(check.deadline, probe::run(&check.spec, &cx)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Outcome::Fail(crate::probe::timed_out(check.deadline)),
+                };
             (outcome, started.elapsed())
         };
         ctx.spawn(run.into_actor(self).map(|(outcome, duration), act, ctx| {

@@ -1,16 +1,16 @@
 //! The `anycastd` binary: command line, environment, logging, then the actor system until
 //! SIGTERM/SIGINT. Exit codes: 0 ok, 2 bad command line, environment or config, 1 start failure.
 
-use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
 
 use actix::prelude::*;
 use anycastd::config::{self, model::Config};
 use anycastd_actors::cli::{self, Command};
+use anycastd_actors::files;
 use anycastd_actors::logging;
 use anycastd_actors::metrics::Metrics;
-use anycastd_actors::peer::set::Peers;
+use anycastd_actors::peer::set::{self, Md5Keys, Peers};
 use anycastd_actors::signals::Signals;
 use anycastd_actors::supervisor::Supervisor;
 
@@ -20,68 +20,91 @@ const EXIT_CONFIG: u8 = 2;
 fn main() -> ExitCode {
     let command = match cli::parse(std::env::args_os().skip(1), std::env::var_os("CONFIG_PATH")) {
         Ok(command) => command,
-        Err(e) => {
-            eprintln!("anycastd: {e}\n{}", cli::USAGE);
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        // Usage errors exit 2, `--help` and `--version` print and exit 0.
+        Err(e) => e.exit(),
     };
     let path = match command {
-        Command::Version => {
-            println!("anycastd {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
+        Command::Tool(tool) => return tool.run(),
         Command::PrintConfigSchema => {
             print!("{}", config::schema::json_schema_text());
             return ExitCode::SUCCESS;
         }
-        Command::Help => {
-            println!("{}", cli::USAGE);
-            return ExitCode::SUCCESS;
-        }
         Command::CheckConfig(path) => {
-            return match read_config(&path, false) {
-                Ok(_) => {
-                    println!("{}: ok", path.display());
-                    ExitCode::SUCCESS
-                }
-                Err(code) => code,
+            let config = match read_config(&path, false) {
+                Ok(config) => config,
+                Err(code) => return code,
             };
+            // The daemon reads the key files when it starts a session: a missing or unreadable one
+            // would stop it, so it is an error here too.
+            let (_, errors) = set::read_md5_keys(&config.announcer);
+            for error in &errors {
+                eprintln!("{}: {error}", path.display());
+            }
+            if !errors.is_empty() {
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            println!("{}: ok", path.display());
+            return ExitCode::SUCCESS;
         }
         Command::Diff { running, new } => return diff(&running, &new),
         Command::Run { path, force } => (path, force),
     };
     let (path, force) = path;
+    // The logger comes first, so that every start-up error is a log line in the configured format
+    // (and, under systemd, with its priority).
+    let style = logging::Style::from_env();
     let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "WARN".to_string());
     let level = match logging::parse_level(&level) {
         Ok(level) => level,
         Err(e) => {
-            eprintln!("anycastd: {e}");
+            logging::init(log::LevelFilter::Error, style);
+            log::error!("{e}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let format = match std::env::var_os("LOG_FORMAT") {
-        Some(f) if f.eq_ignore_ascii_case(OsString::from("json")) => logging::Format::Json,
-        _ => logging::Format::Human,
-    };
-    logging::init(level, format);
+    logging::init(level, style);
     let config = match read_config(&path, true) {
         Ok(config) => config,
         Err(code) => return code,
     };
-    actix_rt::System::new().block_on(run(config, path, force))
+    // Key files are read before any actor runs: a missing one is a start failure, one line, exit 1.
+    let (keys, errors) = set::read_md5_keys(&config.announcer);
+    if let Some(error) = errors.first() {
+        log::error!("{error}");
+        return ExitCode::from(EXIT_RUNTIME);
+    }
+    let system = actix_rt::System::new();
+    match system.block_on(run(config, keys, path, force)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => {
+            // A start failure after some actors were created: dropping the runtime would run their
+            // first poll outside it. The error is printed; leave without unwinding the system.
+            log::logger().flush();
+            std::process::exit(i32::from(code))
+        }
+    }
 }
 
-/// Reads and validates `path`; on error prints every line on stderr and returns exit code 2.
-/// Warnings go to the log when `logged` (the daemon), else to stderr (`--check-config`).
+/// Reads and validates `path`; on error reports every line and returns exit code 2. The daemon
+/// (`logged`) reports errors and warnings through the logger; `--check-config` and `--diff` print
+/// them on stderr.
 fn read_config(path: &Path, logged: bool) -> Result<Config, ExitCode> {
-    let text = match std::fs::read_to_string(path) {
+    let file = path.display().to_string();
+    let text = match files::read_text(path, files::CONFIG_LIMIT) {
         Ok(text) => text,
         Err(e) => {
-            eprintln!("{}: cannot read: {e}", path.display());
+            if logged {
+                log::error!(file = file.as_str(); "{file}: {e}");
+            } else {
+                eprintln!("{file}: {e}");
+            }
             return Err(ExitCode::from(EXIT_CONFIG));
         }
     };
-    match config::load_with_warnings(path, &text) {
+    let loaded = config::load_with_warnings(path, &text);
+    drop(text);
+    files::release_memory();
+    match loaded {
         Ok((config, warnings)) => {
             for warning in warnings {
                 if logged {
@@ -93,26 +116,38 @@ fn read_config(path: &Path, logged: bool) -> Result<Config, ExitCode> {
             Ok(config)
         }
         Err(errors) => {
-            eprint!("{errors}");
+            if logged {
+                for line in &errors.0 {
+                    log::error!(file = file.as_str(); "{line}");
+                }
+            } else {
+                eprint!("{errors}");
+            }
             Err(ExitCode::from(EXIT_CONFIG))
         }
     }
 }
 
-/// Binds the endpoint, starts the actors and serves signals until a clean stop.
-async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode {
+/// Binds the endpoint, starts the actors and serves signals until a clean stop; a start failure
+/// is printed as one line and returns the exit code.
+async fn run(
+    config: Config,
+    keys: Md5Keys,
+    path: std::path::PathBuf,
+    force: bool,
+) -> Result<(), u8> {
     let metrics = match Metrics::new() {
         Ok(metrics) => metrics,
         Err(e) => {
-            eprintln!("anycastd: cannot create metrics: {e}");
-            return ExitCode::from(EXIT_RUNTIME);
+            log::error!("cannot create metrics: {e}");
+            return Err(EXIT_RUNTIME);
         }
     };
     let signals = match Signals::install() {
         Ok(signals) => signals,
         Err(e) => {
-            eprintln!("anycastd: cannot install signal handlers: {e}");
-            return ExitCode::from(EXIT_RUNTIME);
+            log::error!("cannot install signal handlers: {e}");
+            return Err(EXIT_RUNTIME);
         }
     };
     // The supervisor's address exists before it runs, so the endpoint can be bound first.
@@ -127,22 +162,23 @@ async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode 
                 log::info!(address = address.to_string().as_str(); "serving /metrics and /healthz");
             }
             Err(e) => {
-                eprintln!("anycastd: cannot listen on {address} for metrics: {e}");
-                return ExitCode::from(EXIT_RUNTIME);
+                log::error!(address = address.to_string().as_str(); "cannot listen on {address} for metrics: {e}");
+                return Err(EXIT_RUNTIME);
             }
         }
     }
     // The BGP side: one PeerActor per neighbour, fed by the supervisor's route set.
-    let peers = match Peers::start(&config.announcer, &metrics.registry) {
+    let peers = match Peers::start_keyed(&config.announcer, &metrics.registry, &keys) {
         Ok(peers) => peers,
         Err(e) => {
-            eprintln!("anycastd: {e}");
-            return ExitCode::from(EXIT_RUNTIME);
+            log::error!("{e}");
+            return Err(EXIT_RUNTIME);
         }
     };
     context.run(
         Supervisor::new(config, path, metrics)
             .with_peers(peers)
+            .with_keys(keys)
             .with_force(force),
     );
     actix_rt::spawn(anycastd_actors::http::watchdog(supervisor.clone()));
@@ -152,7 +188,7 @@ async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode 
         server.stop(true).await;
     }
     log::warn!("stopped");
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// `--diff FILE`: prints, one line each, what a reload from `running` to `new` would change, and

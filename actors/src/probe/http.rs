@@ -2,13 +2,18 @@
 //! optionally, contain a text.
 //!
 //! - `tries` attempts, `interval` pause between two attempts (never after the last), each attempt
-//!   bounded by `timeout` (request, response head and body).
-//! - Redirects are **not** followed: a 3xx answer is a failure ("redirect to X not followed") unless
-//!   `expected_status` lists it. A health check asks one server one question; following a redirect
-//!   would check another one.
+//!   bounded by `timeout` (request, response head and body, the redirects included): the retry
+//!   loop of every probe, with its wording (`3 tries failed; last error: GET <url>: timed out
+//!   after 2s`).
+//! - Redirects are followed as the Go daemon's `net/http` client followed them (301, 302, 303, 307,
+//!   308; at most 10 requests; the decisions are [`anycastd::health::redirect`]'s), unless
+//!   `expected_status` lists the status. With `follow_redirects: false` a redirect is a failure
+//!   ("redirect to X not followed"), so the check asks one server one question.
 //! - A `Host` header sets the request's host; TLS uses the system roots unless `insecure`.
-//! - The body is always read (up to [`BODY_LIMIT`]) and dropped, and every request asks for
-//!   `Connection: close`, so no connection is kept or leaked (the Go daemon leaked connections).
+//! - The body is always read to its end: kept (up to [`BODY_LIMIT`]) when `body_contains` checks
+//!   it, else dropped as it arrives. A body that cannot be read to its end (the server resets the
+//!   connection mid-body) is a failure. Every request asks for `Connection: close`, so no
+//!   connection is kept or leaked (the Go daemon leaked connections).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -22,15 +27,19 @@ use actix_service::Service;
 use actix_tls::connect::{ConnectError, ConnectInfo, Connection, Connector as TcpConnector};
 use anycastd::config::model::Http2xxSpec;
 use anycastd::health::Outcome;
-use awc::error::SendRequestError;
+use anycastd::health::redirect::{Decision, Redirects, Request};
+use awc::ClientResponse;
+use awc::error::{PayloadError, SendRequestError};
 use awc::http::{Method, Uri};
+use bytes::Bytes;
+use futures_util::Stream;
 use futures_util::future::LocalBoxFuture;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Ready};
 use tokio::net::TcpStream;
 
 use super::ProbeContext;
-use super::humanize;
+use super::retry::AttemptError;
 
 /// Largest body read for `body_contains`; a larger body is a failure, an unchecked one is dropped.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -50,30 +59,15 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
         Ok(client) => client,
         Err(e) => return Outcome::Inconclusive(format!("cannot set up TLS: {e}")),
     };
-    let tries = spec.retry.tries.max(1);
-    let mut last = String::new();
-    for attempt in 1..=tries {
-        if attempt > 1 {
-            tokio::time::sleep(spec.retry.interval).await;
-        }
-        let result =
-            match tokio::time::timeout(spec.retry.timeout, attempt_once(&client, &method, spec))
-                .await
-            {
-                Ok(result) => result,
-                Err(_) => Err(format!("timed out after {}", humanize(spec.retry.timeout))),
-            };
-        match result {
-            Ok(()) => return Outcome::Pass,
-            Err(reason) => {
-                last = format!(
-                    "attempt {attempt}/{tries}: {} {}: {reason}",
-                    spec.method, spec.url
-                )
-            }
-        }
-    }
-    Outcome::Fail(last)
+    // The retry loop every multi-try probe shares: one wording for time-outs and for the last
+    // error ("3 tries failed; last error: GET http://...: timed out after 2s").
+    let context = format!("{} {}", spec.method, spec.url);
+    super::retry::run_for(&spec.retry, &context, || async {
+        attempt_once(&client, &method, spec)
+            .await
+            .map_err(AttemptError::Fail)
+    })
+    .await
 }
 
 static VERIFYING: OnceLock<Result<SslConnector, String>> = OnceLock::new();
@@ -241,65 +235,186 @@ fn client(spec: &Http2xxSpec) -> Result<awc::Client, String> {
     Ok(client)
 }
 
+/// One attempt: the request, then the redirects it leads to, each decided by the core.
 async fn attempt_once(
     client: &awc::Client,
     method: &Method,
     spec: &Http2xxSpec,
 ) -> Result<(), String> {
-    let mut request = client
-        .request(method.clone(), spec.url.as_str())
-        .force_close();
-    for (name, value) in &spec.headers {
-        request = request.insert_header((name.as_str(), value.as_str()));
-    }
-    let sent = match &spec.payload {
-        Some(payload) => request.send_body(payload.clone()).await,
-        None => request.send().await,
+    let host = spec
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+        .map(|(_, value)| value.clone());
+    let first = Request {
+        url: spec.url.clone(),
+        method: method.to_string(),
+        body: spec.payload.is_some(),
+        host,
+        sensitive_headers: true,
+        referer: None,
     };
-    let mut response = sent.map_err(|e| match e {
-        SendRequestError::Timeout => format!("timed out after {}", humanize(spec.retry.timeout)),
-        other => format!("request failed: {other}"),
-    })?;
-    let status = response.status();
-    let body = response.body().limit(BODY_LIMIT).await;
-    let code = status.as_u16();
-    let expected_ok = if spec.expected_status.is_empty() {
-        status.is_success()
-    } else {
-        spec.expected_status
-            .iter()
-            .any(|(low, high)| (*low..=*high).contains(&code))
-    };
-    if !expected_ok {
-        let expected = expected_text(&spec.expected_status);
-        if status.is_redirection() {
-            let target = response
-                .headers()
-                .get(awc::http::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("(no Location)");
-            return Err(format!(
-                "status {status}, redirect to {target} not followed (expected {expected})"
-            ));
-        }
-        return Err(format!("status {status} (expected {expected})"));
-    }
-    match (&spec.body_contains, body) {
-        (None, _) => Ok(()),
-        (Some(needle), Ok(body)) => {
-            if memfind(&body, needle.as_bytes()) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "status {status}, body ({} bytes) does not contain {needle:?}",
-                    body.len()
-                ))
+    let mut redirects = Redirects::new(first.clone());
+    let mut current = first;
+    loop {
+        let mut response = send(client, &current, spec)
+            .await
+            .map_err(|e| format!("{e}{}", after(&redirects, &current)))?;
+        let status = response.status();
+        let code = status.as_u16();
+        let expected = is_expected(&spec.expected_status, code);
+        let location = response
+            .headers()
+            .get(awc::http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if spec.follow_redirects {
+            match redirects.on_response(&current, code, location.as_deref(), expected) {
+                Decision::Final => {}
+                Decision::Follow(next) => {
+                    // Read the redirect's body (dropped) so the connection ends cleanly.
+                    let _ = drain(&mut response).await;
+                    current = next;
+                    continue;
+                }
+                Decision::Fail(error) => return Err(error.to_string()),
             }
         }
-        (Some(_), Err(e)) => Err(format!("status {status}, cannot read body: {e}")),
+        // The body is read to its end whether or not it is checked: a server that answers 200
+        // and then dies mid-body (a reset, a short Content-Length, a broken chunk) is not healthy.
+        let length = declared_length(&response);
+        let body = match &spec.body_contains {
+            Some(_) => response
+                .body()
+                .limit(BODY_LIMIT)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|body| whole(body.len(), length).map(|()| Some(body))),
+            None => drain(&mut response)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|read| whole(read, length).map(|()| None)),
+        };
+        let at = after(&redirects, &current);
+        if !expected {
+            let expected = expected_text(&spec.expected_status);
+            if status.is_redirection() && !spec.follow_redirects {
+                let target = location.as_deref().unwrap_or("(no Location)");
+                return Err(format!(
+                    "status {status}, redirect to {target} not followed (expected {expected})"
+                ));
+            }
+            return Err(format!("status {status}{at} (expected {expected})"));
+        }
+        return match (&spec.body_contains, body) {
+            (_, Err(e)) => Err(format!(
+                "status {status}{at}, cannot read the body to its end: {e}"
+            )),
+            (None, Ok(_)) | (Some(_), Ok(None)) => Ok(()),
+            (Some(needle), Ok(Some(body))) => {
+                if memfind(&body, needle.as_bytes()) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "status {status}{at}, body ({} bytes) does not contain {needle:?}",
+                        body.len()
+                    ))
+                }
+            }
+        };
     }
 }
 
+/// Sends one request of a chain: the check's headers (its `Host` only where the core keeps it,
+/// credentials only where it keeps them), the payload where the method keeps it.
+async fn send(
+    client: &awc::Client,
+    request: &Request,
+    spec: &Http2xxSpec,
+) -> Result<ClientResponse<impl Stream<Item = Result<Bytes, PayloadError>> + use<>>, String> {
+    let method = Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| format!("invalid HTTP method {:?}", request.method))?;
+    let mut builder = client.request(method, request.url.as_str()).force_close();
+    for (name, value) in &spec.headers {
+        let lower = name.to_ascii_lowercase();
+        if lower == "host" {
+            continue;
+        }
+        if SENSITIVE.contains(&lower.as_str()) && !request.sensitive_headers {
+            continue;
+        }
+        builder = builder.insert_header((name.as_str(), value.as_str()));
+    }
+    if let Some(host) = &request.host {
+        builder = builder.insert_header((awc::http::header::HOST, host.as_str()));
+    }
+    if let Some(referer) = &request.referer {
+        builder = builder.insert_header((awc::http::header::REFERER, referer.as_str()));
+    }
+    let sent = match (&spec.payload, request.body) {
+        (Some(payload), true) => builder.send_body(payload.clone()).await,
+        _ => builder.send().await,
+    };
+    sent.map_err(|e| match e {
+        SendRequestError::Timeout => super::timed_out(spec.retry.timeout),
+        other => format!("request failed: {other}"),
+    })
+}
+
+/// ` at URL (after N redirects)` once a redirect was followed, else nothing.
+fn after(redirects: &Redirects, current: &Request) -> String {
+    match redirects.followed() {
+        0 => String::new(),
+        1 => format!(" at {} (after 1 redirect)", current.url),
+        n => format!(" at {} (after {n} redirects)", current.url),
+    }
+}
+
+/// Headers Go drops on a redirect to another domain.
+const SENSITIVE: [&str; 4] = ["authorization", "www-authenticate", "cookie", "cookie2"];
+
+fn is_expected(ranges: &[(u16, u16)], code: u16) -> bool {
+    if ranges.is_empty() {
+        return (200..=299).contains(&code);
+    }
+    ranges
+        .iter()
+        .any(|(low, high)| (*low..=*high).contains(&code))
+}
+
+/// Reads the body to its end and drops it as it comes (nothing is kept, whatever its size; the
+/// attempt's timeout bounds the time). Returns how many bytes were read.
+async fn drain<S>(body: &mut S) -> Result<usize, awc::error::PayloadError>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let mut read = 0usize;
+    while let Some(chunk) = body.next().await {
+        read = read.saturating_add(chunk?.len());
+    }
+    Ok(read)
+}
+
+/// The body length the response announced (`Content-Length`), if any.
+fn declared_length<S>(response: &awc::ClientResponse<S>) -> Option<usize> {
+    response
+        .headers()
+        .get(awc::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// awc ends the body stream without an error when the connection closes (or is reset) before the
+/// announced length: the count of bytes read tells.
+fn whole(read: usize, declared: Option<usize>) -> Result<(), String> {
+    match declared {
+        Some(length) if read < length => Err(format!(
+            "the connection ended after {read} of {length} bytes"
+        )),
+        _ => Ok(()),
+    }
+}
 fn expected_text(ranges: &[(u16, u16)]) -> String {
     if ranges.is_empty() {
         return "200-299".to_string();

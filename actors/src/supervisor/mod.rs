@@ -21,7 +21,7 @@ use anycastd::health::route_set::{RouteChange, RouteSet};
 use crate::check::CheckActor;
 use crate::messages::Ping;
 use crate::metrics::Metrics;
-use crate::peer::set::Peers;
+use crate::peer::set::{Md5Keys, Peers};
 use crate::routes::DesiredRoutes;
 use crate::service::{ServiceActor, ServiceReport, SetDrain};
 
@@ -84,6 +84,12 @@ pub struct Supervisor {
     /// The prefixes with an `anycastd_route_announced` series.
     known_prefixes: BTreeSet<Prefix>,
     status_line: String,
+    /// The neighbours' MD5 keys, read with the configuration (at start, at each reload).
+    keys: Md5Keys,
+    /// A reload is reading its file.
+    reloading: bool,
+    /// A SIGHUP came during a reload: reload again when it ends.
+    reload_again: bool,
     /// The inotify watch of `lifecycle.drain_file`, and the path it watches.
     drain_watch: Option<(PathBuf, SpawnHandle)>,
 }
@@ -102,8 +108,18 @@ impl Supervisor {
             extra: Vec::new(),
             known_prefixes: BTreeSet::new(),
             status_line: String::new(),
+            keys: Md5Keys::new(),
+            reloading: false,
+            reload_again: false,
             drain_watch: None,
         }
+    }
+
+    /// The neighbours' MD5 keys, read with the configuration; neighbours started later (by a
+    /// reload) use the keys read with their reload.
+    pub fn with_keys(mut self, keys: Md5Keys) -> Supervisor {
+        self.keys = keys;
+        self
     }
 
     /// Hands the configured neighbours to the supervisor: they get the route set, are changed on
@@ -264,6 +280,15 @@ fn notify(states: &[sd_notify::NotifyState<'_>]) {
     }
 }
 
+/// Time asked of systemd, beyond the drain, to withdraw the routes and send every Cease.
+const STOP_MARGIN: Duration = Duration::from_secs(30);
+
+/// `EXTEND_TIMEOUT_USEC`: systemd waits `time` more before it counts the stop as hung.
+fn extend_timeout(time: Duration) {
+    let usec = u32::try_from(time.as_micros()).unwrap_or(u32::MAX);
+    notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(usec)]);
+}
+
 impl Actor for Supervisor {
     type Context = Context<Self>;
 
@@ -360,24 +385,39 @@ impl Handler<Shutdown> for Supervisor {
     type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) -> Self::Result {
+        notify(&[sd_notify::NotifyState::Stopping]);
         let drain_time = self.node.config().shutdown.drain_time;
         if self.node.phase() < Phase::Draining && !drain_time.is_zero() {
             log::warn!(drain_time = format!("{drain_time:?}").as_str(); "shutting down: draining first");
         }
         let mut wait = None;
+        let mut stop_now = false;
         for action in self.node.handle(Input::Shutdown) {
             match action {
                 Action::WaitDrain(after) => wait = Some(after),
+                // A second stop during the drain: no more waiting.
+                Action::StopAll => stop_now = true,
                 other => self.perform(other, ctx),
             }
+        }
+        if stop_now {
+            log::warn!("shutting down now: the drain time is cut short");
+            return Box::pin(
+                self.stop_all()
+                    .into_actor(self)
+                    .map(|(), _act, ctx| ctx.stop()),
+            );
         }
         let Some(after) = wait else {
             return Box::pin(actix::fut::ready(()));
         };
+        // The drain may outlast TimeoutStopSec: tell systemd how long to wait before it kills us.
+        extend_timeout(after + STOP_MARGIN);
         Box::pin(
             tokio::time::sleep(after)
                 .into_actor(self)
                 .then(|(), act, _ctx| {
+                    extend_timeout(STOP_MARGIN);
                     let stop = act.node.handle(Input::Drained).contains(&Action::StopAll);
                     let stopped = stop.then(|| act.stop_all());
                     async move {
@@ -386,7 +426,11 @@ impl Handler<Shutdown> for Supervisor {
                         }
                     }
                     .into_actor(act)
-                    .map(|(), _act, ctx| ctx.stop())
+                    .map(move |(), _act, ctx| {
+                        if stop {
+                            ctx.stop();
+                        }
+                    })
                 }),
         )
     }
