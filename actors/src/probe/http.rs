@@ -7,11 +7,15 @@
 //!   `expected_status` lists it. A health check asks one server one question; following a redirect
 //!   would check another one.
 //! - A `Host` header sets the request's host; TLS uses the system roots unless `insecure`.
+//! - TLS is done here, in the connector of the clients of `https` checks (awc is built without
+//!   TLS): a node whose checks are all plain `http` never loads the TLS settings or the system roots,
+//!   which would cost it about 5 MB of memory.
 //! - The body is always read (up to [`BODY_LIMIT`]) and dropped, and every request asks for
 //!   `Connection: close`, so no connection is kept or leaked (the Go daemon leaked connections).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::io;
 use std::pin::Pin;
 use std::sync::OnceLock;
 use std::task::{Context as TaskContext, Poll};
@@ -23,11 +27,13 @@ use actix_tls::connect::{ConnectError, ConnectInfo, Connection, Connector as Tcp
 use anycastd::config::model::Http2xxSpec;
 use anycastd::health::Outcome;
 use awc::error::SendRequestError;
+use awc::http::uri::Scheme;
 use awc::http::{Method, Uri};
 use futures_util::future::LocalBoxFuture;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Ready};
 use tokio::net::TcpStream;
+use tokio_openssl::SslStream;
 
 use super::ProbeContext;
 use super::humanize;
@@ -43,7 +49,10 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
     let Ok(method) = Method::from_bytes(spec.method.as_bytes()) else {
         return Outcome::Inconclusive(format!("invalid HTTP method {:?}", spec.method));
     };
-    let client = match client(spec) {
+    let Some(target) = Target::of(&spec.url) else {
+        return Outcome::Inconclusive(format!("invalid URL {:?}", spec.url));
+    };
+    let client = match client(spec, target.tls) {
         Ok(client) => client,
         Err(e) => return Outcome::Inconclusive(format!("cannot set up TLS: {e}")),
     };
@@ -54,7 +63,7 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
             tokio::time::sleep(spec.retry.interval).await;
         }
         let result =
-            match tokio::time::timeout(spec.retry.timeout, attempt_once(&client, &method, spec))
+            match tokio::time::timeout(spec.retry.timeout, attempt_once(&client, &method, &target, spec))
                 .await
             {
                 Ok(result) => result,
@@ -88,17 +97,21 @@ fn tls(insecure: bool) -> Result<SslConnector, String> {
     cell.get_or_init(build).clone()
 }
 
-/// awc's TCP connector, with every connection closed by a reset instead of a FIN.
+/// awc's TCP connector, with TLS for the clients of `https` checks and every connection closed by
+/// a reset instead of a FIN.
 ///
 /// A probe that closes first would otherwise leave a TIME_WAIT socket behind for a minute, holding
 /// an ephemeral port towards the same server: at a check per second against many services that
 /// fills the port range, and every `connect()` then searches it. HAProxy closes its health checks
 /// the same way. awc ends a connection with a write shutdown (a FIN) before dropping it, so the
 /// stream is wrapped ([`ResetStream`]) to make that shutdown a no-op; the drop, with `SO_LINGER` 0,
-/// then sends the reset. The response has been read in full by then.
+/// then sends the reset (over TLS, without a close_notify first). The response has been read in
+/// full by then.
 #[derive(Clone)]
 struct ResetOnClose<S> {
     tcp: S,
+    /// The TLS settings of an `https` client; `None` for plain `http`.
+    tls: Option<SslConnector>,
 }
 
 impl<S> Service<ConnectInfo<Uri>> for ResetOnClose<S>
@@ -114,28 +127,75 @@ where
 
     fn call(&self, request: ConnectInfo<Uri>) -> Self::Future {
         let connecting = self.tcp.call(request);
+        let tls = self.tls.clone();
         Box::pin(async move {
             let connection = connecting.await?;
             // Best effort: without it the connection still works, and ends with a FIN.
             let _ = connection.io_ref().set_zero_linger();
             let (stream, connection) = connection.replace_io(());
+            let stream = match tls {
+                None => Stream::Plain(stream),
+                Some(tls) => Stream::Tls(
+                    handshake(&tls, connection.hostname(), stream)
+                        .await
+                        .map_err(ConnectError::Io)?,
+                ),
+            };
             Ok(connection.replace_io(ResetStream(stream)).1)
         })
     }
 }
 
-/// A TCP stream whose write shutdown does nothing: it ends when dropped, by a reset (see
+/// The TLS handshake with `host` (its name for SNI and for verifying the certificate), as awc's own
+/// OpenSSL connector does it.
+async fn handshake(
+    tls: &SslConnector,
+    host: &str,
+    stream: TcpStream,
+) -> io::Result<SslStream<TcpStream>> {
+    let ssl = tls
+        .configure()
+        .and_then(|config| config.into_ssl(host))
+        .map_err(io::Error::other)?;
+    let mut stream = SslStream::new(ssl, stream).map_err(io::Error::other)?;
+    Pin::new(&mut stream)
+        .connect()
+        .await
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    Ok(stream)
+}
+
+/// A probe's connection: plain TCP or TLS over it.
+#[derive(Debug)]
+enum Stream {
+    Plain(TcpStream),
+    Tls(SslStream<TcpStream>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(tcp) => tcp,
+            Stream::Tls(tls) => tls.get_ref(),
+        }
+    }
+}
+
+/// A probe's stream whose write shutdown does nothing: it ends when dropped, by a reset (see
 /// [`ResetOnClose`]).
 #[derive(Debug)]
-struct ResetStream(TcpStream);
+struct ResetStream(Stream);
 
 impl AsyncRead for ResetStream {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
         buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
+    ) -> Poll<io::Result<()>> {
+        match &mut self.0 {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Stream::Tls(tls) => Pin::new(tls).poll_read(cx, buf),
+        }
     }
 }
 
@@ -144,38 +204,84 @@ impl AsyncWrite for ResetStream {
         mut self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
         buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.0 {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Stream::Tls(tls) => Pin::new(tls).poll_write(cx, buf),
+        }
     }
 
     fn poll_write_vectored(
         mut self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.0 {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_write_vectored(cx, bufs),
+            Stream::Tls(tls) => Pin::new(tls).poll_write_vectored(cx, bufs),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
+        match &self.0 {
+            Stream::Plain(tcp) => tcp.is_write_vectored(),
+            Stream::Tls(tls) => tls.is_write_vectored(),
+        }
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        match &mut self.0 {
+            Stream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Stream::Tls(tls) => Pin::new(tls).poll_flush(cx),
+        }
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 }
 
+/// Readiness is the TCP socket's, as in actix-tls's own TLS stream.
 impl ActixStream for ResetStream {
-    fn poll_read_ready(&self, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<Ready>> {
-        ActixStream::poll_read_ready(&self.0, cx)
+    fn poll_read_ready(&self, cx: &mut TaskContext<'_>) -> Poll<io::Result<Ready>> {
+        ActixStream::poll_read_ready(self.0.tcp(), cx)
     }
 
-    fn poll_write_ready(&self, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<Ready>> {
-        ActixStream::poll_write_ready(&self.0, cx)
+    fn poll_write_ready(&self, cx: &mut TaskContext<'_>) -> Poll<io::Result<Ready>> {
+        ActixStream::poll_write_ready(self.0.tcp(), cx)
+    }
+}
+
+/// What awc is asked for. awc has no TLS of its own here, so an `https` URL is sent to it as
+/// `http` with the port made explicit (443 by default) and the original authority as `Host`; the
+/// client's connector does the TLS. A plain `http` URL goes as it is.
+struct Target {
+    url: String,
+    host: Option<String>,
+    tls: bool,
+}
+
+impl Target {
+    fn of(url: &str) -> Option<Target> {
+        let uri: Uri = url.parse().ok()?;
+        if uri.scheme() != Some(&Scheme::HTTPS) {
+            return Some(Target {
+                url: url.to_string(),
+                host: None,
+                tls: false,
+            });
+        }
+        let authority = uri.authority()?;
+        let port = authority.port_u16().unwrap_or(443);
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        Some(Target {
+            url: format!("http://{}:{port}{path}", authority.host()),
+            host: Some(match authority.port_u16() {
+                Some(port) => format!("{}:{port}", authority.host()),
+                None => authority.host().to_string(),
+            }),
+            tls: true,
+        })
     }
 }
 
@@ -183,11 +289,12 @@ impl ActixStream for ResetStream {
 /// the system roots) and shared by the checks on it. Requests are sent with `Connection: close`
 /// ([`attempt_once`]), so no connection is pooled or outlives its attempt: every attempt tests a
 /// fresh connection, and nothing leaks.
-fn client(spec: &Http2xxSpec) -> Result<awc::Client, String> {
+fn client(spec: &Http2xxSpec, https: bool) -> Result<awc::Client, String> {
+    type Key = (bool, bool, Duration);
     thread_local! {
-        static CLIENTS: RefCell<HashMap<(bool, Duration), awc::Client>> = RefCell::new(HashMap::new());
+        static CLIENTS: RefCell<HashMap<Key, awc::Client>> = RefCell::new(HashMap::new());
     }
-    let key = (spec.insecure, spec.retry.timeout);
+    let key = (https, spec.insecure, spec.retry.timeout);
     if let Some(client) = CLIENTS.with(|clients| clients.borrow().get(&key).cloned()) {
         return Ok(client);
     }
@@ -197,8 +304,12 @@ fn client(spec: &Http2xxSpec) -> Result<awc::Client, String> {
     let connector = awc::Connector::new()
         .connector(ResetOnClose {
             tcp: TcpConnector::default().service(),
+            tls: if https {
+                Some(tls(spec.insecure)?)
+            } else {
+                None
+            },
         })
-        .openssl(tls(spec.insecure)?)
         .timeout(spec.retry.timeout)
         .limit(0);
     let client = awc::Client::builder()
@@ -214,11 +325,15 @@ fn client(spec: &Http2xxSpec) -> Result<awc::Client, String> {
 async fn attempt_once(
     client: &awc::Client,
     method: &Method,
+    target: &Target,
     spec: &Http2xxSpec,
 ) -> Result<(), String> {
     let mut request = client
-        .request(method.clone(), spec.url.as_str())
+        .request(method.clone(), target.url.as_str())
         .force_close();
+    if let Some(host) = &target.host {
+        request = request.insert_header((awc::http::header::HOST, host.as_str()));
+    }
     for (name, value) in &spec.headers {
         request = request.insert_header((name.as_str(), value.as_str()));
     }
