@@ -65,8 +65,9 @@ const POLL_PERIOD: Duration = Duration::from_secs(1);
 
 /// Up to this many configured prefixes `anycastd_route_announced` has a series per prefix; above it,
 /// none (the totals, `anycastd_routes_announced` and `anycastd_bgp_prefixes_advertised`, remain).
-/// Each series costs about 0.3 KiB (its label set, its entry in the family's map): a third of the
-/// daemon's memory at 100,000 prefixes, for a gauge nobody graphs per prefix at that size.
+/// Each series costs about 0.4 KB (its label pairs, a descriptor, its entry in the family's map):
+/// more than half of the daemon's memory at 100,000 prefixes, for a gauge nobody graphs per prefix
+/// at that size.
 pub const PREFIX_SERIES_LIMIT: usize = 1_000;
 
 /// The text of the Cease / Administrative Shutdown sent on SIGTERM (RFC 8203).
