@@ -554,14 +554,22 @@ fn per_prefix_series_stop_above_the_limit() {
             let prefixes = (0..count)
                 .map(|i| prefix(&format!("10.{}.{}.1/32", i / 256, i % 256)))
                 .collect();
-            let daemon = start(config(vec![service("web", vec![check], None)], prefixes, None));
+            let daemon = start(config(
+                vec![service("web", vec![check], None)],
+                prefixes,
+                None,
+            ));
             let total = count as f64;
             let text = wait_metrics(&daemon.base, WAIT, |t| {
                 metric(t, "anycastd_routes_announced", &[]) == Some(total)
             })
             .await
             .expect("every prefix announced");
-            let expected = if count <= PREFIX_SERIES_LIMIT { count } else { 0 };
+            let expected = if count <= PREFIX_SERIES_LIMIT {
+                count
+            } else {
+                0
+            };
             assert_eq!(series(&text), expected, "{count} prefixes");
             daemon.server.stop(true).await;
         });

@@ -137,7 +137,10 @@ fn the_request_over_tls_carries_the_path_and_the_host_of_the_url() {
     assert_eq!(outcome, Outcome::Pass);
     let requests = server.requests.lock().expect("requests").clone();
     let head = requests.first().expect("one request").to_ascii_lowercase();
-    assert!(head.starts_with("get /health?deep=1 http/1.1\r\n"), "{head}");
+    assert!(
+        head.starts_with("get /health?deep=1 http/1.1\r\n"),
+        "{head}"
+    );
     let host = format!("\r\nhost: localhost:{}\r\n", server.port);
     assert!(head.contains(&host), "{head}");
 }

@@ -62,13 +62,15 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
         if attempt > 1 {
             tokio::time::sleep(spec.retry.interval).await;
         }
-        let result =
-            match tokio::time::timeout(spec.retry.timeout, attempt_once(&client, &method, &target, spec))
-                .await
-            {
-                Ok(result) => result,
-                Err(_) => Err(format!("timed out after {}", humanize(spec.retry.timeout))),
-            };
+        let result = match tokio::time::timeout(
+            spec.retry.timeout,
+            attempt_once(&client, &method, &target, spec),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(format!("timed out after {}", humanize(spec.retry.timeout))),
+        };
         match result {
             Ok(()) => return Outcome::Pass,
             Err(reason) => {
