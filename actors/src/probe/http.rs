@@ -407,3 +407,44 @@ fn expected_text(ranges: &[(u16, u16)]) -> String {
 fn memfind(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Target;
+
+    fn target(url: &str) -> Option<(String, Option<String>, bool)> {
+        Target::of(url).map(|t| (t.url, t.host, t.tls))
+    }
+
+    #[test]
+    fn plain_http_goes_as_it_is() {
+        let url = "http://127.0.0.1:8080/health?x=1";
+        assert_eq!(target(url), Some((url.to_string(), None, false)));
+    }
+
+    #[test]
+    fn https_goes_as_http_with_the_port_explicit_and_the_authority_as_host() {
+        assert_eq!(
+            target("https://example.net/health?deep=1"),
+            Some((
+                "http://example.net:443/health?deep=1".to_string(),
+                Some("example.net".to_string()),
+                true
+            ))
+        );
+        assert_eq!(
+            target("https://[2001:db8::1]:8443"),
+            Some((
+                "http://[2001:db8::1]:8443/".to_string(),
+                Some("[2001:db8::1]:8443".to_string()),
+                true
+            ))
+        );
+    }
+
+    #[test]
+    fn an_unparsable_url_has_no_target() {
+        assert!(Target::of("https://").is_none());
+        assert!(Target::of("not a url").is_none());
+    }
+}
