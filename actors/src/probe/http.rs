@@ -3,11 +3,12 @@
 //!
 //! - `tries` attempts, `interval` pause between two attempts (never after the last), each attempt
 //!   bounded by `timeout` (request, response head and body).
-//! - Redirects are **not** followed: a 3xx answer is a failure ("redirect to X not followed") unless
-//!   `expected_status` lists it. A health check asks one server one question; following a redirect
-//!   would check another one.
+//! - Redirects are followed as the Go daemon's `net/http` client followed them (301, 302, 303, 307,
+//!   308; at most 10 requests; the decisions are [`anycastd::health::redirect`]'s), unless
+//!   `expected_status` lists the status. With `follow_redirects: false` a redirect is a failure
+//!   ("redirect to X not followed"), so the check asks one server one question.
 //! - A `Host` header sets the request's host; TLS uses the system roots unless `insecure`.
-//! - TLS is done here, in the connector of the clients of `https` checks (awc is built without
+//! - TLS is done here, in the connector of the clients of `https` requests (awc is built without
 //!   TLS): a node whose checks are all plain `http` never loads the TLS settings or the system roots,
 //!   which would cost it about 5 MB of memory.
 //! - The body is always read (up to [`BODY_LIMIT`]) and dropped, and every request asks for
@@ -26,9 +27,13 @@ use actix_service::Service;
 use actix_tls::connect::{ConnectError, ConnectInfo, Connection, Connector as TcpConnector};
 use anycastd::config::model::Http2xxSpec;
 use anycastd::health::Outcome;
-use awc::error::SendRequestError;
+use anycastd::health::redirect::{Decision, Redirects, Request};
+use awc::ClientResponse;
+use awc::error::{PayloadError, SendRequestError};
 use awc::http::uri::Scheme;
 use awc::http::{Method, Uri};
+use bytes::Bytes;
+use futures_util::Stream;
 use futures_util::future::LocalBoxFuture;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Ready};
@@ -49,28 +54,25 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
     let Ok(method) = Method::from_bytes(spec.method.as_bytes()) else {
         return Outcome::Inconclusive(format!("invalid HTTP method {:?}", spec.method));
     };
+    // The first request's client, built now so that a TLS setup error is inconclusive; a redirect
+    // to the other scheme picks (or builds) the client of that scheme when it is followed.
     let Some(target) = Target::of(&spec.url) else {
         return Outcome::Inconclusive(format!("invalid URL {:?}", spec.url));
     };
-    let client = match client(spec, target.tls) {
-        Ok(client) => client,
-        Err(e) => return Outcome::Inconclusive(format!("cannot set up TLS: {e}")),
-    };
+    if let Err(e) = client(spec, target.tls) {
+        return Outcome::Inconclusive(format!("cannot set up TLS: {e}"));
+    }
     let tries = spec.retry.tries.max(1);
     let mut last = String::new();
     for attempt in 1..=tries {
         if attempt > 1 {
             tokio::time::sleep(spec.retry.interval).await;
         }
-        let result = match tokio::time::timeout(
-            spec.retry.timeout,
-            attempt_once(&client, &method, &target, spec),
-        )
-        .await
-        {
-            Ok(result) => result,
-            Err(_) => Err(format!("timed out after {}", humanize(spec.retry.timeout))),
-        };
+        let result =
+            match tokio::time::timeout(spec.retry.timeout, attempt_once(&method, spec)).await {
+                Ok(result) => result,
+                Err(_) => Err(format!("timed out after {}", humanize(spec.retry.timeout))),
+            };
         match result {
             Ok(()) => return Outcome::Pass,
             Err(reason) => {
@@ -136,8 +138,8 @@ where
             let _ = connection.io_ref().set_zero_linger();
             let (stream, connection) = connection.replace_io(());
             let stream = match tls {
-                None => Stream::Plain(stream),
-                Some(tls) => Stream::Tls(
+                None => ProbeStream::Plain(stream),
+                Some(tls) => ProbeStream::Tls(
                     handshake(&tls, connection.hostname(), stream)
                         .await
                         .map_err(ConnectError::Io)?,
@@ -169,16 +171,16 @@ async fn handshake(
 
 /// A probe's connection: plain TCP or TLS over it.
 #[derive(Debug)]
-enum Stream {
+enum ProbeStream {
     Plain(TcpStream),
     Tls(SslStream<TcpStream>),
 }
 
-impl Stream {
+impl ProbeStream {
     fn tcp(&self) -> &TcpStream {
         match self {
-            Stream::Plain(tcp) => tcp,
-            Stream::Tls(tls) => tls.get_ref(),
+            ProbeStream::Plain(tcp) => tcp,
+            ProbeStream::Tls(tls) => tls.get_ref(),
         }
     }
 }
@@ -186,7 +188,7 @@ impl Stream {
 /// A probe's stream whose write shutdown does nothing: it ends when dropped, by a reset (see
 /// [`ResetOnClose`]).
 #[derive(Debug)]
-struct ResetStream(Stream);
+struct ResetStream(ProbeStream);
 
 impl AsyncRead for ResetStream {
     fn poll_read(
@@ -195,8 +197,8 @@ impl AsyncRead for ResetStream {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         match &mut self.0 {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
-            Stream::Tls(tls) => Pin::new(tls).poll_read(cx, buf),
+            ProbeStream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            ProbeStream::Tls(tls) => Pin::new(tls).poll_read(cx, buf),
         }
     }
 }
@@ -208,8 +210,8 @@ impl AsyncWrite for ResetStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         match &mut self.0 {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
-            Stream::Tls(tls) => Pin::new(tls).poll_write(cx, buf),
+            ProbeStream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            ProbeStream::Tls(tls) => Pin::new(tls).poll_write(cx, buf),
         }
     }
 
@@ -219,22 +221,22 @@ impl AsyncWrite for ResetStream {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         match &mut self.0 {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_write_vectored(cx, bufs),
-            Stream::Tls(tls) => Pin::new(tls).poll_write_vectored(cx, bufs),
+            ProbeStream::Plain(tcp) => Pin::new(tcp).poll_write_vectored(cx, bufs),
+            ProbeStream::Tls(tls) => Pin::new(tls).poll_write_vectored(cx, bufs),
         }
     }
 
     fn is_write_vectored(&self) -> bool {
         match &self.0 {
-            Stream::Plain(tcp) => tcp.is_write_vectored(),
-            Stream::Tls(tls) => tls.is_write_vectored(),
+            ProbeStream::Plain(tcp) => tcp.is_write_vectored(),
+            ProbeStream::Tls(tls) => tls.is_write_vectored(),
         }
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
         match &mut self.0 {
-            Stream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
-            Stream::Tls(tls) => Pin::new(tls).poll_flush(cx),
+            ProbeStream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            ProbeStream::Tls(tls) => Pin::new(tls).poll_flush(cx),
         }
     }
 
@@ -324,67 +326,133 @@ fn client(spec: &Http2xxSpec, https: bool) -> Result<awc::Client, String> {
     Ok(client)
 }
 
-async fn attempt_once(
-    client: &awc::Client,
-    method: &Method,
-    target: &Target,
-    spec: &Http2xxSpec,
-) -> Result<(), String> {
-    let mut request = client
-        .request(method.clone(), target.url.as_str())
-        .force_close();
-    if let Some(host) = &target.host {
-        request = request.insert_header((awc::http::header::HOST, host.as_str()));
-    }
-    for (name, value) in &spec.headers {
-        request = request.insert_header((name.as_str(), value.as_str()));
-    }
-    let sent = match &spec.payload {
-        Some(payload) => request.send_body(payload.clone()).await,
-        None => request.send().await,
+/// One attempt: the request, then the redirects it leads to, each decided by the core.
+async fn attempt_once(method: &Method, spec: &Http2xxSpec) -> Result<(), String> {
+    let host = spec
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+        .map(|(_, value)| value.clone());
+    let first = Request {
+        url: spec.url.clone(),
+        method: method.to_string(),
+        body: spec.payload.is_some(),
+        host,
+        sensitive_headers: true,
+        referer: None,
     };
-    let mut response = sent.map_err(|e| match e {
-        SendRequestError::Timeout => format!("timed out after {}", humanize(spec.retry.timeout)),
-        other => format!("request failed: {other}"),
-    })?;
-    let status = response.status();
-    let body = response.body().limit(BODY_LIMIT).await;
-    let code = status.as_u16();
-    let expected_ok = if spec.expected_status.is_empty() {
-        status.is_success()
-    } else {
-        spec.expected_status
-            .iter()
-            .any(|(low, high)| (*low..=*high).contains(&code))
-    };
-    if !expected_ok {
-        let expected = expected_text(&spec.expected_status);
-        if status.is_redirection() {
-            let target = response
-                .headers()
-                .get(awc::http::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("(no Location)");
-            return Err(format!(
-                "status {status}, redirect to {target} not followed (expected {expected})"
-            ));
-        }
-        return Err(format!("status {status} (expected {expected})"));
-    }
-    match (&spec.body_contains, body) {
-        (None, _) => Ok(()),
-        (Some(needle), Ok(body)) => {
-            if memfind(&body, needle.as_bytes()) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "status {status}, body ({} bytes) does not contain {needle:?}",
-                    body.len()
-                ))
+    let mut redirects = Redirects::new(first.clone());
+    let mut current = first;
+    loop {
+        let mut response = send(&current, spec)
+            .await
+            .map_err(|e| format!("{e}{}", after(&redirects, &current)))?;
+        let status = response.status();
+        let code = status.as_u16();
+        let expected = is_expected(&spec.expected_status, code);
+        let location = response
+            .headers()
+            .get(awc::http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if spec.follow_redirects {
+            match redirects.on_response(&current, code, location.as_deref(), expected) {
+                Decision::Final => {}
+                Decision::Follow(next) => {
+                    // Read the redirect's body (bounded) so the connection ends cleanly.
+                    let _ = response.body().limit(BODY_LIMIT).await;
+                    current = next;
+                    continue;
+                }
+                Decision::Fail(error) => return Err(error.to_string()),
             }
         }
-        (Some(_), Err(e)) => Err(format!("status {status}, cannot read body: {e}")),
+        let body = response.body().limit(BODY_LIMIT).await;
+        let at = after(&redirects, &current);
+        if !expected {
+            let expected = expected_text(&spec.expected_status);
+            if status.is_redirection() && !spec.follow_redirects {
+                let target = location.as_deref().unwrap_or("(no Location)");
+                return Err(format!(
+                    "status {status}, redirect to {target} not followed (expected {expected})"
+                ));
+            }
+            return Err(format!("status {status}{at} (expected {expected})"));
+        }
+        return match (&spec.body_contains, body) {
+            (None, _) => Ok(()),
+            (Some(needle), Ok(body)) => {
+                if memfind(&body, needle.as_bytes()) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "status {status}{at}, body ({} bytes) does not contain {needle:?}",
+                        body.len()
+                    ))
+                }
+            }
+            (Some(_), Err(e)) => Err(format!("status {status}{at}, cannot read body: {e}")),
+        };
     }
+}
+
+/// Sends one request of a chain: the check's headers (its `Host` only where the core keeps it,
+/// credentials only where it keeps them), the payload where the method keeps it.
+async fn send(
+    request: &Request,
+    spec: &Http2xxSpec,
+) -> Result<ClientResponse<impl Stream<Item = Result<Bytes, PayloadError>> + use<>>, String> {
+    let method = Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| format!("invalid HTTP method {:?}", request.method))?;
+    let target =
+        Target::of(&request.url).ok_or_else(|| format!("invalid URL {:?}", request.url))?;
+    let client = client(spec, target.tls).map_err(|e| format!("cannot set up TLS: {e}"))?;
+    let mut builder = client.request(method, target.url.as_str()).force_close();
+    for (name, value) in &spec.headers {
+        let lower = name.to_ascii_lowercase();
+        if lower == "host" {
+            continue;
+        }
+        if SENSITIVE.contains(&lower.as_str()) && !request.sensitive_headers {
+            continue;
+        }
+        builder = builder.insert_header((name.as_str(), value.as_str()));
+    }
+    if let Some(host) = request.host.as_ref().or(target.host.as_ref()) {
+        builder = builder.insert_header((awc::http::header::HOST, host.as_str()));
+    }
+    if let Some(referer) = &request.referer {
+        builder = builder.insert_header((awc::http::header::REFERER, referer.as_str()));
+    }
+    let sent = match (&spec.payload, request.body) {
+        (Some(payload), true) => builder.send_body(payload.clone()).await,
+        _ => builder.send().await,
+    };
+    sent.map_err(|e| match e {
+        SendRequestError::Timeout => format!("timed out after {}", humanize(spec.retry.timeout)),
+        other => format!("request failed: {other}"),
+    })
+}
+
+/// ` at URL (after N redirects)` once a redirect was followed, else nothing.
+fn after(redirects: &Redirects, current: &Request) -> String {
+    match redirects.followed() {
+        0 => String::new(),
+        1 => format!(" at {} (after 1 redirect)", current.url),
+        n => format!(" at {} (after {n} redirects)", current.url),
+    }
+}
+
+/// Headers Go drops on a redirect to another domain.
+const SENSITIVE: [&str; 4] = ["authorization", "www-authenticate", "cookie", "cookie2"];
+
+fn is_expected(ranges: &[(u16, u16)], code: u16) -> bool {
+    if ranges.is_empty() {
+        return (200..=299).contains(&code);
+    }
+    ranges
+        .iter()
+        .any(|(low, high)| (*low..=*high).contains(&code))
 }
 
 fn expected_text(ranges: &[(u16, u16)]) -> String {

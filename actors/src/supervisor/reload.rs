@@ -7,7 +7,7 @@ use anycastd::bgp::codec::CeaseSubcode;
 use anycastd::config::diff::Change;
 use anycastd::config::{self, ConfigError, ConfigErrors, ConfigWarning, model::Config};
 
-use super::{Reload, Supervisor};
+use super::{Reload, Supervisor, notify};
 use crate::messages::Stop;
 use crate::peer::SetNextHops;
 
@@ -78,7 +78,13 @@ impl Supervisor {
                 let stop = bgp.stop_one(name, subcode);
                 if matches!(change, Change::PeerRemoved(_)) {
                     log::warn!(peer = name.as_str(); "BGP neighbour removed");
-                    ctx.spawn(stop.into_actor(self));
+                    // Its series leave /metrics once its session has ended for good.
+                    let name = name.clone();
+                    ctx.spawn(stop.into_actor(self).map(move |(), act, _| {
+                        if let Some(bgp) = &act.bgp {
+                            bgp.forget(&name);
+                        }
+                    }));
                 } else {
                     // Stop the old session first, then start the new one once the Cease is out.
                     let name = name.clone();
@@ -114,8 +120,13 @@ impl Supervisor {
                         name != check
                     });
                 }
+                // A removed check's series go; a changed one's kind-specific series go too (its
+                // host or path may have changed) and come back from its next run.
                 if matches!(change, Change::CheckChanged { .. }) {
+                    self.metrics.probe.forget(service, Some(check));
                     self.start_check(service, check);
+                } else {
+                    self.metrics.forget_check(service, check);
                 }
                 self.reconfigure_service(service);
             }
@@ -153,15 +164,21 @@ impl Handler<Reload> for Supervisor {
         }
         let path = self.path.clone();
         log::info!(file = path.display().to_string().as_str(); "reloading the configuration");
+        // systemd shows the unit as reloading until READY=1, sent whatever the outcome.
+        match sd_notify::NotifyState::monotonic_usec_now() {
+            Ok(now) => notify(&[sd_notify::NotifyState::Reloading, now]),
+            Err(_) => notify(&[sd_notify::NotifyState::Reloading]),
+        }
         let load = async move {
             match tokio::fs::read_to_string(&path).await {
                 Ok(text) => config::load_with_warnings(&path, &text),
                 Err(e) => Err(ConfigError::whole_file(&path, format!("cannot read: {e}")).into()),
             }
         };
-        Box::pin(
-            load.into_actor(self)
-                .map(|loaded, act, ctx| act.apply_reload(loaded, ctx)),
-        )
+        Box::pin(load.into_actor(self).map(|loaded, act, ctx| {
+            let applied = act.apply_reload(loaded, ctx);
+            notify(&[sd_notify::NotifyState::Ready]);
+            applied
+        }))
     }
 }
