@@ -144,3 +144,40 @@ fn the_request_over_tls_carries_the_path_and_the_host_of_the_url() {
     let host = format!("\r\nhost: localhost:{}\r\n", server.port);
     assert!(head.contains(&host), "{head}");
 }
+
+#[test]
+fn a_redirect_from_http_to_https_is_followed_over_tls() {
+    let server = TlsServer::start();
+    let plain = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let plain_port = plain.local_addr().expect("addr").port();
+    let location = format!("https://localhost:{}/next", server.port);
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = plain.accept() {
+            let mut buf = [0u8; 4096];
+            let mut seen = Vec::new();
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => seen.extend_from_slice(&buf[..n]),
+                }
+            }
+            let answer = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    let mut spec = http_spec(&format!("http://127.0.0.1:{plain_port}/"));
+    spec.insecure = true;
+    spec.follow_redirects = true;
+    let outcome = actix_rt::System::new().block_on(run(&spec, &cx()));
+    assert_eq!(outcome, Outcome::Pass);
+    let requests = server.requests.lock().expect("requests").clone();
+    let head = requests
+        .first()
+        .expect("the redirected request")
+        .to_ascii_lowercase();
+    assert!(head.starts_with("get /next http/1.1\r\n"), "{head}");
+    let host = format!("\r\nhost: localhost:{}\r\n", server.port);
+    assert!(head.contains(&host), "{head}");
+}
