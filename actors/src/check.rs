@@ -14,7 +14,7 @@ use anycastd::health::Outcome;
 
 use crate::messages::{Ping, Stop};
 use crate::metrics::Metrics;
-use crate::probe::{self, ProbeContext, humanize};
+use crate::probe::{self, ProbeContext};
 
 /// One finished run of a check, sent to its ServiceActor.
 #[derive(Debug, Clone, Message)]
@@ -87,12 +87,11 @@ impl CheckActor {
         let cx = self.probe.clone();
         let run = async move {
             let started = Instant::now();
-            let outcome = match tokio::time::timeout(check.deadline, probe::run(&check.spec, &cx))
-                .await
-            {
-                Ok(outcome) => outcome,
-                Err(_) => Outcome::Fail(format!("timed out after {}", humanize(check.deadline))),
-            };
+            let outcome =
+                match tokio::time::timeout(check.deadline, probe::run(&check.spec, &cx)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Outcome::Fail(crate::probe::timed_out(check.deadline)),
+                };
             (outcome, started.elapsed())
         };
         ctx.spawn(run.into_actor(self).map(|(outcome, duration), act, ctx| {

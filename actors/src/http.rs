@@ -1,7 +1,7 @@
 //! The metrics and health endpoint (actix-web on `metrics.address`): `/metrics` renders the one
 //! shared registry; `/healthz` answers 200 `ok` while every actor answers a ping in time, else 503
 //! with the name of the first one that did not; `/status` describes services, peers and the drain
-//! switch as JSON.
+//! switch as JSON. Any other method on these paths gets 405 with `Allow: GET`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,9 +37,9 @@ pub fn bind(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(web::Data::new(state.clone()))
-            .route("/metrics", web::get().to(render_metrics))
-            .route("/healthz", web::get().to(healthz))
-            .route("/status", web::get().to(status))
+            .service(get_only("/metrics").route(web::get().to(render_metrics)))
+            .service(get_only("/healthz").route(web::get().to(healthz)))
+            .service(get_only("/status").route(web::get().to(status)))
     })
     .workers(1)
     .disable_signals()
@@ -47,6 +47,17 @@ pub fn bind(
     .bind(address)?;
     let bound = server.addrs();
     Ok((server.run(), bound))
+}
+
+/// A resource that answers every method but GET with 405 and `Allow: GET`, at once (without a
+/// route of its own a method fell through to the 404 of an unknown path).
+fn get_only(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(|| async {
+        HttpResponse::MethodNotAllowed()
+            .insert_header((actix_web::http::header::ALLOW, "GET"))
+            .content_type(ContentType::plaintext())
+            .body("only GET is served here\n")
+    }))
 }
 
 async fn render_metrics(state: web::Data<State>) -> HttpResponse {

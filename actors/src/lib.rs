@@ -24,6 +24,7 @@
 pub mod bfd;
 pub mod check;
 pub mod cli;
+pub mod files;
 pub mod http;
 pub mod logging;
 pub mod messages;

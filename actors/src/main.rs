@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use actix::prelude::*;
 use anycastd::config::{self, model::Config};
 use anycastd_actors::cli::{self, Command};
+use anycastd_actors::files;
 use anycastd_actors::logging;
 use anycastd_actors::metrics::Metrics;
-use anycastd_actors::peer::set::Peers;
+use anycastd_actors::peer::set::{self, Md5Keys, Peers};
 use anycastd_actors::signals::Signals;
 use anycastd_actors::supervisor::Supervisor;
 
@@ -30,13 +31,21 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Command::CheckConfig(path) => {
-            return match read_config(&path, false) {
-                Ok(_) => {
-                    println!("{}: ok", path.display());
-                    ExitCode::SUCCESS
-                }
-                Err(code) => code,
+            let config = match read_config(&path, false) {
+                Ok(config) => config,
+                Err(code) => return code,
             };
+            // The daemon reads the key files when it starts a session: a missing or unreadable one
+            // would stop it, so it is an error here too.
+            let (_, errors) = set::read_md5_keys(&config.announcer);
+            for error in &errors {
+                eprintln!("{}: {error}", path.display());
+            }
+            if !errors.is_empty() {
+                return ExitCode::from(EXIT_CONFIG);
+            }
+            println!("{}: ok", path.display());
+            return ExitCode::SUCCESS;
         }
         Command::Diff { running, new } => return diff(&running, &new),
         Command::Run { path, force } => (path, force),
@@ -59,7 +68,22 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(code) => return code,
     };
-    actix_rt::System::new().block_on(run(config, path, force))
+    // Key files are read before any actor runs: a missing one is a start failure, one line, exit 1.
+    let (keys, errors) = set::read_md5_keys(&config.announcer);
+    if let Some(error) = errors.first() {
+        log::error!("{error}");
+        return ExitCode::from(EXIT_RUNTIME);
+    }
+    let system = actix_rt::System::new();
+    match system.block_on(run(config, keys, path, force)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => {
+            // A start failure after some actors were created: dropping the runtime would run their
+            // first poll outside it. The error is printed; leave without unwinding the system.
+            log::logger().flush();
+            std::process::exit(i32::from(code))
+        }
+    }
 }
 
 /// Reads and validates `path`; on error reports every line and returns exit code 2. The daemon
@@ -67,18 +91,21 @@ fn main() -> ExitCode {
 /// them on stderr.
 fn read_config(path: &Path, logged: bool) -> Result<Config, ExitCode> {
     let file = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
+    let text = match files::read_text(path, files::CONFIG_LIMIT) {
         Ok(text) => text,
         Err(e) => {
             if logged {
-                log::error!(file = file.as_str(); "{file}: cannot read: {e}");
+                log::error!(file = file.as_str(); "{file}: {e}");
             } else {
-                eprintln!("{file}: cannot read: {e}");
+                eprintln!("{file}: {e}");
             }
             return Err(ExitCode::from(EXIT_CONFIG));
         }
     };
-    match config::load_with_warnings(path, &text) {
+    let loaded = config::load_with_warnings(path, &text);
+    drop(text);
+    files::release_memory();
+    match loaded {
         Ok((config, warnings)) => {
             for warning in warnings {
                 if logged {
@@ -102,20 +129,26 @@ fn read_config(path: &Path, logged: bool) -> Result<Config, ExitCode> {
     }
 }
 
-/// Binds the endpoint, starts the actors and serves signals until a clean stop.
-async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode {
+/// Binds the endpoint, starts the actors and serves signals until a clean stop; a start failure
+/// is printed as one line and returns the exit code.
+async fn run(
+    config: Config,
+    keys: Md5Keys,
+    path: std::path::PathBuf,
+    force: bool,
+) -> Result<(), u8> {
     let metrics = match Metrics::new() {
         Ok(metrics) => metrics,
         Err(e) => {
             log::error!("cannot create metrics: {e}");
-            return ExitCode::from(EXIT_RUNTIME);
+            return Err(EXIT_RUNTIME);
         }
     };
     let signals = match Signals::install() {
         Ok(signals) => signals,
         Err(e) => {
             log::error!("cannot install signal handlers: {e}");
-            return ExitCode::from(EXIT_RUNTIME);
+            return Err(EXIT_RUNTIME);
         }
     };
     // The supervisor's address exists before it runs, so the endpoint can be bound first.
@@ -131,21 +164,22 @@ async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode 
             }
             Err(e) => {
                 log::error!(address = address.to_string().as_str(); "cannot listen on {address} for metrics: {e}");
-                return ExitCode::from(EXIT_RUNTIME);
+                return Err(EXIT_RUNTIME);
             }
         }
     }
     // The BGP side: one PeerActor per neighbour, fed by the supervisor's route set.
-    let peers = match Peers::start(&config.announcer, &metrics.registry) {
+    let peers = match Peers::start_keyed(&config.announcer, &metrics.registry, &keys) {
         Ok(peers) => peers,
         Err(e) => {
             log::error!("{e}");
-            return ExitCode::from(EXIT_RUNTIME);
+            return Err(EXIT_RUNTIME);
         }
     };
     context.run(
         Supervisor::new(config, path, metrics)
             .with_peers(peers)
+            .with_keys(keys)
             .with_force(force),
     );
     actix_rt::spawn(anycastd_actors::http::watchdog(supervisor.clone()));
@@ -155,7 +189,7 @@ async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode 
         server.stop(true).await;
     }
     log::warn!("stopped");
-    ExitCode::SUCCESS
+    Ok(())
 }
 
 /// `--diff FILE`: prints, one line each, what a reload from `running` to `new` would change, and

@@ -67,3 +67,34 @@ pub fn tune_malloc() {
 /// Not glibc: the allocator is left as it is.
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 pub fn tune_malloc() {}
+
+/// `malloc_trim(0)`: hands the free memory of glibc's arenas back to the kernel.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub(crate) fn malloc_trim() {
+    // SAFETY: malloc_trim only walks glibc's own arenas under their locks; it takes no pointer
+    // from us and may be called from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// Other allocators return memory on their own.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub(crate) fn malloc_trim() {}
+
+/// Makes the process that `command` starts a child subreaper (`PR_SET_CHILD_SUBREAPER`) between
+/// `fork` and `exec`; the setting is kept across `execve`.
+#[allow(unsafe_code)]
+pub(crate) fn child_subreaper_before_exec(command: &mut tokio::process::Command) {
+    // SAFETY: the closure runs in the forked child before exec, where only async-signal-safe
+    // calls are allowed: it makes one prctl(2) system call (rustix issues it directly, with no
+    // allocation and no lock) and touches no memory shared with the parent.
+    unsafe {
+        command.pre_exec(|| {
+            // A process that cannot be made one still runs; its group is still killed.
+            let _ = rustix::process::set_child_subreaper(Some(rustix::process::getpid()));
+            Ok(())
+        });
+    }
+}

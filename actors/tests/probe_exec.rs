@@ -179,3 +179,91 @@ async fn dropping_the_probe_kills_the_group() {
         || !group_alive(pgid),
     );
 }
+
+/// Alive: present in /proc and not a zombie.
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next());
+            !matches!(state, Some("Z" | "X") | None)
+        }
+        Err(_) => false,
+    }
+}
+
+/// A plugin that starts a grandchild in a session of its own (`setsid`, then its parent exits, as
+/// a daemonising program does) and writes the grandchild's PID to `pid_file`, then runs `rest`.
+fn escaping(dir: &Path, pid_file: &Path, rest: &str) -> PathBuf {
+    let body = format!(
+        "setsid sh -c 'sleep 600 & echo $! > {}.tmp; mv {0}.tmp {0}'\n{rest}",
+        pid_file.display()
+    );
+    script(dir, "escape", &body)
+}
+
+fn wait_pid_file(path: &Path) -> i32 {
+    common::wait_until("the grandchild's PID", Duration::from_secs(5), || {
+        path.exists()
+    });
+    read_pid(path)
+}
+
+#[tokio::test]
+async fn a_setsid_grandchild_dies_with_a_timed_out_plugin() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for run in 0..5 {
+        let pid_file = dir.path().join(format!("grandchild-{run}"));
+        let path = escaping(dir.path(), &pid_file, "sleep 600");
+        let (_registry, cx) = common::context("exec");
+        let outcome = probe::run(
+            &spec(vec![path.display().to_string()], Duration::from_millis(700)),
+            &cx,
+        )
+        .await;
+        assert!(
+            matches!(outcome, Outcome::Fail(ref r) if r.contains("timed out after 700ms")),
+            "{outcome:?}"
+        );
+        let grandchild = wait_pid_file(&pid_file);
+        common::wait_until(
+            &format!("run {run}: the setsid grandchild {grandchild} to die"),
+            Duration::from_secs(5),
+            || !alive(grandchild),
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_setsid_grandchild_dies_when_the_probe_is_dropped_or_the_plugin_exits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_registry, cx) = common::context("exec");
+    // Dropped by the check's deadline while the plugin runs.
+    let pid_file = dir.path().join("dropped");
+    let path = escaping(dir.path(), &pid_file, "sleep 600");
+    let long = spec(vec![path.display().to_string()], Duration::from_secs(600));
+    let dropped = tokio::time::timeout(Duration::from_millis(700), probe::run(&long, &cx)).await;
+    assert!(dropped.is_err(), "{dropped:?}");
+    let grandchild = wait_pid_file(&pid_file);
+    common::wait_until(
+        "the grandchild of a dropped probe to die",
+        Duration::from_secs(5),
+        || !alive(grandchild),
+    );
+    // A plugin that exits 0 and leaves a daemon behind: it passes, and its daemon is ended.
+    let pid_file = dir.path().join("exited");
+    let path = escaping(dir.path(), &pid_file, "exit 0");
+    let outcome = probe::run(
+        &spec(vec![path.display().to_string()], Duration::from_secs(5)),
+        &cx,
+    )
+    .await;
+    assert_eq!(outcome, Outcome::Pass);
+    let grandchild = wait_pid_file(&pid_file);
+    common::wait_until(
+        "the grandchild of a finished plugin to die",
+        Duration::from_secs(5),
+        || !alive(grandchild),
+    );
+}

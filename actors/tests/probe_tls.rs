@@ -241,6 +241,20 @@ async fn local_failures_name_what_is_wrong() {
 
     let missing = spec(local(&pki.dir.path().join("absent.pem")));
     assert!(fail_reason(run(missing).await.0).contains("cannot read"));
+
+    // A FIFO or a device is refused at once, never read.
+    let fifo = pki.dir.path().join("fifo.pem");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()));
+    let reason = fail_reason(run(spec(local(&fifo))).await.0);
+    assert!(
+        reason.contains("not a regular file (it is a FIFO)"),
+        "{reason}"
+    );
+    let mut s = spec(local(&leaf));
+    s.ca_file = Some("/dev/zero".into());
+    let reason = fail_reason(run(s).await.0);
+    assert!(reason.contains("not a regular file"), "{reason}");
 }
 
 #[tokio::test]

@@ -49,7 +49,7 @@ pub enum Input {
     DrainSignal(Option<String>),
     /// Whether the drain file exists now.
     DrainFile(bool),
-    /// Stop (SIGTERM / SIGINT).
+    /// Stop (SIGTERM / SIGINT); a second one during the drain time ends the drain at once.
     Shutdown,
     /// The drain time of the shutdown is over.
     Drained,
@@ -225,6 +225,13 @@ impl Node {
                 }
             }
             Input::Shutdown => {
+                // A second stop during the drain time ends it now (the operator's SIGTERM again,
+                // as BIRD and most daemons do); once stopping there is nothing left to hurry.
+                if self.phase == Phase::Draining {
+                    self.phase = Phase::Stopping;
+                    out.push(Action::StopAll);
+                    return out;
+                }
                 if self.phase >= Phase::Draining {
                     return out;
                 }

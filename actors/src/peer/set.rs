@@ -2,6 +2,7 @@
 //! supervision), the shared listeners of passive neighbours, and the metric families. What the daemon
 //! needs from the BGP side: recipients for the route set, and a graceful stop that awaits every Cease.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,9 +40,48 @@ pub enum StartError {
         #[source]
         source: SocketError,
     },
+    /// A peer's MD5 key was not read ahead of its start.
+    #[error("peer {0}: its TCP MD5 key was not read")]
+    KeyNotRead(String),
     /// A passive peer has no local address of its family to listen on.
     #[error("peer {0}: passive, but no local_address of its address family to listen on")]
     NoListenAddress(String),
+}
+
+/// The TCP MD5 keys of the neighbours that have one, by configured name, read ahead of starting
+/// them (off the actor thread: [`read_md5_keys`]).
+pub type Md5Keys = BTreeMap<String, Vec<u8>>;
+
+/// Reads the MD5 key of every neighbour of `announcer` that has one. Blocking file I/O (bounded:
+/// see [`crate::files`]): call it before the actors run or on a thread of its own. Returns every
+/// key that could be read and one error per key that could not.
+pub fn read_md5_keys(announcer: &model::Announcer) -> (Md5Keys, Vec<StartError>) {
+    let mut keys = Md5Keys::new();
+    let mut errors = Vec::new();
+    for peer in &announcer.peers {
+        let Some(key) = &peer.md5 else { continue };
+        match socket::read_md5_key(key) {
+            Ok(bytes) => {
+                keys.insert(peer.name.clone(), bytes);
+            }
+            Err(source) => errors.push(StartError::Peer {
+                peer: peer.name.clone(),
+                source,
+            }),
+        }
+    }
+    (keys, errors)
+}
+
+impl StartError {
+    /// The neighbour the error is about, when it is about one.
+    pub fn peer(&self) -> Option<&str> {
+        match self {
+            StartError::Metrics(_) => None,
+            StartError::Peer { peer, .. } => Some(peer),
+            StartError::KeyNotRead(peer) | StartError::NoListenAddress(peer) => Some(peer),
+        }
+    }
 }
 
 /// The running neighbours.
@@ -55,12 +95,36 @@ pub struct Peers {
 }
 
 impl Peers {
-    /// Starts one supervised PeerActor per `announcer.peers` entry (inside a running actix system).
-    /// Passive neighbours listen on their local address, port 179.
+    /// Starts one supervised PeerActor per `announcer.peers` entry (inside a running actix system),
+    /// reading their MD5 key files here. Passive neighbours listen on their local address, port 179.
     pub fn start(
         announcer: &model::Announcer,
         registry: &prometheus::Registry,
     ) -> Result<Peers, StartError> {
+        let (keys, errors) = read_md5_keys(announcer);
+        if let Some(error) = errors.into_iter().next() {
+            return Err(error);
+        }
+        Peers::start_keyed(announcer, registry, &keys)
+    }
+
+    /// [`Peers::start`] with the MD5 keys already read ([`read_md5_keys`]). Everything that can
+    /// fail without binding a socket (a missing key, a passive neighbour without a listening
+    /// address) is checked for every neighbour before the first actor starts.
+    pub fn start_keyed(
+        announcer: &model::Announcer,
+        registry: &prometheus::Registry,
+        keys: &Md5Keys,
+    ) -> Result<Peers, StartError> {
+        for peer in &announcer.peers {
+            key_of(peer, keys)?;
+            if peer.passive {
+                let setup = PeerSetup::from_model(announcer, peer, None, None);
+                if setup.local_address.is_none() {
+                    return Err(StartError::NoListenAddress(peer.name.clone()));
+                }
+            }
+        }
         let metrics: Arc<BgpMetrics> = BgpMetrics::register(registry)?;
         let mut peers = Peers {
             actors: Vec::new(),
@@ -70,27 +134,42 @@ impl Peers {
             bfd_metrics: BfdMetrics::register(registry)?,
         };
         for peer in &announcer.peers {
-            peers.start_one(announcer, peer)?;
+            let key = key_of(peer, keys)?;
+            peers.start_one_keyed(announcer, peer, key)?;
         }
         Ok(peers)
     }
 
-    /// Starts one more supervised PeerActor for `peer` (a neighbour added or reset by a reload).
+    /// Starts one more supervised PeerActor for `peer` (a neighbour added or reset by a reload),
+    /// reading its MD5 key file here.
     pub fn start_one(
         &mut self,
         announcer: &model::Announcer,
         peer: &model::Peer,
     ) -> Result<Addr<PeerActor>, StartError> {
-        let failed = |source| StartError::Peer {
-            peer: peer.name.clone(),
-            source,
-        };
         let key = peer
             .md5
             .as_ref()
             .map(socket::read_md5_key)
             .transpose()
-            .map_err(failed)?;
+            .map_err(|source| StartError::Peer {
+                peer: peer.name.clone(),
+                source,
+            })?;
+        self.start_one_keyed(announcer, peer, key)
+    }
+
+    /// [`Peers::start_one`] with its MD5 key already read (`None` when it has none).
+    pub fn start_one_keyed(
+        &mut self,
+        announcer: &model::Announcer,
+        peer: &model::Peer,
+        key: Option<Vec<u8>>,
+    ) -> Result<Addr<PeerActor>, StartError> {
+        let failed = |source| StartError::Peer {
+            peer: peer.name.clone(),
+            source,
+        };
         let mut setup = PeerSetup::from_model(announcer, peer, key, None);
         if peer.passive {
             let local = setup
@@ -197,6 +276,17 @@ impl Peers {
         async move {
             futures_util::future::join_all(stops).await;
         }
+    }
+}
+
+/// The key read ahead for `peer`; an error when it has one configured that was not read.
+fn key_of(peer: &model::Peer, keys: &Md5Keys) -> Result<Option<Vec<u8>>, StartError> {
+    if peer.md5.is_none() {
+        return Ok(None);
+    }
+    match keys.get(&peer.name) {
+        Some(key) => Ok(Some(key.clone())),
+        None => Err(StartError::KeyNotRead(peer.name.clone())),
     }
 }
 

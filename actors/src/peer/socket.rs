@@ -73,12 +73,15 @@ impl SessionSocketOptions {
 }
 
 /// The key bytes of a configured MD5 key: the inline text, or the file's content without its trailing
-/// newline (read now, so a reload picks up a changed file).
+/// newline (read now, so a reload picks up a changed file). The file is read by
+/// [`files::read_bounded`](crate::files::read_bounded): a regular file of at most
+/// [`KEY_FILE_LIMIT`](crate::files::KEY_FILE_LIMIT) bytes, never waiting on a FIFO.
 pub fn read_md5_key(key: &model::Md5Key) -> Result<Vec<u8>, SocketError> {
     let bytes = match key {
         model::Md5Key::Inline(text) => text.as_bytes().to_vec(),
         model::Md5Key::File(path) => {
-            let mut bytes = std::fs::read(path).map_err(|source| SocketError::Md5KeyFile {
+            let read = crate::files::read_bounded(path, crate::files::KEY_FILE_LIMIT);
+            let mut bytes = read.map_err(|source| SocketError::Md5KeyFile {
                 path: path.clone(),
                 source,
             })?;
@@ -137,9 +140,9 @@ pub enum SocketError {
     Md5KeyFile {
         /// The file.
         path: std::path::PathBuf,
-        /// The OS error.
+        /// Why it could not be read.
         #[source]
-        source: io::Error,
+        source: crate::files::ReadError,
     },
     /// The MD5 key is longer than the kernel accepts.
     #[error("TCP MD5 key is {0} bytes, at most {MD5_MAX_KEY_LEN} are allowed")]

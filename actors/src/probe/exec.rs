@@ -1,7 +1,8 @@
 //! `exec`: runs a Nagios-style plugin (`command` is argv, no shell) with extra `env`, in its own
 //! process group. Exit 0 = Pass, 1 = Degraded, 2 = Fail, 3 or more or a signal = Inconclusive; the
 //! first line of stdout (at most 4 KiB are kept) goes into the reason. Past `timeout`, or when the
-//! probe's future is dropped, the whole process group is killed with SIGKILL and the child reaped.
+//! probe's future is dropped, the plugin and every process it started are killed with SIGKILL,
+//! including those that left its process group with `setsid` (see `reaper.rs`), and reaped.
 #![deny(
     clippy::indexing_slicing,
     clippy::unwrap_used,
@@ -26,14 +27,20 @@ const STDOUT_LIMIT: usize = 4096;
 const DRAIN_GRACE: Duration = Duration::from_millis(100);
 
 /// Kills the process group on drop: covers time-outs, cancellation and plugins that leave
-/// background processes behind.
-struct GroupGuard(Option<Pid>);
+/// background processes behind; then asks the exec thread to kill the rest of the plugin's tree
+/// and reap what it left ([`super::spawner::finish`]).
+struct GroupGuard {
+    pgid: Option<Pid>,
+    /// The plugin has exited and tokio has reaped it: its PID is no longer ours to signal.
+    reaped: bool,
+}
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        if let Some(pgid) = self.0 {
+        if let Some(pgid) = self.pgid {
             // ESRCH (the group is already gone) is the normal case after a clean exit.
             let _ = rustix::process::kill_process_group(pgid, Signal::KILL);
+            super::spawner::finish(pgid.as_raw_nonzero().get(), !self.reaped);
         }
     }
 }
@@ -57,19 +64,23 @@ pub(super) async fn probe(spec: &ExecSpec) -> Outcome {
         Err(e) => return Outcome::Inconclusive(format!("cannot start {program}: {e}")),
     };
     // Declared after `child`, so it is dropped first: the group dies, then tokio reaps the child.
-    let _guard = GroupGuard(
-        child
+    let mut guard = GroupGuard {
+        pgid: child
             .id()
             .and_then(|id| i32::try_from(id).ok())
             .and_then(Pid::from_raw),
-    );
+        reaped: false,
+    };
     let stdout = child.stdout.take();
     match tokio::time::timeout(spec.timeout, wait_with_line(&mut child, stdout)).await {
-        Ok(Ok((status, line))) => outcome(status, &line),
+        Ok(Ok((status, line))) => {
+            guard.reaped = true;
+            outcome(status, &line)
+        }
         Ok(Err(e)) => Outcome::Inconclusive(format!("waiting for {program}: {e}")),
         Err(_) => Outcome::Fail(format!(
-            "{program} timed out after {:?}; its process group was killed",
-            spec.timeout
+            "{program}: {}; it and every process it started were killed",
+            super::timed_out(spec.timeout)
         )),
     }
 }

@@ -2,7 +2,9 @@
 //! optionally, contain a text.
 //!
 //! - `tries` attempts, `interval` pause between two attempts (never after the last), each attempt
-//!   bounded by `timeout` (request, response head and body).
+//!   bounded by `timeout` (request, response head and body, the redirects included): the retry
+//!   loop of every probe, with its wording (`3 tries failed; last error: GET <url>: timed out
+//!   after 2s`).
 //! - Redirects are followed as the Go daemon's `net/http` client followed them (301, 302, 303, 307,
 //!   308; at most 10 requests; the decisions are [`anycastd::health::redirect`]'s), unless
 //!   `expected_status` lists the status. With `follow_redirects: false` a redirect is a failure
@@ -11,8 +13,10 @@
 //! - TLS is done here, in the connector of the clients of `https` requests (awc is built without
 //!   TLS): a node whose checks are all plain `http` never loads the TLS settings or the system roots,
 //!   which would cost it about 5 MB of memory.
-//! - The body is always read (up to [`BODY_LIMIT`]) and dropped, and every request asks for
-//!   `Connection: close`, so no connection is kept or leaked (the Go daemon leaked connections).
+//! - The body is always read to its end: kept (up to [`BODY_LIMIT`]) when `body_contains` checks
+//!   it, else dropped as it arrives. A body that cannot be read to its end (the server resets the
+//!   connection mid-body) is a failure. Every request asks for `Connection: close`, so no
+//!   connection is kept or leaked (the Go daemon leaked connections).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -41,7 +45,7 @@ use tokio::net::TcpStream;
 use tokio_openssl::SslStream;
 
 use super::ProbeContext;
-use super::humanize;
+use super::retry::AttemptError;
 
 /// Largest body read for `body_contains`; a larger body is a failure, an unchecked one is dropped.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -62,28 +66,15 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
     if let Err(e) = client(spec, target.tls) {
         return Outcome::Inconclusive(format!("cannot set up TLS: {e}"));
     }
-    let tries = spec.retry.tries.max(1);
-    let mut last = String::new();
-    for attempt in 1..=tries {
-        if attempt > 1 {
-            tokio::time::sleep(spec.retry.interval).await;
-        }
-        let result =
-            match tokio::time::timeout(spec.retry.timeout, attempt_once(&method, spec)).await {
-                Ok(result) => result,
-                Err(_) => Err(format!("timed out after {}", humanize(spec.retry.timeout))),
-            };
-        match result {
-            Ok(()) => return Outcome::Pass,
-            Err(reason) => {
-                last = format!(
-                    "attempt {attempt}/{tries}: {} {}: {reason}",
-                    spec.method, spec.url
-                )
-            }
-        }
-    }
-    Outcome::Fail(last)
+    // The retry loop every multi-try probe shares: one wording for time-outs and for the last
+    // error ("3 tries failed; last error: GET http://...: timed out after 2s").
+    let context = format!("{} {}", spec.method, spec.url);
+    super::retry::run_for(&spec.retry, &context, || async {
+        attempt_once(&method, spec)
+            .await
+            .map_err(AttemptError::Fail)
+    })
+    .await
 }
 
 /// TLS settings, built once per mode (loading the system roots is file I/O) and shared by every run.
@@ -359,15 +350,29 @@ async fn attempt_once(method: &Method, spec: &Http2xxSpec) -> Result<(), String>
             match redirects.on_response(&current, code, location.as_deref(), expected) {
                 Decision::Final => {}
                 Decision::Follow(next) => {
-                    // Read the redirect's body (bounded) so the connection ends cleanly.
-                    let _ = response.body().limit(BODY_LIMIT).await;
+                    // Read the redirect's body (dropped) so the connection ends cleanly.
+                    let _ = drain(&mut response).await;
                     current = next;
                     continue;
                 }
                 Decision::Fail(error) => return Err(error.to_string()),
             }
         }
-        let body = response.body().limit(BODY_LIMIT).await;
+        // The body is read to its end whether or not it is checked: a server that answers 200
+        // and then dies mid-body (a reset, a short Content-Length, a broken chunk) is not healthy.
+        let length = declared_length(&response);
+        let body = match &spec.body_contains {
+            Some(_) => response
+                .body()
+                .limit(BODY_LIMIT)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|body| whole(body.len(), length).map(|()| Some(body))),
+            None => drain(&mut response)
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|read| whole(read, length).map(|()| None)),
+        };
         let at = after(&redirects, &current);
         if !expected {
             let expected = expected_text(&spec.expected_status);
@@ -380,8 +385,11 @@ async fn attempt_once(method: &Method, spec: &Http2xxSpec) -> Result<(), String>
             return Err(format!("status {status}{at} (expected {expected})"));
         }
         return match (&spec.body_contains, body) {
-            (None, _) => Ok(()),
-            (Some(needle), Ok(body)) => {
+            (_, Err(e)) => Err(format!(
+                "status {status}{at}, cannot read the body to its end: {e}"
+            )),
+            (None, Ok(_)) | (Some(_), Ok(None)) => Ok(()),
+            (Some(needle), Ok(Some(body))) => {
                 if memfind(&body, needle.as_bytes()) {
                     Ok(())
                 } else {
@@ -391,7 +399,6 @@ async fn attempt_once(method: &Method, spec: &Http2xxSpec) -> Result<(), String>
                     ))
                 }
             }
-            (Some(_), Err(e)) => Err(format!("status {status}{at}, cannot read body: {e}")),
         };
     }
 }
@@ -429,7 +436,7 @@ async fn send(
         _ => builder.send().await,
     };
     sent.map_err(|e| match e {
-        SendRequestError::Timeout => format!("timed out after {}", humanize(spec.retry.timeout)),
+        SendRequestError::Timeout => super::timed_out(spec.retry.timeout),
         other => format!("request failed: {other}"),
     })
 }
@@ -455,6 +462,39 @@ fn is_expected(ranges: &[(u16, u16)], code: u16) -> bool {
         .any(|(low, high)| (*low..=*high).contains(&code))
 }
 
+/// Reads the body to its end and drops it as it comes (nothing is kept, whatever its size; the
+/// attempt's timeout bounds the time). Returns how many bytes were read.
+async fn drain<S>(body: &mut S) -> Result<usize, awc::error::PayloadError>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, awc::error::PayloadError>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let mut read = 0usize;
+    while let Some(chunk) = body.next().await {
+        read = read.saturating_add(chunk?.len());
+    }
+    Ok(read)
+}
+
+/// The body length the response announced (`Content-Length`), if any.
+fn declared_length<S>(response: &awc::ClientResponse<S>) -> Option<usize> {
+    response
+        .headers()
+        .get(awc::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// awc ends the body stream without an error when the connection closes (or is reset) before the
+/// announced length: the count of bytes read tells.
+fn whole(read: usize, declared: Option<usize>) -> Result<(), String> {
+    match declared {
+        Some(length) if read < length => Err(format!(
+            "the connection ended after {read} of {length} bytes"
+        )),
+        _ => Ok(()),
+    }
+}
 fn expected_text(ranges: &[(u16, u16)]) -> String {
     if ranges.is_empty() {
         return "200-299".to_string();

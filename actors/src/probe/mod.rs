@@ -26,6 +26,7 @@ mod file;
 pub mod http;
 mod icmp;
 mod ntp;
+mod reaper;
 mod retry;
 mod spawner;
 mod tcp;
@@ -192,6 +193,12 @@ pub async fn run(spec: &CheckSpec, cx: &ProbeContext) -> Outcome {
         CheckSpec::Exec(s) => exec::probe(s).await,
         CheckSpec::File(s) => file::probe(s).await,
     }
+}
+
+/// The one wording of every probe's time-out: `timed out after 2.1s` (context, such as what was
+/// being connected to, goes before it with a colon).
+pub(crate) fn timed_out(after: std::time::Duration) -> String {
+    format!("timed out after {}", humanize(after))
 }
 
 /// A duration as the config writes it (`1.5s`, `300ms`).

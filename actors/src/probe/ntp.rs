@@ -55,7 +55,7 @@ async fn attempt(spec: &NtpqSpec, cx: &ProbeContext) -> Result<(), AttemptError>
     let result = client
         .synchronize(server)
         .await
-        .map_err(|e| explain(e, server, bind_ip))?;
+        .map_err(|e| explain(e, server, bind_ip, spec.retry.timeout))?;
     let offset = result.clock_offset().as_secs_f64();
     let rtt = result.round_trip_delay().as_secs_f64();
     cx.metrics
@@ -78,13 +78,18 @@ async fn attempt(spec: &NtpqSpec, cx: &ProbeContext) -> Result<(), AttemptError>
     Ok(())
 }
 
-fn explain(error: SynchronizationError, server: SocketAddr, bind_ip: IpAddr) -> AttemptError {
+fn explain(
+    error: SynchronizationError,
+    server: SocketAddr,
+    bind_ip: IpAddr,
+    timeout: std::time::Duration,
+) -> AttemptError {
     match error {
         SynchronizationError::IOError(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable => {
             AttemptError::Inconclusive(format!("cannot send from {bind_ip}: {e}"))
         }
         SynchronizationError::IOError(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-            AttemptError::Fail(format!("{server}: no answer"))
+            AttemptError::Fail(format!("{server}: {}", super::timed_out(timeout)))
         }
         SynchronizationError::IOError(e) => AttemptError::Fail(format!("{server}: {e}")),
         SynchronizationError::ProtocolError(ProtocolError::KissODeath(code)) => AttemptError::Fail(

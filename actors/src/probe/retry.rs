@@ -1,4 +1,4 @@
-//! The retry loop shared by `dns_lookup`, `ntpq` and `tftp_rrq`: `tries` attempts, each bounded by
+//! The retry loop shared by `http_2xx`, `dns_lookup`, `ntpq` and `tftp_rrq`: `tries` attempts, each bounded by
 //! `timeout`, with `interval` paused between two attempts (never after the last one).
 #![deny(
     clippy::indexing_slicing,
@@ -33,18 +33,36 @@ impl fmt::Display for AttemptError {
 /// Runs `attempt` up to `retry.tries` times and returns `Pass` at the first success. After the last
 /// failure the reason is `N tries failed; last error: ...`, and the outcome is `Inconclusive` only
 /// when that last error was.
-pub(crate) async fn run<F, Fut>(retry: &Retry, mut attempt: F) -> Outcome
+pub(crate) async fn run<F, Fut>(retry: &Retry, attempt: F) -> Outcome
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), AttemptError>>,
+{
+    run_for(retry, "", attempt).await
+}
+
+/// [`run`] with `context` (e.g. `GET <url>`) put before every attempt's error, the time-out
+/// included: `2 tries failed; last error: GET <url>: timed out after 2s`.
+pub(crate) async fn run_for<F, Fut>(retry: &Retry, context: &str, mut attempt: F) -> Outcome
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<(), AttemptError>>,
 {
     let tries = retry.tries.max(1);
     let mut last = AttemptError::Fail("no attempt made".to_owned());
+    let with = |reason: String| {
+        if context.is_empty() {
+            reason
+        } else {
+            format!("{context}: {reason}")
+        }
+    };
     for n in 1..=tries {
         last = match tokio::time::timeout(retry.timeout, attempt()).await {
             Ok(Ok(())) => return Outcome::Pass,
-            Ok(Err(error)) => error,
-            Err(_) => AttemptError::Fail(format!("timed out after {:?}", retry.timeout)),
+            Ok(Err(AttemptError::Fail(reason))) => AttemptError::Fail(with(reason)),
+            Ok(Err(AttemptError::Inconclusive(reason))) => AttemptError::Inconclusive(with(reason)),
+            Err(_) => AttemptError::Fail(with(super::timed_out(retry.timeout))),
         };
         log::debug!(attempt = n, error:% = last; "probe attempt failed");
         if n < tries {

@@ -18,8 +18,9 @@ pub(super) async fn probe(spec: &TcpConnectSpec) -> Outcome {
         Ok(Ok(())) => Outcome::Pass,
         Ok(Err(reason)) => Outcome::Fail(reason),
         Err(_) => Outcome::Fail(format!(
-            "connect to {} timed out after {:?}",
-            spec.address, spec.timeout
+            "connect to {}: {}",
+            spec.address,
+            super::timed_out(spec.timeout)
         )),
     }
 }

@@ -48,8 +48,8 @@ pub(super) async fn probe(spec: &TlsCertificateSpec, cx: &ProbeContext) -> Outco
             let chain = match tokio::time::timeout(spec.timeout, fetch).await {
                 Ok(chain) => chain,
                 Err(_) => Err(format!(
-                    "TLS handshake with {host} timed out after {:?}",
-                    spec.timeout
+                    "TLS handshake with {host}: {}",
+                    super::timed_out(spec.timeout)
                 )),
             };
             (host.clone(), chain)
@@ -189,9 +189,15 @@ fn pick_leaf(chain: &[X509]) -> Option<&X509Ref> {
 }
 
 async fn read_local(path: &Path) -> Result<Vec<X509>, String> {
-    let pem = tokio::fs::read(path)
-        .await
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let owned = path.to_path_buf();
+    let read = crate::files::read_off_thread(move || {
+        crate::files::read_bounded(&owned, crate::files::PEM_LIMIT)
+    });
+    let pem = match read.await {
+        Ok(Ok(pem)) => pem,
+        Ok(Err(e)) => return Err(format!("{}: {e}", path.display())),
+        Err(e) => return Err(format!("{}: cannot read: {e}", path.display())),
+    };
     X509::stack_from_pem(&pem)
         .map_err(|e| format!("{}: not a PEM certificate file: {e}", path.display()))
 }
@@ -199,8 +205,9 @@ async fn read_local(path: &Path) -> Result<Vec<X509>, String> {
 fn verify_local(leaf: &X509Ref, chain: &[X509], ca_file: &Path) -> Result<(), String> {
     let openssl_error =
         |e: openssl::error::ErrorStack| format!("chain verification could not run: {e}");
-    let pem = std::fs::read(ca_file)
-        .map_err(|e| format!("cannot read ca_file {}: {e}", ca_file.display()))?;
+    // Bounded, and never waits on a FIFO (see crate::files).
+    let pem = crate::files::read_bounded(ca_file, crate::files::PEM_LIMIT)
+        .map_err(|e| format!("ca_file {}: {e}", ca_file.display()))?;
     let roots =
         X509::stack_from_pem(&pem).map_err(|e| format!("ca_file {}: {e}", ca_file.display()))?;
     let mut store = X509StoreBuilder::new().map_err(openssl_error)?;

@@ -114,7 +114,9 @@ impl Supervisor {
         }
     }
 
-    pub(super) fn start_peer(&mut self, name: &str) {
+    /// Starts the configured neighbour `name` with the key read with the configuration; false
+    /// when it cannot start (logged).
+    pub(super) fn start_peer(&mut self, name: &str) -> bool {
         let Some(peer) = self
             .node
             .config()
@@ -123,19 +125,28 @@ impl Supervisor {
             .iter()
             .find(|p| p.name == name)
         else {
-            return;
+            return true;
         };
         let Some(bgp) = self.bgp.as_mut() else {
-            return;
+            return true;
         };
-        match bgp.start_one(&self.node.config().announcer, peer) {
+        let key = self.keys.get(name).cloned();
+        let started = match (&peer.md5, key) {
+            (Some(_), None) => Err(crate::peer::set::StartError::KeyNotRead(name.to_string())),
+            (_, key) => bgp.start_one_keyed(&self.node.config().announcer, peer, key),
+        };
+        match started {
             Ok(actor) => {
                 log::warn!(peer = name; "BGP neighbour started");
                 if let Some(routes) = self.node.sent() {
                     actor.do_send(DesiredRoutes::from(routes.clone()));
                 }
+                true
             }
-            Err(e) => log::error!(peer = name; "cannot start the BGP neighbour: {e}"),
+            Err(e) => {
+                log::error!(peer = name; "cannot start the BGP neighbour: {e}");
+                false
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ use anycastd::health::route_set::{RouteChange, RouteSet};
 use crate::check::CheckActor;
 use crate::messages::Ping;
 use crate::metrics::Metrics;
-use crate::peer::set::Peers;
+use crate::peer::set::{Md5Keys, Peers};
 use crate::routes::DesiredRoutes;
 use crate::service::{ServiceActor, ServiceReport, SetDrain};
 
@@ -94,6 +94,12 @@ pub struct Supervisor {
     /// [`PREFIX_SERIES_LIMIT`] of them).
     prefix_series: bool,
     status_line: String,
+    /// The neighbours' MD5 keys, read with the configuration (at start, at each reload).
+    keys: Md5Keys,
+    /// A reload is reading its file.
+    reloading: bool,
+    /// A SIGHUP came during a reload: reload again when it ends.
+    reload_again: bool,
 }
 
 impl Supervisor {
@@ -111,7 +117,17 @@ impl Supervisor {
             known_prefixes: BTreeSet::new(),
             prefix_series: false,
             status_line: String::new(),
+            keys: Md5Keys::new(),
+            reloading: false,
+            reload_again: false,
         }
+    }
+
+    /// The neighbours' MD5 keys, read with the configuration; neighbours started later (by a
+    /// reload) use the keys read with their reload.
+    pub fn with_keys(mut self, keys: Md5Keys) -> Supervisor {
+        self.keys = keys;
+        self
     }
 
     /// Hands the configured neighbours to the supervisor: they get the route set, are changed on
@@ -367,11 +383,22 @@ impl Handler<Shutdown> for Supervisor {
             log::warn!(drain_time = format!("{drain_time:?}").as_str(); "shutting down: draining first");
         }
         let mut wait = None;
+        let mut stop_now = false;
         for action in self.node.handle(Input::Shutdown) {
             match action {
                 Action::WaitDrain(after) => wait = Some(after),
+                // A second stop during the drain: no more waiting.
+                Action::StopAll => stop_now = true,
                 other => self.perform(other, ctx),
             }
+        }
+        if stop_now {
+            log::warn!("shutting down now: the drain time is cut short");
+            return Box::pin(
+                self.stop_all()
+                    .into_actor(self)
+                    .map(|(), _act, ctx| ctx.stop()),
+            );
         }
         let Some(after) = wait else {
             return Box::pin(actix::fut::ready(()));
@@ -391,7 +418,11 @@ impl Handler<Shutdown> for Supervisor {
                         }
                     }
                     .into_actor(act)
-                    .map(|(), _act, ctx| ctx.stop())
+                    .map(move |(), _act, ctx| {
+                        if stop {
+                            ctx.stop();
+                        }
+                    })
                 }),
         )
     }

@@ -1,6 +1,13 @@
 //! SIGHUP: load the file, ask the core whether the reload may withdraw that much
 //! ([`Node::reload`](anycastd::health::node::Node::reload)), then carry out its [`Change`]s one by
 //! one: the one path by which a running daemon's services and sessions change.
+//!
+//! The file and the neighbours' key files are read, parsed and validated on a thread of their own
+//! ([`files::read_off_thread`]): the supervisor keeps answering (KEEPALIVEs, `/healthz`, SIGTERM)
+//! however slow or large the file is. One reload runs at a time; a SIGHUP during one is kept and
+//! served when it ends.
+
+use std::path::Path;
 
 use actix::prelude::*;
 use anycastd::bgp::codec::CeaseSubcode;
@@ -8,17 +15,63 @@ use anycastd::config::diff::Change;
 use anycastd::config::{self, ConfigError, ConfigErrors, ConfigWarning, model::Config};
 
 use super::{Reload, Supervisor, notify};
+use crate::files;
 use crate::messages::Stop;
 use crate::peer::SetNextHops;
+use crate::peer::set::{self, Md5Keys};
+
+/// A file read and validated for a reload, with the key files of its neighbours.
+struct Loaded {
+    config: Config,
+    warnings: Vec<ConfigWarning>,
+    keys: Md5Keys,
+    /// The neighbours whose key file could not be read, with why.
+    key_errors: Vec<(String, String)>,
+}
+
+/// Reads and validates `path` and reads its neighbours' key files (blocking: run off the actors).
+fn load(path: &Path) -> Result<Loaded, ConfigErrors> {
+    let text = files::read_text(path, files::CONFIG_LIMIT)
+        .map_err(|e| ConfigError::whole_file(path, e.to_string()))?;
+    let loaded = config::load_with_warnings(path, &text);
+    drop(text);
+    let (config, warnings) = loaded?;
+    let (keys, errors) = set::read_md5_keys(&config.announcer);
+    let key_errors = errors
+        .into_iter()
+        .map(|error| {
+            (
+                error.peer().unwrap_or_default().to_string(),
+                error.to_string(),
+            )
+        })
+        .collect();
+    Ok(Loaded {
+        config,
+        warnings,
+        keys,
+        key_errors,
+    })
+}
 
 impl Supervisor {
     /// Applies a loaded file: refused by the blast-radius guard, or applied change by change.
     fn apply_reload(
         &mut self,
-        loaded: Result<(Config, Vec<ConfigWarning>), ConfigErrors>,
+        loaded: Result<Loaded, ConfigErrors>,
         ctx: &mut Context<Self>,
     ) -> Result<(), ConfigErrors> {
-        let (config, warnings) = match loaded {
+        if !self.node.accepts_reload() {
+            log::warn!("reload dropped: the daemon is stopping");
+            return Ok(());
+        }
+        let loaded = loaded.and_then(|loaded| self.check_new_keys(loaded));
+        let Loaded {
+            config,
+            warnings,
+            keys,
+            key_errors: _,
+        } = match loaded {
             Err(errors) => {
                 for line in &errors.0 {
                     log::error!(file = self.path.display().to_string().as_str(); "{line}");
@@ -41,12 +94,26 @@ impl Supervisor {
                 return Err(error.into());
             }
         };
+        // The keys read with the file that now runs; a refused file's keys are not used.
+        self.keys = keys;
+        let mut failed = 0;
         for change in &changes {
             log::info!(change = format!("{change:?}").as_str(); "applying configuration change");
-            self.apply_change(change, &old, ctx);
+            if !self.apply_change(change, &old, ctx) {
+                failed += 1;
+            }
         }
         self.poll_drain_file(ctx);
         self.republish(ctx);
+        if failed > 0 {
+            log::error!(changes = changes.len(), failed; "configuration reloaded, but not every change could be applied");
+            self.reload_failed("failure");
+            let error = ConfigError::whole_file(
+                &self.path,
+                format!("{failed} of {} changes could not be applied", changes.len()),
+            );
+            return Err(error.into());
+        }
         self.metrics.config_last_reload_success.set(1.0);
         self.metrics
             .config_reload
@@ -54,6 +121,33 @@ impl Supervisor {
             .inc();
         log::warn!(changes = changes.len(); "configuration reloaded");
         Ok(())
+    }
+
+    /// A neighbour that the reload starts (added, or reset) must have its key: otherwise the whole
+    /// reload fails and the running configuration stays. A key file that went missing for a
+    /// neighbour the reload keeps does not matter: its session keeps the key it has.
+    fn check_new_keys(&self, loaded: Loaded) -> Result<Loaded, ConfigErrors> {
+        if loaded.key_errors.is_empty() {
+            return Ok(loaded);
+        }
+        let changes = anycastd::config::diff::diff(self.node.config(), &loaded.config);
+        let starts = |name: &str| {
+            changes.iter().any(|change| match change {
+                Change::PeerAdded(peer) | Change::PeerReset(peer) => peer == name,
+                _ => false,
+            })
+        };
+        let errors: Vec<ConfigError> = loaded
+            .key_errors
+            .iter()
+            .filter(|(peer, _)| starts(peer))
+            .map(|(_, text)| ConfigError::whole_file(&self.path, text.clone()))
+            .collect();
+        if errors.is_empty() {
+            Ok(loaded)
+        } else {
+            Err(ConfigErrors(errors))
+        }
     }
 
     fn reload_failed(&self, result: &str) {
@@ -65,15 +159,16 @@ impl Supervisor {
             .inc();
     }
 
-    /// Carries out one change of a reload; `self.config` is already the new configuration.
-    fn apply_change(&mut self, change: &Change, old: &Config, ctx: &mut Context<Self>) {
+    /// Carries out one change of a reload; `self.config` is already the new configuration. False
+    /// when it could not be carried out (a neighbour that cannot start).
+    fn apply_change(&mut self, change: &Change, old: &Config, ctx: &mut Context<Self>) -> bool {
         match change {
             Change::PeerRemoved(name) | Change::PeerReset(name) => {
                 let subcode = change
                     .cease()
                     .unwrap_or(CeaseSubcode::OtherConfigurationChange);
                 let Some(bgp) = self.bgp.as_mut() else {
-                    return;
+                    return true;
                 };
                 let stop = bgp.stop_one(name, subcode);
                 if matches!(change, Change::PeerRemoved(_)) {
@@ -88,13 +183,14 @@ impl Supervisor {
                 } else {
                     // Stop the old session first, then start the new one once the Cease is out.
                     let name = name.clone();
-                    ctx.spawn(
-                        stop.into_actor(self)
-                            .map(move |(), act, _| act.start_peer(&name)),
-                    );
+                    ctx.spawn(stop.into_actor(self).map(move |(), act, _| {
+                        if !act.start_peer(&name) {
+                            act.metrics.config_last_reload_success.set(0.0);
+                        }
+                    }));
                 }
             }
-            Change::PeerAdded(name) => self.start_peer(name),
+            Change::PeerAdded(name) => return self.start_peer(name),
             Change::PeerUpdated(name) => {
                 if let Some(bgp) = &self.bgp {
                     bgp.reconfigure_bfd(name, &self.node.config().announcer);
@@ -151,6 +247,7 @@ impl Supervisor {
             }
             Change::ShutdownChanged | Change::LifecycleChanged => {}
         }
+        true
     }
 }
 
@@ -162,6 +259,12 @@ impl Handler<Reload> for Supervisor {
             log::warn!("reload ignored: the daemon is stopping");
             return Box::pin(actix::fut::ready(Ok(())));
         }
+        if self.reloading {
+            log::info!("reload asked for during a reload: it follows this one");
+            self.reload_again = true;
+            return Box::pin(actix::fut::ready(Ok(())));
+        }
+        self.reloading = true;
         let path = self.path.clone();
         log::info!(file = path.display().to_string().as_str(); "reloading the configuration");
         // systemd shows the unit as reloading until READY=1, sent whatever the outcome.
@@ -169,16 +272,18 @@ impl Handler<Reload> for Supervisor {
             Ok(now) => notify(&[sd_notify::NotifyState::Reloading, now]),
             Err(_) => notify(&[sd_notify::NotifyState::Reloading]),
         }
-        let load = async move {
-            match tokio::fs::read_to_string(&path).await {
-                Ok(text) => config::load_with_warnings(&path, &text),
-                Err(e) => Err(ConfigError::whole_file(&path, format!("cannot read: {e}")).into()),
-            }
-        };
-        Box::pin(load.into_actor(self).map(|loaded, act, ctx| {
-            let applied = act.apply_reload(loaded, ctx);
+        let read = files::read_off_thread(move || load(&path));
+        Box::pin(read.into_actor(self).map(|read, act, ctx| {
+            act.reloading = false;
+            let loaded = read.unwrap_or_else(|e| {
+                Err(ConfigError::whole_file(&act.path, format!("cannot read: {e}")).into())
+            });
+            let result = act.apply_reload(loaded, ctx);
             notify(&[sd_notify::NotifyState::Ready]);
-            applied
+            if std::mem::take(&mut act.reload_again) {
+                ctx.notify(Reload);
+            }
+            result
         }))
     }
 }

@@ -164,7 +164,6 @@ fn a_shutdown_drains_for_the_drain_time_then_stops_everything_once() {
         run(
             &mut node,
             vec![
-                (Input::Shutdown, vec![]),
                 // While draining, services still report and the route set still follows.
                 (reported("dns", Up), texts(&["SchedulePublish"])),
                 (Input::Drained, texts(&["StopAll"])),
@@ -176,6 +175,25 @@ fn a_shutdown_drains_for_the_drain_time_then_stops_everything_once() {
         );
         assert_eq!(node.phase(), Phase::Stopping);
     }
+}
+
+#[test]
+fn a_second_shutdown_during_the_drain_time_stops_at_once() {
+    let mut config = config();
+    config.shutdown.drain_time = s(300);
+    let mut node = Node::new(config);
+    node.handle(Input::Shutdown);
+    assert_eq!(node.phase(), Phase::Draining);
+    run(
+        &mut node,
+        vec![
+            (Input::Shutdown, texts(&["StopAll"])),
+            // The first drain's timer still fires: nothing is left to do.
+            (Input::Drained, vec![]),
+            (Input::Shutdown, vec![]),
+        ],
+    );
+    assert_eq!(node.phase(), Phase::Stopping);
 }
 
 #[test]

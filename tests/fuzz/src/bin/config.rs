@@ -12,6 +12,7 @@
 //!
 //! ```text
 //! cargo run --release --manifest-path tests/fuzz/Cargo.toml --bin config -- --execs 10000000 [--seed N]
+//! cargo run --release --manifest-path tests/fuzz/Cargo.toml --bin config -- --seconds 600 [--seed N]
 //! cargo run --release --manifest-path tests/fuzz/Cargo.toml --bin config -- --minimize
 //! ```
 
@@ -423,7 +424,10 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .and_then(|v| v.parse::<u64>().ok())
     };
-    let execs = arg("--execs").unwrap_or(1_000_000);
+    // `--seconds N` runs for N seconds instead (at most `--execs`, unbounded when not given).
+    let seconds = arg("--seconds");
+    let execs = arg("--execs").unwrap_or(if seconds.is_some() { u64::MAX } else { 1_000_000 });
+    let budget = seconds.map(Duration::from_secs);
     let seed = arg("--seed").unwrap_or(0xc0f1_6f00_d5ee_d000) | 1;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let corpus_dir = root.join("corpus/config");
@@ -434,8 +438,12 @@ fn main() {
     let initial = corpus.len();
     read_dir_files(&corpus_dir, &mut corpus);
     let _ = std::fs::create_dir_all(&corpus_dir);
+    let plan = match seconds {
+        Some(seconds) => format!("{seconds} s"),
+        None => format!("{execs} executions"),
+    };
     println!(
-        "{initial} seed files, {} kept corpus files, seed {seed}, {execs} executions",
+        "{initial} seed files, {} kept corpus files, seed {seed}, {plan}",
         corpus.len() - initial
     );
     panic::set_hook(Box::new(|_| {}));
@@ -460,7 +468,12 @@ fn main() {
     let (mut slowest, mut slowest_input) = (Duration::ZERO, Vec::new());
     let mut added = 0usize;
     let mut last_report = Instant::now();
+    let mut done = 0u64;
     for n in 0..execs {
+        if budget.is_some_and(|budget| start.elapsed() >= budget) {
+            break;
+        }
+        done = n + 1;
         let base = rng.pick(&corpus).cloned().unwrap_or_default();
         let other = rng.pick(&corpus).cloned().unwrap_or_default();
         let input = mutate(&mut rng, &base, &other);
@@ -515,8 +528,8 @@ fn main() {
     }
     let elapsed = start.elapsed().as_secs_f64();
     println!(
-        "{execs} executions in {elapsed:.0} s ({:.0}/s), no failure; corpus {} files (+{added} kept in {}), {} error shapes; slowest input {:?} ({} bytes)",
-        execs as f64 / elapsed,
+        "{done} executions in {elapsed:.0} s ({:.0}/s), no failure; corpus {} files (+{added} kept in {}), {} error shapes; slowest input {:?} ({} bytes)",
+        done as f64 / elapsed,
         corpus.len(),
         corpus_dir.display(),
         seen.len(),
