@@ -18,6 +18,7 @@ const EXIT_RUNTIME: u8 = 1;
 const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
+    anycastd_actors::sys::tune_malloc();
     let command = match cli::parse(std::env::args_os().skip(1), std::env::var_os("CONFIG_PATH")) {
         Ok(command) => command,
         // Usage errors exit 2, `--help` and `--version` print and exit 0.

@@ -39,6 +39,35 @@ pub(crate) fn unacknowledged(fd: BorrowedFd<'_>) -> io::Result<u64> {
     }
 }
 
+/// Keeps glibc's allocator from holding memory the daemon no longer uses; called first thing in
+/// `main`, before any other thread exists.
+///
+/// - One arena (`M_ARENA_MAX` 1): glibc otherwise gives each thread that allocates its own arena
+///   (the HTTP worker, the acceptor, the exec spawner), each keeping its freed memory to itself. The
+///   actor system runs on one thread, so the others hardly ever contend for the lock.
+/// - A fixed mmap threshold of 128 KiB (`M_MMAP_THRESHOLD`): glibc otherwise raises it after each
+///   large block is freed, up to 32 MiB, so the buffers of one bulk send (a full table to a peer)
+///   end up inside the heap and stay in the process once freed. Fixing it also fixes the trim
+///   threshold at its default, so the top of the heap goes back to the system when freed.
+///
+/// Environment settings (`GLIBC_TUNABLES=glibc.malloc.arena_max=...`) come before this and are
+/// overridden by it. Not glibc (musl): nothing to do.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+pub fn tune_malloc() {
+    const MMAP_THRESHOLD: libc::c_int = 128 * 1024;
+    // SAFETY: mallopt(3) only changes allocator parameters; it is called before any other thread
+    // is started, and its failure (0) leaves the defaults in place, which is harmless.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    }
+}
+
+/// Not glibc: the allocator is left as it is.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn tune_malloc() {}
+
 /// `malloc_trim(0)`: hands the free memory of glibc's arenas back to the kernel.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]

@@ -538,3 +538,47 @@ fn checks_with_the_same_interval_run_on_their_own_phase() {
         daemon.server.stop(true).await;
     });
 }
+
+/// `anycastd_route_announced` has a series per prefix up to the limit, and none above it, where
+/// the total still counts every prefix.
+#[test]
+fn per_prefix_series_stop_above_the_limit() {
+    use anycastd_actors::supervisor::PREFIX_SERIES_LIMIT;
+    let series = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("anycastd_route_announced{"))
+            .count()
+    };
+    for count in [PREFIX_SERIES_LIMIT, PREFIX_SERIES_LIMIT + 1] {
+        actix_rt::System::new().block_on(async {
+            let target = TestServer::start(Answer::Ok);
+            let check = http_check(
+                "http_2xx",
+                http_spec(&target.url("/health")),
+                Duration::from_millis(200),
+                Duration::from_secs(2),
+            );
+            let prefixes = (0..count)
+                .map(|i| prefix(&format!("10.{}.{}.1/32", i / 256, i % 256)))
+                .collect();
+            let daemon = start(config(
+                vec![service("web", vec![check], None)],
+                prefixes,
+                None,
+            ));
+            let total = count as f64;
+            let text = wait_metrics(&daemon.base, WAIT, |t| {
+                metric(t, "anycastd_routes_announced", &[]) == Some(total)
+            })
+            .await
+            .expect("every prefix announced");
+            let expected = if count <= PREFIX_SERIES_LIMIT {
+                count
+            } else {
+                0
+            };
+            assert_eq!(series(&text), expected, "{count} prefixes");
+            daemon.server.stop(true).await;
+        });
+    }
+}

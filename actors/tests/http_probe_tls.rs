@@ -1,12 +1,13 @@
 //! The http_2xx probe over https against a local TLS server with a self-signed certificate:
-//! verification against the system roots rejects it, `insecure` accepts it.
+//! verification against the system roots rejects it, `insecure` accepts it; the request inside
+//! the TLS session names the URL's path and host.
 
 mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anycastd::health::Outcome;
 use anycastd_actors::probe::http::run;
@@ -23,6 +24,8 @@ use support::http_spec;
 struct TlsServer {
     port: u16,
     stop: Arc<AtomicBool>,
+    /// The head of every request received, in order.
+    requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl TlsServer {
@@ -52,6 +55,8 @@ impl TlsServer {
         let port = listener.local_addr().expect("addr").port();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen_requests = requests.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if flag.load(Ordering::SeqCst) {
@@ -59,6 +64,7 @@ impl TlsServer {
                 }
                 let Ok(stream) = stream else { continue };
                 let acceptor = acceptor.clone();
+                let seen_requests = seen_requests.clone();
                 std::thread::spawn(move || {
                     let Ok(mut tls) = acceptor.accept(stream) else {
                         return;
@@ -71,6 +77,9 @@ impl TlsServer {
                             Ok(n) => seen.extend_from_slice(&buf[..n]),
                         }
                     }
+                    if let Ok(mut all) = seen_requests.lock() {
+                        all.push(String::from_utf8_lossy(&seen).into_owned());
+                    }
                     let _ = tls.write_all(
                         b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
                     );
@@ -78,7 +87,11 @@ impl TlsServer {
                 });
             }
         });
-        TlsServer { port, stop }
+        TlsServer {
+            port,
+            stop,
+            requests,
+        }
     }
 }
 
@@ -113,4 +126,58 @@ fn a_self_signed_certificate_fails_verification_unless_insecure() {
     spec.insecure = true;
     let outcome = actix_rt::System::new().block_on(run(&spec, &cx()));
     assert_eq!(outcome, Outcome::Pass);
+}
+
+#[test]
+fn the_request_over_tls_carries_the_path_and_the_host_of_the_url() {
+    let server = TlsServer::start();
+    let mut spec = http_spec(&format!("https://localhost:{}/health?deep=1", server.port));
+    spec.insecure = true;
+    let outcome = actix_rt::System::new().block_on(run(&spec, &cx()));
+    assert_eq!(outcome, Outcome::Pass);
+    let requests = server.requests.lock().expect("requests").clone();
+    let head = requests.first().expect("one request").to_ascii_lowercase();
+    assert!(
+        head.starts_with("get /health?deep=1 http/1.1\r\n"),
+        "{head}"
+    );
+    let host = format!("\r\nhost: localhost:{}\r\n", server.port);
+    assert!(head.contains(&host), "{head}");
+}
+
+#[test]
+fn a_redirect_from_http_to_https_is_followed_over_tls() {
+    let server = TlsServer::start();
+    let plain = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let plain_port = plain.local_addr().expect("addr").port();
+    let location = format!("https://localhost:{}/next", server.port);
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = plain.accept() {
+            let mut buf = [0u8; 4096];
+            let mut seen = Vec::new();
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => seen.extend_from_slice(&buf[..n]),
+                }
+            }
+            let answer = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    let mut spec = http_spec(&format!("http://127.0.0.1:{plain_port}/"));
+    spec.insecure = true;
+    spec.follow_redirects = true;
+    let outcome = actix_rt::System::new().block_on(run(&spec, &cx()));
+    assert_eq!(outcome, Outcome::Pass);
+    let requests = server.requests.lock().expect("requests").clone();
+    let head = requests
+        .first()
+        .expect("the redirected request")
+        .to_ascii_lowercase();
+    assert!(head.starts_with("get /next http/1.1\r\n"), "{head}");
+    let host = format!("\r\nhost: localhost:{}\r\n", server.port);
+    assert!(head.contains(&host), "{head}");
 }

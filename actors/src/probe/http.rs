@@ -10,6 +10,9 @@
 //!   `expected_status` lists the status. With `follow_redirects: false` a redirect is a failure
 //!   ("redirect to X not followed"), so the check asks one server one question.
 //! - A `Host` header sets the request's host; TLS uses the system roots unless `insecure`.
+//! - TLS is done here, in the connector of the clients of `https` requests (awc is built without
+//!   TLS): a node whose checks are all plain `http` never loads the TLS settings or the system roots,
+//!   which would cost it about 5 MB of memory.
 //! - The body is always read to its end: kept (up to [`BODY_LIMIT`]) when `body_contains` checks
 //!   it, else dropped as it arrives. A body that cannot be read to its end (the server resets the
 //!   connection mid-body) is a failure. Every request asks for `Connection: close`, so no
@@ -17,6 +20,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::io;
 use std::pin::Pin;
 use std::sync::OnceLock;
 use std::task::{Context as TaskContext, Poll};
@@ -30,6 +34,7 @@ use anycastd::health::Outcome;
 use anycastd::health::redirect::{Decision, Redirects, Request};
 use awc::ClientResponse;
 use awc::error::{PayloadError, SendRequestError};
+use awc::http::uri::Scheme;
 use awc::http::{Method, Uri};
 use bytes::Bytes;
 use futures_util::Stream;
@@ -37,6 +42,7 @@ use futures_util::future::LocalBoxFuture;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Ready};
 use tokio::net::TcpStream;
+use tokio_openssl::SslStream;
 
 use super::ProbeContext;
 use super::retry::AttemptError;
@@ -52,18 +58,24 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
     let Ok(method) = Method::from_bytes(spec.method.as_bytes()) else {
         return Outcome::Inconclusive(format!("invalid HTTP method {:?}", spec.method));
     };
-    if let Err(e) = ready_tls(spec.insecure).await {
+    // The first request's client, built now so that a TLS setup error is inconclusive; a redirect
+    // to the other scheme picks (or builds) the client of that scheme when it is followed.
+    let Some(target) = Target::of(&spec.url) else {
+        return Outcome::Inconclusive(format!("invalid URL {:?}", spec.url));
+    };
+    if target.tls
+        && let Err(e) = ready_tls(spec.insecure).await
+    {
         return Outcome::Inconclusive(format!("cannot set up TLS: {e}"));
     }
-    let client = match client(spec) {
-        Ok(client) => client,
-        Err(e) => return Outcome::Inconclusive(format!("cannot set up TLS: {e}")),
-    };
+    if let Err(e) = client(spec, target.tls) {
+        return Outcome::Inconclusive(format!("cannot set up TLS: {e}"));
+    }
     // The retry loop every multi-try probe shares: one wording for time-outs and for the last
     // error ("3 tries failed; last error: GET http://...: timed out after 2s").
     let context = format!("{} {}", spec.method, spec.url);
     super::retry::run_for(&spec.retry, &context, || async {
-        attempt_once(&client, &method, spec)
+        attempt_once(&method, spec)
             .await
             .map_err(AttemptError::Fail)
     })
@@ -112,17 +124,21 @@ fn tls(insecure: bool) -> Result<SslConnector, String> {
     cell.get_or_init(build).clone()
 }
 
-/// awc's TCP connector, with every connection closed by a reset instead of a FIN.
+/// awc's TCP connector, with TLS for the clients of `https` checks and every connection closed by
+/// a reset instead of a FIN.
 ///
 /// A probe that closes first would otherwise leave a TIME_WAIT socket behind for a minute, holding
 /// an ephemeral port towards the same server: at a check per second against many services that
 /// fills the port range, and every `connect()` then searches it. HAProxy closes its health checks
 /// the same way. awc ends a connection with a write shutdown (a FIN) before dropping it, so the
 /// stream is wrapped ([`ResetStream`]) to make that shutdown a no-op; the drop, with `SO_LINGER` 0,
-/// then sends the reset. The response has been read in full by then.
+/// then sends the reset (over TLS, without a close_notify first). The response has been read in
+/// full by then.
 #[derive(Clone)]
 struct ResetOnClose<S> {
     tcp: S,
+    /// The TLS settings of an `https` client; `None` for plain `http`.
+    tls: Option<SslConnector>,
 }
 
 impl<S> Service<ConnectInfo<Uri>> for ResetOnClose<S>
@@ -138,28 +154,75 @@ where
 
     fn call(&self, request: ConnectInfo<Uri>) -> Self::Future {
         let connecting = self.tcp.call(request);
+        let tls = self.tls.clone();
         Box::pin(async move {
             let connection = connecting.await?;
             // Best effort: without it the connection still works, and ends with a FIN.
             let _ = connection.io_ref().set_zero_linger();
             let (stream, connection) = connection.replace_io(());
+            let stream = match tls {
+                None => ProbeStream::Plain(stream),
+                Some(tls) => ProbeStream::Tls(
+                    handshake(&tls, connection.hostname(), stream)
+                        .await
+                        .map_err(ConnectError::Io)?,
+                ),
+            };
             Ok(connection.replace_io(ResetStream(stream)).1)
         })
     }
 }
 
-/// A TCP stream whose write shutdown does nothing: it ends when dropped, by a reset (see
+/// The TLS handshake with `host` (its name for SNI and for verifying the certificate), as awc's own
+/// OpenSSL connector does it.
+async fn handshake(
+    tls: &SslConnector,
+    host: &str,
+    stream: TcpStream,
+) -> io::Result<SslStream<TcpStream>> {
+    let ssl = tls
+        .configure()
+        .and_then(|config| config.into_ssl(host))
+        .map_err(io::Error::other)?;
+    let mut stream = SslStream::new(ssl, stream).map_err(io::Error::other)?;
+    Pin::new(&mut stream)
+        .connect()
+        .await
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    Ok(stream)
+}
+
+/// A probe's connection: plain TCP or TLS over it.
+#[derive(Debug)]
+enum ProbeStream {
+    Plain(TcpStream),
+    Tls(SslStream<TcpStream>),
+}
+
+impl ProbeStream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            ProbeStream::Plain(tcp) => tcp,
+            ProbeStream::Tls(tls) => tls.get_ref(),
+        }
+    }
+}
+
+/// A probe's stream whose write shutdown does nothing: it ends when dropped, by a reset (see
 /// [`ResetOnClose`]).
 #[derive(Debug)]
-struct ResetStream(TcpStream);
+struct ResetStream(ProbeStream);
 
 impl AsyncRead for ResetStream {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
         buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
+    ) -> Poll<io::Result<()>> {
+        match &mut self.0 {
+            ProbeStream::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            ProbeStream::Tls(tls) => Pin::new(tls).poll_read(cx, buf),
+        }
     }
 }
 
@@ -168,38 +231,84 @@ impl AsyncWrite for ResetStream {
         mut self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
         buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.0 {
+            ProbeStream::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            ProbeStream::Tls(tls) => Pin::new(tls).poll_write(cx, buf),
+        }
     }
 
     fn poll_write_vectored(
         mut self: Pin<&mut Self>,
         cx: &mut TaskContext<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match &mut self.0 {
+            ProbeStream::Plain(tcp) => Pin::new(tcp).poll_write_vectored(cx, bufs),
+            ProbeStream::Tls(tls) => Pin::new(tls).poll_write_vectored(cx, bufs),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
+        match &self.0 {
+            ProbeStream::Plain(tcp) => tcp.is_write_vectored(),
+            ProbeStream::Tls(tls) => tls.is_write_vectored(),
+        }
     }
 
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        match &mut self.0 {
+            ProbeStream::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            ProbeStream::Tls(tls) => Pin::new(tls).poll_flush(cx),
+        }
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
 }
 
+/// Readiness is the TCP socket's, as in actix-tls's own TLS stream.
 impl ActixStream for ResetStream {
-    fn poll_read_ready(&self, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<Ready>> {
-        ActixStream::poll_read_ready(&self.0, cx)
+    fn poll_read_ready(&self, cx: &mut TaskContext<'_>) -> Poll<io::Result<Ready>> {
+        ActixStream::poll_read_ready(self.0.tcp(), cx)
     }
 
-    fn poll_write_ready(&self, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<Ready>> {
-        ActixStream::poll_write_ready(&self.0, cx)
+    fn poll_write_ready(&self, cx: &mut TaskContext<'_>) -> Poll<io::Result<Ready>> {
+        ActixStream::poll_write_ready(self.0.tcp(), cx)
+    }
+}
+
+/// What awc is asked for. awc has no TLS of its own here, so an `https` URL is sent to it as
+/// `http` with the port made explicit (443 by default) and the original authority as `Host`; the
+/// client's connector does the TLS. A plain `http` URL goes as it is.
+struct Target {
+    url: String,
+    host: Option<String>,
+    tls: bool,
+}
+
+impl Target {
+    fn of(url: &str) -> Option<Target> {
+        let uri: Uri = url.parse().ok()?;
+        if uri.scheme() != Some(&Scheme::HTTPS) {
+            return Some(Target {
+                url: url.to_string(),
+                host: None,
+                tls: false,
+            });
+        }
+        let authority = uri.authority()?;
+        let port = authority.port_u16().unwrap_or(443);
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        Some(Target {
+            url: format!("http://{}:{port}{path}", authority.host()),
+            host: Some(match authority.port_u16() {
+                Some(port) => format!("{}:{port}", authority.host()),
+                None => authority.host().to_string(),
+            }),
+            tls: true,
+        })
     }
 }
 
@@ -207,11 +316,12 @@ impl ActixStream for ResetStream {
 /// the system roots) and shared by the checks on it. Requests are sent with `Connection: close`
 /// ([`attempt_once`]), so no connection is pooled or outlives its attempt: every attempt tests a
 /// fresh connection, and nothing leaks.
-fn client(spec: &Http2xxSpec) -> Result<awc::Client, String> {
+fn client(spec: &Http2xxSpec, https: bool) -> Result<awc::Client, String> {
+    type Key = (bool, bool, Duration);
     thread_local! {
-        static CLIENTS: RefCell<HashMap<(bool, Duration), awc::Client>> = RefCell::new(HashMap::new());
+        static CLIENTS: RefCell<HashMap<Key, awc::Client>> = RefCell::new(HashMap::new());
     }
-    let key = (spec.insecure, spec.retry.timeout);
+    let key = (https, spec.insecure, spec.retry.timeout);
     if let Some(client) = CLIENTS.with(|clients| clients.borrow().get(&key).cloned()) {
         return Ok(client);
     }
@@ -221,8 +331,12 @@ fn client(spec: &Http2xxSpec) -> Result<awc::Client, String> {
     let connector = awc::Connector::new()
         .connector(ResetOnClose {
             tcp: TcpConnector::default().service(),
+            tls: if https {
+                Some(tls(spec.insecure)?)
+            } else {
+                None
+            },
         })
-        .openssl(tls(spec.insecure)?)
         .timeout(spec.retry.timeout)
         .limit(0);
     let client = awc::Client::builder()
@@ -236,11 +350,7 @@ fn client(spec: &Http2xxSpec) -> Result<awc::Client, String> {
 }
 
 /// One attempt: the request, then the redirects it leads to, each decided by the core.
-async fn attempt_once(
-    client: &awc::Client,
-    method: &Method,
-    spec: &Http2xxSpec,
-) -> Result<(), String> {
+async fn attempt_once(method: &Method, spec: &Http2xxSpec) -> Result<(), String> {
     let host = spec
         .headers
         .iter()
@@ -257,7 +367,7 @@ async fn attempt_once(
     let mut redirects = Redirects::new(first.clone());
     let mut current = first;
     loop {
-        let mut response = send(client, &current, spec)
+        let mut response = send(&current, spec)
             .await
             .map_err(|e| format!("{e}{}", after(&redirects, &current)))?;
         let status = response.status();
@@ -328,13 +438,15 @@ async fn attempt_once(
 /// Sends one request of a chain: the check's headers (its `Host` only where the core keeps it,
 /// credentials only where it keeps them), the payload where the method keeps it.
 async fn send(
-    client: &awc::Client,
     request: &Request,
     spec: &Http2xxSpec,
 ) -> Result<ClientResponse<impl Stream<Item = Result<Bytes, PayloadError>> + use<>>, String> {
     let method = Method::from_bytes(request.method.as_bytes())
         .map_err(|_| format!("invalid HTTP method {:?}", request.method))?;
-    let mut builder = client.request(method, request.url.as_str()).force_close();
+    let target =
+        Target::of(&request.url).ok_or_else(|| format!("invalid URL {:?}", request.url))?;
+    let client = client(spec, target.tls).map_err(|e| format!("cannot set up TLS: {e}"))?;
+    let mut builder = client.request(method, target.url.as_str()).force_close();
     for (name, value) in &spec.headers {
         let lower = name.to_ascii_lowercase();
         if lower == "host" {
@@ -345,7 +457,7 @@ async fn send(
         }
         builder = builder.insert_header((name.as_str(), value.as_str()));
     }
-    if let Some(host) = &request.host {
+    if let Some(host) = request.host.as_ref().or(target.host.as_ref()) {
         builder = builder.insert_header((awc::http::header::HOST, host.as_str()));
     }
     if let Some(referer) = &request.referer {
@@ -434,4 +546,45 @@ fn expected_text(ranges: &[(u16, u16)]) -> String {
 
 fn memfind(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Target;
+
+    fn target(url: &str) -> Option<(String, Option<String>, bool)> {
+        Target::of(url).map(|t| (t.url, t.host, t.tls))
+    }
+
+    #[test]
+    fn plain_http_goes_as_it_is() {
+        let url = "http://127.0.0.1:8080/health?x=1";
+        assert_eq!(target(url), Some((url.to_string(), None, false)));
+    }
+
+    #[test]
+    fn https_goes_as_http_with_the_port_explicit_and_the_authority_as_host() {
+        assert_eq!(
+            target("https://example.net/health?deep=1"),
+            Some((
+                "http://example.net:443/health?deep=1".to_string(),
+                Some("example.net".to_string()),
+                true
+            ))
+        );
+        assert_eq!(
+            target("https://[2001:db8::1]:8443"),
+            Some((
+                "http://[2001:db8::1]:8443/".to_string(),
+                Some("[2001:db8::1]:8443".to_string()),
+                true
+            ))
+        );
+    }
+
+    #[test]
+    fn an_unparsable_url_has_no_target() {
+        assert!(Target::of("https://").is_none());
+        assert!(Target::of("not a url").is_none());
+    }
 }

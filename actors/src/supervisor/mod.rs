@@ -63,6 +63,13 @@ pub struct AddPeer(pub Recipient<DesiredRoutes>);
 /// How often the drain file and the systemd status line are refreshed.
 const POLL_PERIOD: Duration = Duration::from_secs(1);
 
+/// Up to this many configured prefixes `anycastd_route_announced` has a series per prefix; above it,
+/// none (the totals, `anycastd_routes_announced` and `anycastd_bgp_prefixes_advertised`, remain).
+/// Each series costs about 0.4 KB (its label pairs, a descriptor, its entry in the family's map):
+/// more than half of the daemon's memory at 100,000 prefixes, for a gauge nobody graphs per prefix
+/// at that size.
+pub const PREFIX_SERIES_LIMIT: usize = 1_000;
+
 /// The text of the Cease / Administrative Shutdown sent on SIGTERM (RFC 8203).
 pub const SHUTDOWN_TEXT: &str = "anycastd is stopping";
 
@@ -81,8 +88,11 @@ pub struct Supervisor {
     services: BTreeMap<String, RunningService>,
     bgp: Option<Peers>,
     extra: Vec<Recipient<DesiredRoutes>>,
-    /// The prefixes with an `anycastd_route_announced` series.
+    /// The configured prefixes.
     known_prefixes: BTreeSet<Prefix>,
+    /// Whether each of them has an `anycastd_route_announced` series (at most
+    /// [`PREFIX_SERIES_LIMIT`] of them).
+    prefix_series: bool,
     status_line: String,
     /// The neighbours' MD5 keys, read with the configuration (at start, at each reload).
     keys: Md5Keys,
@@ -107,6 +117,7 @@ impl Supervisor {
             bgp: None,
             extra: Vec::new(),
             known_prefixes: BTreeSet::new(),
+            prefix_series: false,
             status_line: String::new(),
             keys: Md5Keys::new(),
             reloading: false,
@@ -187,7 +198,7 @@ impl Supervisor {
     fn publish(&mut self, set: RouteSet, change: Option<RouteChange>, moved: &[(Prefix, bool)]) {
         for (prefix, now) in moved {
             let text = prefix.to_string();
-            if self.known_prefixes.contains(prefix) {
+            if self.prefix_series && self.known_prefixes.contains(prefix) {
                 let value = if *now { 1.0 } else { 0.0 };
                 self.metrics
                     .route_announced
@@ -215,23 +226,43 @@ impl Supervisor {
     }
 
     /// Follows a new configuration in `anycastd_route_announced`: a series per configured prefix
-    /// (0 until announced), none for a prefix no longer configured.
+    /// (0 until announced), none for a prefix no longer configured, and none at all above
+    /// [`PREFIX_SERIES_LIMIT`] prefixes.
     fn refresh_known_prefixes(&mut self) {
         let prefixes = self.node.configured_prefixes();
-        for gone in self.known_prefixes.difference(&prefixes) {
-            let _ = self
-                .metrics
-                .route_announced
-                .remove_label_values(&[&gone.to_string()]);
+        let series = prefixes.len() <= PREFIX_SERIES_LIMIT;
+        if self.prefix_series {
+            let gone = self.known_prefixes.iter();
+            for gone in gone.filter(|p| !series || !prefixes.contains(p)) {
+                let _ = self
+                    .metrics
+                    .route_announced
+                    .remove_label_values(&[&gone.to_string()]);
+            }
         }
-        for new in prefixes.difference(&self.known_prefixes) {
-            let announced = self.node.sent().is_some_and(|sent| sent.announces(new));
-            self.metrics
-                .route_announced
-                .with_label_values(&[&new.to_string()])
-                .set(if announced { 1.0 } else { 0.0 });
+        if !series && (self.prefix_series || self.known_prefixes.is_empty()) {
+            log::info!(
+                prefixes = prefixes.len(), limit = PREFIX_SERIES_LIMIT;
+                "more prefixes than the limit: no anycastd_route_announced series per prefix"
+            );
+        }
+        if series {
+            let none = BTreeSet::new();
+            let had = if self.prefix_series {
+                &self.known_prefixes
+            } else {
+                &none
+            };
+            for new in prefixes.difference(had) {
+                let announced = self.node.sent().is_some_and(|sent| sent.announces(new));
+                self.metrics
+                    .route_announced
+                    .with_label_values(&[&new.to_string()])
+                    .set(if announced { 1.0 } else { 0.0 });
+            }
         }
         self.known_prefixes = prefixes;
+        self.prefix_series = series;
     }
 
     /// Refreshes the metrics of a new configuration and publishes its route set now.
