@@ -1,6 +1,6 @@
 //! Command line and environment (DESIGN §4): `anycastd [--config FILE] [--force] [--check-config
 //! [FILE]] [--diff FILE] [--version]`, with `CONFIG_PATH` (default `/config.yaml`) when `--config` is
-//! absent.
+//! absent; `anycastd ctl ...` is the control client ([`crate::ctl`]).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -10,7 +10,8 @@ pub const DEFAULT_CONFIG: &str = "/config.yaml";
 
 /// Usage text for `--help` and for command line errors.
 pub const USAGE: &str = "usage: anycastd [--config FILE] [--force] [--check-config [FILE]] \
-                         [--diff FILE] [--print-config-schema] [--version]";
+                         [--diff FILE] [--print-config-schema] [--version]\n       \
+                         anycastd ctl [--socket PATH] [--json] COMMAND (anycastd ctl help)";
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,8 @@ pub enum Command {
     Version,
     /// Print usage and exit.
     Help,
+    /// `anycastd ctl ...`: the control client, with the arguments after `ctl`.
+    Ctl(Vec<OsString>),
 }
 
 /// Parses the arguments (without the program name); `config_path` is `CONFIG_PATH` from the
@@ -51,6 +54,9 @@ where
     let mut force = false;
     let mut diff: Option<PathBuf> = None;
     let mut args = args.into_iter().peekable();
+    if args.peek().is_some_and(|first| first == "ctl") {
+        return Ok(Command::Ctl(args.skip(1).collect()));
+    }
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy();
         match text.as_ref() {
@@ -166,6 +172,14 @@ mod tests {
         assert_eq!(
             parse(args(&["--check-config=z.json"]), None),
             Ok(Command::CheckConfig("z.json".into()))
+        );
+    }
+
+    #[test]
+    fn ctl_takes_the_rest_of_the_line() {
+        assert_eq!(
+            parse(args(&["ctl", "drain", "--reason", "x"]), None),
+            Ok(Command::Ctl(args(&["drain", "--reason", "x"])))
         );
     }
 

@@ -24,6 +24,8 @@
 pub mod bfd;
 pub mod check;
 pub mod cli;
+pub mod control;
+pub mod ctl;
 pub mod http;
 pub mod logging;
 pub mod messages;

@@ -48,6 +48,7 @@ fn main() -> ExitCode {
             };
         }
         Command::Diff { running, new } => return diff(&running, &new),
+        Command::Ctl(args) => return anycastd_actors::ctl::main(args),
         Command::Run { path, force } => (path, force),
     };
     let (path, force) = path;
@@ -132,6 +133,15 @@ async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode 
             }
         }
     }
+    // The operator's drains, read before anything is announced.
+    let state_file = config.lifecycle.state_file.clone();
+    let drains = match anycastd_actors::supervisor::state::read(&state_file) {
+        Ok(drains) => drains,
+        Err(e) => {
+            log::error!("{e}: starting without the drains it may hold");
+            Default::default()
+        }
+    };
     // The BGP side: one PeerActor per neighbour, fed by the supervisor's route set.
     let peers = match Peers::start(&config.announcer, &metrics.registry) {
         Ok(peers) => peers,
@@ -140,16 +150,36 @@ async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode 
             return ExitCode::from(EXIT_RUNTIME);
         }
     };
+    // The control socket: `anycastd ctl`. Not usable: one warning, the daemon runs on.
+    let mut control = None;
+    if config.control.enabled {
+        let path = &config.control.socket;
+        match anycastd_actors::control::bind(path, supervisor.clone()) {
+            Ok(bound) => {
+                control = Some((bound.server.handle(), bound.path));
+                actix_rt::spawn(bound.server);
+                log::info!(socket = path.display().to_string().as_str(); "serving the control socket");
+            }
+            Err(e) => {
+                log::warn!(socket = path.display().to_string().as_str(); "control socket not served, `anycastd ctl` will not reach this daemon: {e}");
+            }
+        }
+    }
     context.run(
         Supervisor::new(config, path, metrics)
             .with_peers(peers)
-            .with_force(force),
+            .with_force(force)
+            .with_state_file(state_file, drains),
     );
     actix_rt::spawn(anycastd_actors::http::watchdog(supervisor.clone()));
     // On SIGTERM the supervisor drains, withdraws and ends each session with a Cease (RFC 8203).
     signals.run(supervisor).await;
     if let Some(server) = server {
         server.stop(true).await;
+    }
+    if let Some((server, path)) = control {
+        server.stop(true).await;
+        anycastd_actors::control::remove(&path);
     }
     log::warn!("stopped");
     ExitCode::SUCCESS

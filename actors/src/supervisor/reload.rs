@@ -8,6 +8,36 @@ use anycastd::config::diff::Change;
 use anycastd::config::{self, ConfigError, ConfigErrors, ConfigWarning, model::Config};
 
 use super::{Reload, Supervisor};
+
+/// Reload now (`anycastd ctl reload [--force]`); `force` lets this one reload past the
+/// blast-radius guard. Answers the changes applied, one line each, or every error.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Result<Vec<String>, ConfigErrors>")]
+pub struct ReloadNow {
+    /// Apply even when the guard would refuse.
+    pub force: bool,
+}
+
+/// Validate the configuration file on disk without applying it (`anycastd ctl check-config`):
+/// every error, or what a reload would change and whether the guard would refuse it.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "ConfigCheck")]
+pub struct CheckConfig;
+
+/// The answer to [`CheckConfig`].
+#[derive(Debug, Clone, serde::Serialize, MessageResponse)]
+pub struct ConfigCheck {
+    /// The file.
+    pub file: String,
+    /// Every error, one line each (empty when the file is valid).
+    pub errors: Vec<String>,
+    /// Every warning, one line each.
+    pub warnings: Vec<String>,
+    /// What a reload would change, one line each.
+    pub changes: Vec<String>,
+    /// Why the blast-radius guard would refuse the reload, `null` when it would not.
+    pub refused: Option<String>,
+}
 use crate::messages::Stop;
 use crate::peer::SetNextHops;
 
@@ -16,8 +46,9 @@ impl Supervisor {
     fn apply_reload(
         &mut self,
         loaded: Result<(Config, Vec<ConfigWarning>), ConfigErrors>,
+        force: bool,
         ctx: &mut Context<Self>,
-    ) -> Result<(), ConfigErrors> {
+    ) -> Result<Vec<String>, ConfigErrors> {
         let (config, warnings) = match loaded {
             Err(errors) => {
                 for line in &errors.0 {
@@ -32,7 +63,10 @@ impl Supervisor {
         for warning in &warnings {
             log::warn!("{warning}");
         }
-        let (changes, old) = match self.node.reload(config, self.force) {
+        if force && !self.force {
+            log::warn!("reload forced past the blast-radius guard");
+        }
+        let (changes, old) = match self.node.reload(config, self.force || force) {
             Ok(taken) => taken,
             Err(refused) => {
                 log::error!(file = self.path.display().to_string().as_str(); "configuration reload refused: {refused}");
@@ -53,7 +87,26 @@ impl Supervisor {
             .with_label_values(&["success"])
             .inc();
         log::warn!(changes = changes.len(); "configuration reloaded");
-        Ok(())
+        Ok(changes.iter().map(config::diff::describe).collect())
+    }
+
+    /// Starts reading the configuration file and applies it, unless the daemon is stopping.
+    fn reload_file(
+        &mut self,
+        force: bool,
+    ) -> ResponseActFuture<Self, Result<Vec<String>, ConfigErrors>> {
+        if !self.node.accepts_reload() {
+            log::warn!("reload ignored: the daemon is stopping");
+            let error = ConfigError::whole_file(&self.path, "the daemon is stopping".to_string());
+            return Box::pin(actix::fut::ready(Err(error.into())));
+        }
+        let path = self.path.clone();
+        log::info!(file = path.display().to_string().as_str(); "reloading the configuration");
+        Box::pin(
+            load(path)
+                .into_actor(self)
+                .map(move |loaded, act, ctx| act.apply_reload(loaded, force, ctx)),
+        )
     }
 
     fn reload_failed(&self, result: &str) {
@@ -97,6 +150,9 @@ impl Supervisor {
             }
             Change::ServiceRemoved(name) => {
                 self.stop_service(name);
+                if self.check_drains.remove(name).is_some() {
+                    self.export_check_drains();
+                }
                 if let Some(service) = old.services.iter().find(|s| &s.name == name) {
                     let checks: Vec<String> =
                         service.checks.iter().map(|c| c.name.clone()).collect();
@@ -138,8 +194,19 @@ impl Supervisor {
             Change::MetricsChanged => {
                 log::warn!("metrics settings changed: they take effect at the next restart");
             }
+            Change::ControlChanged => {
+                log::warn!("control settings changed: they take effect at the next restart");
+            }
             Change::ShutdownChanged | Change::LifecycleChanged => {}
         }
+    }
+}
+
+/// Reads and validates the configuration file.
+async fn load(path: std::path::PathBuf) -> Result<(Config, Vec<ConfigWarning>), ConfigErrors> {
+    match tokio::fs::read_to_string(&path).await {
+        Ok(text) => config::load_with_warnings(&path, &text),
+        Err(e) => Err(ConfigError::whole_file(&path, format!("cannot read: {e}")).into()),
     }
 }
 
@@ -151,17 +218,58 @@ impl Handler<Reload> for Supervisor {
             log::warn!("reload ignored: the daemon is stopping");
             return Box::pin(actix::fut::ready(Ok(())));
         }
-        let path = self.path.clone();
-        log::info!(file = path.display().to_string().as_str(); "reloading the configuration");
-        let load = async move {
-            match tokio::fs::read_to_string(&path).await {
-                Ok(text) => config::load_with_warnings(&path, &text),
-                Err(e) => Err(ConfigError::whole_file(&path, format!("cannot read: {e}")).into()),
-            }
-        };
         Box::pin(
-            load.into_actor(self)
-                .map(|loaded, act, ctx| act.apply_reload(loaded, ctx)),
+            self.reload_file(false)
+                .map(|result, _, _| result.map(|_| ())),
+        )
+    }
+}
+
+impl Handler<ReloadNow> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<Vec<String>, ConfigErrors>>;
+
+    fn handle(&mut self, ReloadNow { force }: ReloadNow, _ctx: &mut Self::Context) -> Self::Result {
+        self.reload_file(force)
+    }
+}
+
+impl Handler<CheckConfig> for Supervisor {
+    type Result = ResponseActFuture<Self, ConfigCheck>;
+
+    fn handle(&mut self, _: CheckConfig, _ctx: &mut Self::Context) -> Self::Result {
+        let path = self.path.clone();
+        Box::pin(
+            load(path.clone())
+                .into_actor(self)
+                .map(move |loaded, act, _| {
+                    let file = path.display().to_string();
+                    match loaded {
+                        Err(errors) => ConfigCheck {
+                            file,
+                            errors: errors.0.iter().map(ToString::to_string).collect(),
+                            warnings: Vec::new(),
+                            changes: Vec::new(),
+                            refused: None,
+                        },
+                        Ok((new, warnings)) => {
+                            let old = act.node.config();
+                            let changes = config::diff::diff(old, &new);
+                            let guard = anycastd::health::guard::check_reload(
+                                old,
+                                &new,
+                                |name| act.node.state_of(name),
+                                act.force,
+                            );
+                            ConfigCheck {
+                                file,
+                                errors: Vec::new(),
+                                warnings: warnings.iter().map(ToString::to_string).collect(),
+                                changes: changes.iter().map(config::diff::describe).collect(),
+                                refused: guard.err().map(|refused| refused.to_string()),
+                            }
+                        }
+                    }
+                }),
         )
     }
 }
