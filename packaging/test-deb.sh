@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the .deb, installs it with dpkg -i, and checks what an operator relies on: the installed
 # binary validates the installed config (also as the anycastd user, through the packaged
-# permissions), the unit passes systemd-analyze verify, the schema and man page are in place, an
+# permissions), the unit passes systemd-analyze verify, the schema, the man page and the bash, zsh
+# and fish completions are in place (and are what the installed binary generates), an
 # edited conffile survives a reinstall, and purge removes the config. Never starts the daemon.
 #
 #   packaging/test-deb.sh                    # builds the release binary
@@ -46,7 +47,9 @@ dpkg-deb --contents "$deb" > "$work/contents"
 for path in ./usr/bin/anycastd ./lib/systemd/system/anycastd.service ./etc/anycastd/config.yaml \
     ./usr/share/man/man8/anycastd.8.gz ./usr/share/doc/anycastd/copyright \
     ./usr/share/doc/anycastd/operator-guide.md ./usr/share/anycastd/anycastd.schema.json \
-    ./usr/share/anycastd/grafana/anycastd.json; do
+    ./usr/share/anycastd/grafana/anycastd.json ./usr/share/anycastd/prometheus/anycastd.rules.yml \
+    ./usr/share/bash-completion/completions/anycastd \
+    ./usr/share/zsh/vendor-completions/_anycastd ./usr/share/fish/vendor_completions.d/anycastd.fish; do
     grep -q " $path\$" "$work/contents" || fail "$path is not in the package"
 done
 dpkg-deb --info "$deb" conffiles | grep -qx /etc/anycastd/config.yaml || fail "config.yaml is not a conffile"
@@ -91,6 +94,22 @@ systemd-analyze security --offline=true --threshold=20 /lib/systemd/system/anyca
 grep -q 'exposure level for anycastd.service: 1\.[0-9] OK' "$work/security" \
     || fail "the unit's exposure rose above 2.0 (docs/operator-guide.md records 1.6)"
 man -w anycastd > /dev/null || fail "man anycastd finds nothing"
+
+step "the man page and the completions are the binary's own"
+zcat /usr/share/man/man8/anycastd.8.gz > "$work/man"
+/usr/bin/anycastd manpage | cmp - "$work/man" || fail "the shipped man page differs from anycastd manpage"
+man -l "$work/man" 2> "$work/man.err" | grep -q -- '--check-config' || fail "the man page lacks --check-config"
+[ ! -s "$work/man.err" ] || fail "man warns: $(cat "$work/man.err")"
+for shell in bash zsh fish; do
+    case $shell in
+        bash) file=/usr/share/bash-completion/completions/anycastd ;;
+        zsh) file=/usr/share/zsh/vendor-completions/_anycastd ;;
+        fish) file=/usr/share/fish/vendor_completions.d/anycastd.fish ;;
+    esac
+    /usr/bin/anycastd completions $shell | cmp - "$file" || fail "$file differs from anycastd completions $shell"
+    grep -q -- 'check-config' "$file" || fail "$file does not complete --check-config"
+done
+bash -n /usr/share/bash-completion/completions/anycastd || fail "the bash completion does not parse"
 
 step "an edited conffile survives a reinstall"
 echo "# edited by the operator" >> /etc/anycastd/config.yaml

@@ -1,7 +1,6 @@
 //! The `anycastd` binary: command line, environment, logging, then the actor system until
 //! SIGTERM/SIGINT. Exit codes: 0 ok, 2 bad command line, environment or config, 1 start failure.
 
-use std::ffi::OsString;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -20,22 +19,14 @@ const EXIT_CONFIG: u8 = 2;
 fn main() -> ExitCode {
     let command = match cli::parse(std::env::args_os().skip(1), std::env::var_os("CONFIG_PATH")) {
         Ok(command) => command,
-        Err(e) => {
-            eprintln!("anycastd: {e}\n{}", cli::USAGE);
-            return ExitCode::from(EXIT_CONFIG);
-        }
+        // Usage errors exit 2, `--help` and `--version` print and exit 0; a usage error of
+        // `anycastd ctl` is one line, as its other failures are.
+        Err(e) => return cli::usage_error(e, std::env::args_os().nth(1)),
     };
     let path = match command {
-        Command::Version => {
-            println!("anycastd {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
+        Command::Tool(tool) => return tool.run(),
         Command::PrintConfigSchema => {
             print!("{}", config::schema::json_schema_text());
-            return ExitCode::SUCCESS;
-        }
-        Command::Help => {
-            println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
         }
         Command::CheckConfig(path) => {
@@ -48,23 +39,22 @@ fn main() -> ExitCode {
             };
         }
         Command::Diff { running, new } => return diff(&running, &new),
-        Command::Ctl(args) => return anycastd_actors::ctl::main(args),
         Command::Run { path, force } => (path, force),
     };
     let (path, force) = path;
+    // The logger comes first, so that every start-up error is a log line in the configured format
+    // (and, under systemd, with its priority).
+    let style = logging::Style::from_env();
     let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "WARN".to_string());
     let level = match logging::parse_level(&level) {
         Ok(level) => level,
         Err(e) => {
-            eprintln!("anycastd: {e}");
+            logging::init(log::LevelFilter::Error, style);
+            log::error!("{e}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let format = match std::env::var_os("LOG_FORMAT") {
-        Some(f) if f.eq_ignore_ascii_case(OsString::from("json")) => logging::Format::Json,
-        _ => logging::Format::Human,
-    };
-    logging::init(level, format);
+    logging::init(level, style);
     let config = match read_config(&path, true) {
         Ok(config) => config,
         Err(code) => return code,
@@ -72,13 +62,19 @@ fn main() -> ExitCode {
     actix_rt::System::new().block_on(run(config, path, force))
 }
 
-/// Reads and validates `path`; on error prints every line on stderr and returns exit code 2.
-/// Warnings go to the log when `logged` (the daemon), else to stderr (`--check-config`).
+/// Reads and validates `path`; on error reports every line and returns exit code 2. The daemon
+/// (`logged`) reports errors and warnings through the logger; `--check-config` and `--diff` print
+/// them on stderr.
 fn read_config(path: &Path, logged: bool) -> Result<Config, ExitCode> {
+    let file = path.display().to_string();
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => {
-            eprintln!("{}: cannot read: {e}", path.display());
+            if logged {
+                log::error!(file = file.as_str(); "{file}: cannot read: {e}");
+            } else {
+                eprintln!("{file}: cannot read: {e}");
+            }
             return Err(ExitCode::from(EXIT_CONFIG));
         }
     };
@@ -94,7 +90,13 @@ fn read_config(path: &Path, logged: bool) -> Result<Config, ExitCode> {
             Ok(config)
         }
         Err(errors) => {
-            eprint!("{errors}");
+            if logged {
+                for line in &errors.0 {
+                    log::error!(file = file.as_str(); "{line}");
+                }
+            } else {
+                eprint!("{errors}");
+            }
             Err(ExitCode::from(EXIT_CONFIG))
         }
     }
@@ -105,14 +107,14 @@ async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode 
     let metrics = match Metrics::new() {
         Ok(metrics) => metrics,
         Err(e) => {
-            eprintln!("anycastd: cannot create metrics: {e}");
+            log::error!("cannot create metrics: {e}");
             return ExitCode::from(EXIT_RUNTIME);
         }
     };
     let signals = match Signals::install() {
         Ok(signals) => signals,
         Err(e) => {
-            eprintln!("anycastd: cannot install signal handlers: {e}");
+            log::error!("cannot install signal handlers: {e}");
             return ExitCode::from(EXIT_RUNTIME);
         }
     };
@@ -128,7 +130,7 @@ async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode 
                 log::info!(address = address.to_string().as_str(); "serving /metrics and /healthz");
             }
             Err(e) => {
-                eprintln!("anycastd: cannot listen on {address} for metrics: {e}");
+                log::error!(address = address.to_string().as_str(); "cannot listen on {address} for metrics: {e}");
                 return ExitCode::from(EXIT_RUNTIME);
             }
         }
@@ -146,7 +148,7 @@ async fn run(config: Config, path: std::path::PathBuf, force: bool) -> ExitCode 
     let peers = match Peers::start(&config.announcer, &metrics.registry) {
         Ok(peers) => peers,
         Err(e) => {
-            eprintln!("anycastd: {e}");
+            log::error!("{e}");
             return ExitCode::from(EXIT_RUNTIME);
         }
     };

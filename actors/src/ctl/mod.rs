@@ -13,7 +13,7 @@ pub mod client;
 pub mod render;
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde_json::{Value, json};
@@ -26,137 +26,77 @@ pub const DEFAULT_SOCKET: &str = anycastd::config::model::Control::DEFAULT_SOCKE
 /// The environment variable that names the socket when `--socket` is absent.
 pub const SOCKET_ENV: &str = "ANYCASTD_SOCKET";
 
-/// One line of usage.
-pub const USAGE: &str = "usage: anycastd ctl [--socket PATH] [--json] status | services | peers | routes [PEER] | drain [SERVICE] [--reason TEXT] | undrain [SERVICE] | reload [--force] | check-config";
-
 /// Exit code: done.
 pub const EXIT_DONE: u8 = 0;
 /// Exit code: the daemon refused (its reason on stderr).
 pub const EXIT_REFUSED: u8 = 1;
-/// Exit code: bad command line.
+/// Exit code: bad command line (clap's).
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code: the daemon cannot be reached.
 pub const EXIT_UNREACHABLE: u8 = 3;
 
 /// What `anycastd ctl` is asked to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 pub enum CtlCommand {
-    /// Services, checks, peers, routes and drains.
+    /// Show services (state, reason, since when, each check's last result), peers (address,
+    /// state, uptime, last error, hold time, capabilities), the routes sent to each peer with
+    /// their attributes, and every drain
     Status,
-    /// Services and their checks.
+    /// Show the services and their checks' last results
     Services,
-    /// Neighbours.
+    /// Show the BGP neighbours
     Peers,
-    /// Routes sent, to every neighbour or one.
-    Routes(Option<String>),
-    /// Drain one service, or the whole node.
+    /// Show the routes sent to every neighbour, or to PEER, with MED, communities and AS path
+    Routes {
+        /// Only this neighbour (its configured name)
+        peer: Option<String>,
+    },
+    /// Drain SERVICE, or every service: routes stay announced with GRACEFUL_SHUTDOWN and the
+    /// draining state's attributes; kept in the state file across restarts
     Drain {
-        /// The service, `None` for every service.
+        /// The service to drain (default: every service)
         service: Option<String>,
-        /// Why (shown in status and logs).
+        /// Why, shown by status and in the logs
+        #[arg(short, long, value_name = "TEXT")]
         reason: Option<String>,
     },
-    /// Undrain one service, or the whole node.
-    Undrain(Option<String>),
-    /// Reload the configuration file; `force` passes the blast-radius guard once.
+    /// Undrain SERVICE, or the node-wide drain
+    Undrain {
+        /// The service to undrain (default: the node-wide drain)
+        service: Option<String>,
+    },
+    /// Reload the configuration file now and print the changes applied, or every error
     Reload {
-        /// `--force`.
+        /// Apply this one reload even when the blast-radius guard would refuse it
+        #[arg(short, long)]
         force: bool,
     },
-    /// Validate the daemon's configuration file without applying it.
+    /// Validate the daemon's configuration file and print what a reload would change
     CheckConfig,
 }
 
-/// The parsed command line of `anycastd ctl`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `anycastd ctl`: the options and the command.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
 pub struct Ctl {
-    /// The control socket.
-    pub socket: PathBuf,
-    /// Print the daemon's JSON instead of tables.
+    /// The daemon's control socket [default: $ANYCASTD_SOCKET, else /run/anycastd/control.sock]
+    #[arg(short, long, value_name = "PATH", global = true)]
+    pub socket: Option<PathBuf>,
+    /// Print the daemon's JSON instead of tables
+    #[arg(short, long, global = true)]
     pub json: bool,
-    /// What to do.
+    /// What to do
+    #[command(subcommand)]
     pub command: CtlCommand,
 }
 
-/// Parses the arguments after `ctl`; `socket_env` is `ANYCASTD_SOCKET`. Errors are one line.
-pub fn parse<I>(args: I, socket_env: Option<OsString>) -> Result<Ctl, String>
-where
-    I: IntoIterator<Item = OsString>,
-{
-    let mut socket = socket_env.filter(|s| !s.is_empty()).map(PathBuf::from);
-    let mut json = false;
-    let mut reason: Option<String> = None;
-    let mut force = false;
-    let mut words: Vec<String> = Vec::new();
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let arg = arg
-            .into_string()
-            .map_err(|a| format!("argument {a:?} is not UTF-8"))?;
-        match arg.as_str() {
-            "--socket" | "-s" => match args.next() {
-                Some(path) => socket = Some(PathBuf::from(path)),
-                None => return Err(format!("{arg} needs a PATH")),
-            },
-            "--reason" | "-r" => match args.next() {
-                Some(text) => {
-                    reason = Some(
-                        text.into_string()
-                            .map_err(|t| format!("reason {t:?} is not UTF-8"))?,
-                    )
-                }
-                None => return Err(format!("{arg} needs a TEXT")),
-            },
-            "--json" | "-j" => json = true,
-            "--force" | "-f" => force = true,
-            other => {
-                if let Some(path) = other.strip_prefix("--socket=") {
-                    socket = Some(PathBuf::from(path));
-                } else if let Some(text) = other.strip_prefix("--reason=") {
-                    reason = Some(text.to_string());
-                } else if other.starts_with('-') && other.len() > 1 {
-                    return Err(format!("unknown option {other:?}"));
-                } else {
-                    words.push(other.to_string());
-                }
-            }
-        }
+impl Ctl {
+    /// The socket to use: `--socket`, else `socket_env` (`ANYCASTD_SOCKET`), else the default.
+    pub fn socket_path(&self, socket_env: Option<OsString>) -> PathBuf {
+        self.socket
+            .clone()
+            .or_else(|| socket_env.filter(|s| !s.is_empty()).map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET))
     }
-    let mut words = words.into_iter();
-    let verb = words.next().ok_or("no command given")?;
-    let operand = words.next();
-    if let Some(extra) = words.next() {
-        return Err(format!("unexpected argument {extra:?}"));
-    }
-    let no_operand = |command: CtlCommand| match &operand {
-        Some(extra) => Err(format!("{verb} takes no argument, got {extra:?}")),
-        None => Ok(command),
-    };
-    let command = match verb.as_str() {
-        "status" => no_operand(CtlCommand::Status)?,
-        "services" => no_operand(CtlCommand::Services)?,
-        "peers" => no_operand(CtlCommand::Peers)?,
-        "routes" => CtlCommand::Routes(operand),
-        "drain" => CtlCommand::Drain {
-            service: operand,
-            reason: reason.take(),
-        },
-        "undrain" => CtlCommand::Undrain(operand),
-        "reload" => no_operand(CtlCommand::Reload { force })?,
-        "check-config" => no_operand(CtlCommand::CheckConfig)?,
-        other => return Err(format!("unknown command {other:?}")),
-    };
-    if reason.is_some() {
-        return Err("--reason goes with drain".to_string());
-    }
-    if force && !matches!(command, CtlCommand::Reload { .. }) {
-        return Err("--force goes with reload".to_string());
-    }
-    Ok(Ctl {
-        socket: socket.unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET)),
-        json,
-        command,
-    })
 }
 
 /// What one run printed and its exit code (the caller prints; tests look).
@@ -192,22 +132,23 @@ fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
 }
 
-/// Runs `ctl` against the daemon.
-pub fn run(ctl: &Ctl) -> Outcome {
+/// Runs `ctl` against the daemon at `socket`.
+pub fn run(ctl: &Ctl, socket: &Path) -> Outcome {
     let (method, path, body) = match &ctl.command {
-        CtlCommand::Status | CtlCommand::Services | CtlCommand::Peers | CtlCommand::Routes(_) => {
-            ("GET", "/status", None)
-        }
+        CtlCommand::Status
+        | CtlCommand::Services
+        | CtlCommand::Peers
+        | CtlCommand::Routes { .. } => ("GET", "/status", None),
         CtlCommand::Drain { service, reason } => (
             "POST",
             "/drain",
             Some(json!({"service": service, "reason": reason})),
         ),
-        CtlCommand::Undrain(service) => ("POST", "/undrain", Some(json!({"service": service}))),
+        CtlCommand::Undrain { service } => ("POST", "/undrain", Some(json!({"service": service}))),
         CtlCommand::Reload { force } => ("POST", "/reload", Some(json!({"force": force}))),
         CtlCommand::CheckConfig => ("POST", "/check-config", None),
     };
-    let answer = match client::request(&ctl.socket, method, path, body.as_ref()) {
+    let answer = match client::request(socket, method, path, body.as_ref()) {
         Ok(answer) => answer,
         Err(e @ ClientError::Unreachable { .. }) => {
             return Outcome {
@@ -243,7 +184,7 @@ pub fn render_answer(ctl: &Ctl, answer: &Answer) -> Outcome {
         let shown = match &ctl.command {
             CtlCommand::Services => body["services"].clone(),
             CtlCommand::Peers => body["peers"].clone(),
-            CtlCommand::Routes(only) => {
+            CtlCommand::Routes { peer: only } => {
                 let peers = body["peers"].as_array().cloned().unwrap_or_default();
                 let picked: Vec<Value> = peers
                     .into_iter()
@@ -263,11 +204,11 @@ pub fn render_answer(ctl: &Ctl, answer: &Answer) -> Outcome {
         CtlCommand::Status => render::status(body),
         CtlCommand::Services => render::services(body),
         CtlCommand::Peers => render::peers(body),
-        CtlCommand::Routes(only) => match render::routes(body, only.as_deref()) {
+        CtlCommand::Routes { peer: only } => match render::routes(body, only.as_deref()) {
             Some(text) => text,
             None => return no_peer(only.as_deref().unwrap_or_default()),
         },
-        CtlCommand::Drain { .. } | CtlCommand::Undrain(_) => {
+        CtlCommand::Drain { .. } | CtlCommand::Undrain { .. } => {
             format!("{}\n", body["message"].as_str().unwrap_or("done"))
         }
         CtlCommand::Reload { .. } => {
@@ -324,27 +265,10 @@ fn no_peer(name: &str) -> Outcome {
     Outcome::refused(String::new(), format!("refused: no peer named {name:?}"))
 }
 
-/// `anycastd ctl ARGS`: parses, runs, prints, and returns the exit code.
-pub fn main<I>(args: I) -> ExitCode
-where
-    I: IntoIterator<Item = OsString>,
-{
-    let args: Vec<OsString> = args.into_iter().collect();
-    if args
-        .first()
-        .is_some_and(|a| a == "help" || a == "--help" || a == "-h")
-    {
-        println!("{USAGE}");
-        return ExitCode::SUCCESS;
-    }
-    let ctl = match parse(args, std::env::var_os(SOCKET_ENV)) {
-        Ok(ctl) => ctl,
-        Err(e) => {
-            eprintln!("anycastd ctl: {e} ({USAGE})");
-            return ExitCode::from(EXIT_USAGE);
-        }
-    };
-    let outcome = run(&ctl);
+/// `anycastd ctl ...`: runs, prints, and returns the exit code.
+pub fn main(ctl: &Ctl) -> ExitCode {
+    let socket = ctl.socket_path(std::env::var_os(SOCKET_ENV));
+    let outcome = run(ctl, &socket);
     print!("{}", outcome.stdout);
     if let Some(line) = outcome.stderr {
         eprintln!("anycastd ctl: {line}");
@@ -356,8 +280,18 @@ where
 mod tests {
     use super::*;
 
+    #[derive(Debug, clap::Parser)]
+    struct Line {
+        #[command(flatten)]
+        ctl: Ctl,
+    }
+
     fn parsed(list: &[&str]) -> Result<Ctl, String> {
-        parse(list.iter().map(OsString::from), None)
+        use clap::Parser;
+        let argv = std::iter::once("ctl").chain(list.iter().copied());
+        Line::try_parse_from(argv)
+            .map(|line| line.ctl)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -366,7 +300,7 @@ mod tests {
         assert_eq!(
             got,
             Ok(Ctl {
-                socket: "/tmp/s".into(),
+                socket: Some("/tmp/s".into()),
                 json: false,
                 command: CtlCommand::Drain {
                     service: Some("dns".into()),
@@ -376,17 +310,20 @@ mod tests {
         );
         let got = parsed(&["reload", "--force", "--json"]).map(|c| (c.command, c.json));
         assert_eq!(got, Ok((CtlCommand::Reload { force: true }, true)));
-        let got = parsed(&["routes"]).map(|c| (c.command, c.socket));
-        assert_eq!(got, Ok((CtlCommand::Routes(None), DEFAULT_SOCKET.into())));
-        let got = parse(
-            ["undrain"].iter().map(OsString::from),
-            Some("/env.sock".into()),
+        let got = parsed(&["routes"]).map(|c| (c.command.clone(), c.socket_path(None)));
+        assert_eq!(
+            got,
+            Ok((CtlCommand::Routes { peer: None }, DEFAULT_SOCKET.into()))
         );
-        assert_eq!(got.map(|c| c.socket), Ok("/env.sock".into()));
+        let got = parsed(&["undrain"]).map(|c| c.socket_path(Some("/env.sock".into())));
+        assert_eq!(got, Ok("/env.sock".into()));
+        let got = parsed(&["undrain", "-s", "/flag.sock"])
+            .map(|c| c.socket_path(Some("/env.sock".into())));
+        assert_eq!(got, Ok("/flag.sock".into()));
     }
 
     #[test]
-    fn usage_errors_are_one_line() {
+    fn usage_errors_are_refused() {
         for bad in [
             &[][..],
             &["frobnicate"],
@@ -397,8 +334,7 @@ mod tests {
             &["--socket"],
             &["--bogus", "status"],
         ] {
-            let e = parsed(bad).expect_err("usage error");
-            assert!(!e.contains('\n'), "{e}");
+            assert!(parsed(bad).is_err(), "{bad:?}");
         }
     }
 
@@ -406,11 +342,11 @@ mod tests {
     fn a_missing_socket_is_exit_3() {
         let dir = tempfile::tempdir().expect("tempdir");
         let ctl = Ctl {
-            socket: dir.path().join("none.sock"),
+            socket: None,
             json: false,
             command: CtlCommand::Status,
         };
-        let outcome = run(&ctl);
+        let outcome = run(&ctl, &dir.path().join("none.sock"));
         assert_eq!(outcome.code, EXIT_UNREACHABLE);
         assert!(outcome.stderr.is_some_and(|line| !line.contains('\n')));
     }
@@ -418,7 +354,7 @@ mod tests {
     #[test]
     fn a_refusal_is_exit_1_with_the_reason_and_every_error() {
         let ctl = Ctl {
-            socket: "/x".into(),
+            socket: None,
             json: false,
             command: CtlCommand::Reload { force: false },
         };

@@ -307,6 +307,15 @@ fn notify(states: &[sd_notify::NotifyState<'_>]) {
     }
 }
 
+/// Time asked of systemd, beyond the drain, to withdraw the routes and send every Cease.
+const STOP_MARGIN: Duration = Duration::from_secs(30);
+
+/// `EXTEND_TIMEOUT_USEC`: systemd waits `time` more before it counts the stop as hung.
+fn extend_timeout(time: Duration) {
+    let usec = u32::try_from(time.as_micros()).unwrap_or(u32::MAX);
+    notify(&[sd_notify::NotifyState::ExtendTimeoutUsec(usec)]);
+}
+
 impl Actor for Supervisor {
     type Context = Context<Self>;
 
@@ -452,6 +461,7 @@ impl Handler<Shutdown> for Supervisor {
     type Result = ResponseActFuture<Self, ()>;
 
     fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) -> Self::Result {
+        notify(&[sd_notify::NotifyState::Stopping]);
         let drain_time = self.node.config().shutdown.drain_time;
         if self.node.phase() < Phase::Draining && !drain_time.is_zero() {
             log::warn!(drain_time = format!("{drain_time:?}").as_str(); "shutting down: draining first");
@@ -466,10 +476,13 @@ impl Handler<Shutdown> for Supervisor {
         let Some(after) = wait else {
             return Box::pin(actix::fut::ready(()));
         };
+        // The drain may outlast TimeoutStopSec: tell systemd how long to wait before it kills us.
+        extend_timeout(after + STOP_MARGIN);
         Box::pin(
             tokio::time::sleep(after)
                 .into_actor(self)
                 .then(|(), act, _ctx| {
+                    extend_timeout(STOP_MARGIN);
                     let stop = act.node.handle(Input::Drained).contains(&Action::StopAll);
                     let stopped = stop.then(|| act.stop_all());
                     async move {

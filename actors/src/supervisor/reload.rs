@@ -7,7 +7,7 @@ use anycastd::bgp::codec::CeaseSubcode;
 use anycastd::config::diff::Change;
 use anycastd::config::{self, ConfigError, ConfigErrors, ConfigWarning, model::Config};
 
-use super::{Reload, Supervisor};
+use super::{Reload, Supervisor, notify};
 
 /// Reload now (`anycastd ctl reload [--force]`); `force` lets this one reload past the
 /// blast-radius guard. Answers the changes applied, one line each, or every error.
@@ -102,11 +102,16 @@ impl Supervisor {
         }
         let path = self.path.clone();
         log::info!(file = path.display().to_string().as_str(); "reloading the configuration");
-        Box::pin(
-            load(path)
-                .into_actor(self)
-                .map(move |loaded, act, ctx| act.apply_reload(loaded, force, ctx)),
-        )
+        // systemd shows the unit as reloading until READY=1, sent whatever the outcome.
+        match sd_notify::NotifyState::monotonic_usec_now() {
+            Ok(now) => notify(&[sd_notify::NotifyState::Reloading, now]),
+            Err(_) => notify(&[sd_notify::NotifyState::Reloading]),
+        }
+        Box::pin(load(path).into_actor(self).map(move |loaded, act, ctx| {
+            let applied = act.apply_reload(loaded, force, ctx);
+            notify(&[sd_notify::NotifyState::Ready]);
+            applied
+        }))
     }
 
     fn reload_failed(&self, result: &str) {

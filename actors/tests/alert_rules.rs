@@ -1,0 +1,87 @@
+//! The Prometheus alerting rules the package ships (`packaging/prometheus/anycastd.rules.yml`):
+//! `promtool check rules` accepts them, `promtool test rules` runs their unit tests (each rule fires
+//! on its failure after its `for`, and a healthy node fires nothing), and every `anycastd_*` metric
+//! they name is one the daemon defines. Needs promtool (Debian package prometheus,
+//! scripts/install-test-deps).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn promtool(args: &[&str]) {
+    let out = Command::new("promtool")
+        .args(args)
+        .current_dir(repo("packaging/prometheus"))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run promtool (apt-get install prometheus; scripts/install-test-deps): {e}"
+            )
+        });
+    assert!(
+        out.status.success(),
+        "promtool {args:?}: {}\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn promtool_checks_the_rules() {
+    promtool(&["check", "rules", "anycastd.rules.yml"]);
+}
+
+#[test]
+fn promtool_unit_tests_pass() {
+    promtool(&["test", "rules", "anycastd.rules.test.yml"]);
+}
+
+/// Every `anycastd_*` word in `text`.
+fn metric_names(text: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("anycastd_") {
+        let tail = rest.get(start..).unwrap_or_default();
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        names.insert(tail.get(..end).unwrap_or_default().to_string());
+        rest = tail.get(end..).unwrap_or_default();
+    }
+    names
+}
+
+/// The `"anycastd_..."` string literals of the daemon's sources: the metric families it defines.
+fn defined(dir: &Path, out: &mut BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).expect("read the sources").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            defined(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).expect("read a source file");
+            for piece in text.split('"').skip(1).step_by(2) {
+                if piece.starts_with("anycastd_") && !piece.contains(' ') {
+                    out.insert(piece.to_string());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_rules_use_only_metrics_the_daemon_defines() {
+    let rules =
+        std::fs::read_to_string(repo("packaging/prometheus/anycastd.rules.yml")).expect("rules");
+    // Expressions and annotations alike: a name in a description must exist too.
+    let used = metric_names(&rules);
+    assert!(used.len() >= 8, "{used:?}");
+    let mut known = BTreeSet::new();
+    defined(&repo("actors/src"), &mut known);
+    let unknown: Vec<&String> = used.difference(&known).collect();
+    assert!(unknown.is_empty(), "not defined by the daemon: {unknown:?}");
+}
