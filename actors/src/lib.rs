@@ -30,6 +30,7 @@ pub mod http;
 pub mod logging;
 pub mod messages;
 pub mod metrics;
+pub mod page;
 pub mod peer;
 pub mod probe;
 pub mod registry;
