@@ -128,6 +128,13 @@ services:
       - name: <probe>
         kind: exec
         spec: {{command: [\"/bin/true\"]}}
+  - name: ntp
+    routes: [192.0.2.123/32]
+    check_interval: 200ms
+    checks:
+      - name: maintenance
+        kind: file
+        spec: {{path: {}, present_means: drain}}
 metrics:
   enabled: true
   address: 127.0.0.1:{port}
@@ -136,6 +143,7 @@ control:
 lifecycle:
   state_file: {}
 ",
+            config.display(),
             socket.display(),
             dir.path().join("state.json").display()
         ),
@@ -152,8 +160,11 @@ lifecycle:
             .spawn()
             .expect("start anycastd"),
     );
-    wait("both services up", || {
-        get(port, "/status").is_some_and(|text| text.matches("\"state\":\"up\"").count() >= 2)
+    wait("web and dns up, ntp drained by its file check", || {
+        get(port, "/status").is_some_and(|text| {
+            text.matches("\"state\":\"up\"").count() >= 2
+                && text.contains("\"ntp\":\"maintenance\"")
+        })
     });
     let drained = Command::new(BIN)
         .args(["ctl", "--socket"])
@@ -165,6 +176,15 @@ lifecycle:
     wait("dns draining", || {
         get(port, "/status").is_some_and(|text| text.contains("\"draining\""))
     });
+    let metrics = get(port, "/metrics").unwrap_or_default();
+    for reason in ["service", "check"] {
+        let line = format!("anycastd_drained{{reason=\"{reason}\"}} 1");
+        assert!(metrics.contains(&line), "{line} missing:\n{metrics}");
+    }
+    for reason in ["signal", "file"] {
+        let line = format!("anycastd_drained{{reason=\"{reason}\"}} 0");
+        assert!(metrics.contains(&line), "{line} missing:\n{metrics}");
+    }
     let raw = get(port, "/").unwrap_or_default();
     assert!(raw.starts_with("HTTP/1.1 200"), "{raw}");
     assert!(
@@ -206,6 +226,7 @@ lifecycle:
         "anycastd",
         "Drains",
         "resolver &lt;upgrade&gt;",
+        "file check maintenance",
         "Services",
         "web",
         "dns",

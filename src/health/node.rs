@@ -74,7 +74,7 @@ pub enum Action {
     Drain {
         /// Every configured service with why it is drained, `None` when it is not.
         services: Vec<(String, Option<String>)>,
-        /// The operator's node-wide drain is on (SIGUSR1, `anycastd ctl drain`).
+        /// The node-wide drain is on: the operator's (SIGUSR1, `anycastd ctl drain`) or a stop's.
         node: bool,
         /// The drain file exists.
         file: bool,
@@ -363,7 +363,7 @@ impl Node {
                 .iter()
                 .map(|s| (s.name.clone(), self.drain_of(&s.name)))
                 .collect(),
-            node: self.drains.node.is_some(),
+            node: self.drains.node.is_some() || self.shutting_down,
             file: self.drain_file,
             per_service: self.drains.services.len(),
         }

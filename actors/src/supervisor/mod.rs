@@ -183,10 +183,11 @@ impl Supervisor {
                     let value = if on { 1.0 } else { 0.0 };
                     self.metrics.drained.with_label_values(&[label]).set(value);
                 }
+                let value = if per_service > 0 { 1.0 } else { 0.0 };
                 self.metrics
                     .drained
                     .with_label_values(&["service"])
-                    .set(per_service as f64);
+                    .set(value);
                 for (name, reason) in services {
                     if let Some(service) = self.services.get(&name) {
                         service.addr.do_send(SetDrain(reason));
@@ -284,12 +285,17 @@ impl Supervisor {
         }
     }
 
-    /// Exports how many services a `file` check drains.
+    /// Exports whether a `file` check drains some service.
     fn export_check_drains(&self) {
+        let value = if self.check_drains.is_empty() {
+            0.0
+        } else {
+            1.0
+        };
         self.metrics
             .drained
             .with_label_values(&["check"])
-            .set(self.check_drains.len() as f64);
+            .set(value);
     }
 
     /// Polls the drain file (a changed path applies at once).
