@@ -72,8 +72,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("state.json");
         assert_eq!(read(&path).ok(), Some(Drains::default()));
-        let mut drains = Drains::default();
-        drains.node = Some(Drain::new("maintenance", 1_700_000_000));
+        let mut drains = Drains {
+            node: Some(Drain::new("maintenance", 1_700_000_000)),
+            ..Drains::default()
+        };
         drains
             .services
             .insert("dns".to_string(), Drain::new("upgrade", 1_700_000_100));

@@ -236,8 +236,10 @@ fn no_drain_is_taken_once_the_node_is_stopping() {
 
 #[test]
 fn the_state_file_text_round_trips_and_refuses_other_versions() {
-    let mut drains = Drains::default();
-    drains.node = Some(Drain::new("maintenance", 1_700_000_000));
+    let mut drains = Drains {
+        node: Some(Drain::new("maintenance", 1_700_000_000)),
+        ..Drains::default()
+    };
     drains.services.insert(
         "dns".to_string(),
         Drain::new("resolver upgrade", 1_700_000_100),
