@@ -38,3 +38,4 @@ pub mod routes;
 pub mod service;
 pub mod signals;
 pub mod supervisor;
+pub mod sys;

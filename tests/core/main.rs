@@ -8,5 +8,6 @@ mod fsm;
 mod golden;
 mod health;
 mod lifecycle;
+mod module_graph;
 mod purity;
 mod schema;

@@ -17,7 +17,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
-use crate::peer::socket::setsockopt_bytes;
+use crate::sys::setsockopt_bytes;
 
 /// RFC 5881 §4: single-hop Control packets go to this port.
 pub const SINGLE_HOP_PORT: u16 = 3784;

@@ -2,17 +2,19 @@
 //! `TCP_NODELAY`, and a non-blocking connect bounded by a timeout.
 //!
 //! Everything the standard library and socket2 offer is used through them; the two options they lack
-//! (`TCP_MD5SIG`, `IP_MINTTL` / `IPV6_MINHOPCOUNT`) go through [`setsockopt_bytes`], the only `unsafe`
-//! code of the peer module.
+//! (`TCP_MD5SIG`, `IP_MINTTL` / `IPV6_MINHOPCOUNT`) go through [`setsockopt_bytes`] in [`crate::sys`],
+//! where the crate keeps its system-call wrappers.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
 use anycastd::config::model;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpSocket, TcpStream};
+
+use crate::sys::setsockopt_bytes;
 
 /// Longest TCP MD5 key the kernel accepts (`TCP_MD5SIG_MAXKEYLEN`).
 pub const MD5_MAX_KEY_LEN: usize = 80;
@@ -268,26 +270,6 @@ fn md5sig_struct(remote: IpAddr, key: &[u8]) -> Vec<u8> {
 fn socket_fd(socket: &Socket) -> BorrowedFd<'_> {
     use std::os::fd::AsFd;
     socket.as_fd()
-}
-
-/// `setsockopt(2)` with an option value given as raw bytes, for the options socket2 does not wrap.
-#[allow(unsafe_code)]
-pub(crate) fn setsockopt_bytes(
-    fd: BorrowedFd<'_>,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: &[u8],
-) -> io::Result<()> {
-    let len = libc::socklen_t::try_from(value.len())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: `fd` is a live descriptor borrowed for the duration of the call; `value` points to
-    // `len` initialised bytes that the kernel only reads (it copies them before returning).
-    let rc = unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, value.as_ptr().cast(), len) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
 }
 
 /// Opens a session socket towards `remote` from `local` (port 0) with `options`, and connects it
