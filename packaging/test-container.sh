@@ -29,8 +29,9 @@ command -v ip > /dev/null || fail "ip is missing (apt-get install -y iproute2)"
 generated_conf=
 if [ -z "${CONTAINERS_CONF:-}" ]; then
     generated_conf=$(mktemp "${TMPDIR:-/tmp}/acd-containers.XXXXXX")
-    printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=%s:%s"]\n' \
-        "$(ulimit -Hn)" "$(ulimit -Hn)" "$(ulimit -Hu)" "$(ulimit -Hu)" > "$generated_conf"
+    trap 'rm -f "$generated_conf"' EXIT INT TERM
+    printf '[containers]\ndefault_ulimits = ["nofile=%s:%s", "nproc=20000:20000"]\n' \
+        "$(ulimit -Hn)" "$(ulimit -Hn)" > "$generated_conf"
     if [ -d /sys/fs/cgroup/unified ]; then
         command -v runc > /dev/null || fail "runc is missing (apt-get install -y runc): crun refuses this host's hybrid cgroup layout"
         printf '[engine]\nruntime = "runc"\n' >> "$generated_conf"
