@@ -23,3 +23,18 @@ pub(crate) fn setsockopt_bytes(
         Err(io::Error::last_os_error())
     }
 }
+
+/// The bytes in a TCP socket's send queue that the peer has not acknowledged (`ioctl(SIOCOUTQ)`,
+/// tcp(7)): written by us, sent or not, and not yet taken by the peer's TCP.
+#[allow(unsafe_code)]
+pub(crate) fn unacknowledged(fd: BorrowedFd<'_>) -> io::Result<u64> {
+    let mut value: libc::c_int = 0;
+    // SAFETY: `fd` is a live descriptor borrowed for the duration of the call; SIOCOUTQ (equal to
+    // TIOCOUTQ on Linux) writes one `int` through the pointer, which points to `value`.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCOUTQ, &mut value) };
+    if rc == 0 {
+        u64::try_from(value).map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}

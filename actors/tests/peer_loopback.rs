@@ -65,6 +65,7 @@ fn peer(name: &str, remote: SocketAddr, remote_asn: u32, passive: bool, hold: u1
         md5: None,
         ttl_security: false,
         bfd: None,
+        send_hold_time: None,
     }
 }
 
@@ -125,17 +126,25 @@ async fn two_peer_actors_reach_established_through_the_passive_listener() {
     let status = b.send(GetSessionStatus).await.expect("alive");
     assert_eq!(status.advertised, vec![prefix("198.51.100.0/24")]);
 
-    let text = prometheus::TextEncoder::new()
-        .encode_to_string(&registry.gather())
-        .expect("encode");
+    // The advertised count follows the output the peer has taken, measured every 500 ms.
+    let gather = || {
+        prometheus::TextEncoder::new()
+            .encode_to_string(&registry.gather())
+            .expect("encode")
+    };
+    let advertised = "anycastd_bgp_prefixes_advertised{peer=\"to-b\"} 2";
+    for _ in 0..100 {
+        if gather().contains(advertised) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let text = gather();
     assert!(
         text.contains("anycastd_bgp_session_state{peer=\"to-b\"} 6"),
         "{text}"
     );
-    assert!(
-        text.contains("anycastd_bgp_prefixes_advertised{peer=\"to-b\"} 2"),
-        "{text}"
-    );
+    assert!(text.contains(advertised), "{text}");
     assert!(
         text.contains("anycastd_bgp_messages_sent_total{peer=\"to-b\",type=\"open\"} 1"),
         "{text}"
@@ -189,6 +198,7 @@ impl Speaker {
             passive: true,
             families: vec![(codec::Afi::Ipv4, codec::Safi::Unicast)],
             graceful_restart: None,
+            send_hold_time: None,
         };
         let Message::Open(open) = speaker.next().await else {
             panic!("expected OPEN first")

@@ -177,6 +177,7 @@ fn ttl_policy_follows_rfc_5082_and_the_multihop_setting() {
         md5: None,
         ttl_security: false,
         bfd: None,
+        send_hold_time: None,
     };
     let direct = SessionSocketOptions::for_peer(&peer, true, None);
     assert_eq!((direct.ttl, direct.min_ttl), (Some(1), None));

@@ -4,6 +4,7 @@
 
 pub mod codec;
 pub mod fsm;
+pub mod output;
 pub mod rib_out;
 pub mod speaker;
 pub mod types;

@@ -8,7 +8,11 @@
 //! run two connections to one neighbour, so there is no collision to resolve, RFC 4271 §6.8), the
 //! next hop of each family, what to send on Established, on a route change and on ROUTE-REFRESH,
 //! when End-of-RIB goes out (once per session, once the route set is complete: RFC 4724 §2), and
-//! the withdraw-everything-then-Cease of a graceful stop.
+//! the withdraw-everything-then-Cease of a graceful stop. From the transport's reports of how much
+//! output the peer has taken ([`Input::Transport`]): the SendHoldTimer (RFC 9687, run by the FSM),
+//! when an advertised count becomes true (once the peer has taken its UPDATEs), ROUTE-REFRESH
+//! coalescing (answered at once only when no output waits; otherwise one re-send per family is
+//! held until it has drained) and the reset past [`OUTPUT_LIMIT`] (Cease / Out of Resources).
 //!
 //! Pure: no I/O, no clock; the shell arms the timers the FSM asks for and feeds their expiry back.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
@@ -17,8 +21,10 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
-use super::codec::{DecodeContext, EncodeContext, Message, Update};
+use super::codec::{Afi, DecodeContext, EncodeContext, Message, Safi, Update};
 use super::fsm::{self, CeaseSubcode, Event, SessionConfig, State, StopReason};
+pub use super::output::OUTPUT_LIMIT;
+use super::output::Output;
 use super::rib_out::{self, PeerFacts, RibOut, Routes};
 use super::types::Prefix;
 
@@ -72,6 +78,15 @@ pub enum Input<'a> {
     SetNextHops(NextHops),
     /// Withdraw every route, then end the session with the Cease of `reason`.
     Stop(StopReason),
+    /// How the connection's output stands, measured by the transport (periodically, while
+    /// connected): the peer has taken `acked` bytes of this connection in all, and `unsent` bytes
+    /// handed to the connection still wait for it.
+    Transport {
+        /// Bytes of this connection the peer has acknowledged, in all.
+        acked: u64,
+        /// Bytes handed to the connection that the peer has not acknowledged.
+        unsent: u64,
+    },
     /// The session's BFD path failed (RFC 5882 §4.3): end the session with Cease / BFD Down
     /// (RFC 9384) and start it again, as BIRD does. Nothing is withdrawn first: the path is gone.
     PathFailed,
@@ -86,7 +101,8 @@ pub enum Action {
     Accept,
     /// Close the offered connection: one is in use, or the session is not waiting for one.
     Refuse,
-    /// How many prefixes the neighbour has from us now.
+    /// How many prefixes the neighbour has from us now: given once the peer has taken the UPDATEs
+    /// (reported by [`Input::Transport`]), or at once when the session ends (0).
     Advertised(usize),
 }
 
@@ -120,6 +136,8 @@ pub struct Speaker {
     complete: bool,
     end_of_rib_sent: bool,
     connected: bool,
+    /// The output of the connection in use.
+    output: Output,
 }
 
 impl Speaker {
@@ -135,6 +153,7 @@ impl Speaker {
             complete: false,
             end_of_rib_sent: false,
             connected: false,
+            output: Output::default(),
         }
     }
 
@@ -190,10 +209,50 @@ impl Speaker {
         self.local = None;
         self.end_of_rib_sent = false;
         self.connected = false;
+        self.output.reset();
+    }
+
+    /// Bytes of the messages handed to the connection in use, in all.
+    pub fn queued_bytes(&self) -> u64 {
+        self.output.queued()
     }
 
     /// Applies `input`; returns what the shell does, in order.
     pub fn handle(&mut self, input: Input<'_>) -> Vec<Action> {
+        let out = self.apply(input);
+        let mut out = self.account(out);
+        if self.connected && self.output.waiting() > OUTPUT_LIMIT {
+            let mut more = Vec::new();
+            self.feed(Event::OutputOverflow, &mut more);
+            out.extend(self.account(more));
+        }
+        out
+    }
+
+    /// Counts the bytes handed to the connection and holds advertised counts until the peer has
+    /// taken their UPDATEs. The shell encodes after `handle` returns, with the same context.
+    fn account(&mut self, actions: Vec<Action>) -> Vec<Action> {
+        let context = self.encode_context();
+        let mut kept = Vec::with_capacity(actions.len());
+        for action in actions {
+            match &action {
+                Action::Fsm(fsm::Action::Send(message)) => {
+                    let len = message.encoded_len(&context);
+                    self.output.sent(u64::try_from(len).unwrap_or(u64::MAX));
+                }
+                Action::Fsm(fsm::Action::CloseTcp | fsm::Action::Down(_)) => self.output.reset(),
+                Action::Advertised(count) if self.output.in_flight() => {
+                    self.output.defer_advertised(*count);
+                    continue;
+                }
+                _ => {}
+            }
+            kept.push(action);
+        }
+        kept
+    }
+
+    fn apply(&mut self, input: Input<'_>) -> Vec<Action> {
         let mut out = Vec::new();
         match input {
             Input::Event(event) => {
@@ -204,6 +263,7 @@ impl Speaker {
             }
             Input::Connected { local } => {
                 self.connected = true;
+                self.output.reset();
                 self.local = Some(local);
                 self.feed(Event::TcpConnected, &mut out);
             }
@@ -250,6 +310,25 @@ impl Speaker {
                 self.send_updates(&mut out);
                 self.feed(Event::Stop(reason), &mut out);
             }
+            Input::Transport { acked, unsent } => {
+                if !self.connected {
+                    return out;
+                }
+                let report = self.output.report(acked, unsent);
+                if let Some(count) = report.advertised {
+                    out.push(Action::Advertised(count));
+                }
+                let event = Event::Output {
+                    pending: report.pending,
+                    progressed: report.progressed,
+                };
+                self.feed(event, &mut out);
+                if !report.pending {
+                    for family in self.output.take_refresh() {
+                        self.refresh(family, &mut out);
+                    }
+                }
+            }
             Input::PathFailed => {
                 let reason = StopReason::cease(CeaseSubcode::BfdDown);
                 self.feed(Event::Stop(reason), &mut out);
@@ -288,16 +367,23 @@ impl Speaker {
             match follow {
                 Follow::Updates => self.send_updates(out),
                 Follow::Advertised => out.push(Action::Advertised(0)),
-                Follow::Refresh(afi, safi) => {
-                    if let Some(facts) = &self.facts {
-                        for update in self.rib.refresh(facts, (afi, safi)) {
-                            out.push(send(update));
-                        }
-                        out.push(Action::Advertised(self.rib.advertised_count()));
-                    }
+                Follow::Refresh(afi, safi) if self.output.waiting() > 0 => {
+                    // Output still waits: answer once it has drained, once per family.
+                    self.output.hold_refresh((afi, safi));
                 }
+                Follow::Refresh(afi, safi) => self.refresh((afi, safi), out),
                 Follow::Nothing => {}
             }
+        }
+    }
+
+    /// Re-sends the table of `family` (RFC 2918 §4).
+    fn refresh(&mut self, family: (Afi, Safi), out: &mut Vec<Action>) {
+        if let Some(facts) = &self.facts {
+            for update in self.rib.refresh(facts, family) {
+                out.push(send(update));
+            }
+            out.push(Action::Advertised(self.rib.advertised_count()));
         }
     }
 
@@ -320,7 +406,7 @@ enum Follow {
     Nothing,
     Updates,
     Advertised,
-    Refresh(super::codec::Afi, super::codec::Safi),
+    Refresh(Afi, Safi),
 }
 
 fn send(update: Update) -> Action {

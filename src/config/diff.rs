@@ -274,6 +274,7 @@ impl PartialEq for PeerSession<'_> {
             md5,
             ttl_security,
             bfd,
+            send_hold_time,
         } = self.0;
         let b = other.0;
         *remote_address == b.remote_address
@@ -285,6 +286,7 @@ impl PartialEq for PeerSession<'_> {
             && *hold_time == b.hold_time
             && *md5 == b.md5
             && *ttl_security == b.ttl_security
+            && *send_hold_time == b.send_hold_time
             // Turning BFD on or off starts the session again; new intervals do not (Poll Sequence).
             && bfd.is_some() == b.bfd.is_some()
     }

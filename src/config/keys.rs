@@ -170,6 +170,13 @@ impl Range {
         max: HOUR,
         max_is: None,
     };
+    /// The SendHoldTime of a BGP session (RFC 9687): zero turns the timer off; otherwise at least
+    /// one second (`validate/announcer.rs` refuses what lies between).
+    pub(crate) const SEND_HOLD: Range = Range {
+        min: Duration::ZERO,
+        max: HOUR,
+        max_is: None,
+    };
     /// A BFD interval (RFC 5880 has microseconds; 10 ms is the floor BIRD and FRR accept).
     pub(crate) const BFD_INTERVAL: Range = Range {
         min: Duration::from_millis(10),

@@ -102,6 +102,9 @@ pub struct Peer {
     pub ttl_security: bool,
     /// Extension `bfd` (RFC 5880/5881/5883), the peer's own or `announcer.bfd`; `None`: no BFD.
     pub bfd: Option<Bfd>,
+    /// Extension `send_hold_time` (RFC 9687), the peer's own or `announcer.send_hold_time`: `None`
+    /// is twice the negotiated hold time; zero turns the SendHoldTimer off.
+    pub send_hold_time: Option<Duration>,
 }
 
 /// A peer's BFD session parameters (`bfd: true` gives FRR's defaults, 300 ms x 3).

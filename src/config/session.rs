@@ -29,6 +29,7 @@ impl Peer {
                 .graceful_restart
                 .enabled
                 .then_some(announcer.graceful_restart.restart_time),
+            send_hold_time: self.send_hold_time,
         }
     }
 }
@@ -67,6 +68,7 @@ mod tests {
             md5: None,
             ttl_security: false,
             bfd: None,
+            send_hold_time: Some(secs(20)),
         };
         let announcer = Announcer {
             router_id,
@@ -92,6 +94,7 @@ mod tests {
                 passive: true,
                 families: vec![IPV4_UNICAST, IPV6_UNICAST],
                 graceful_restart: Some(secs(90)),
+                send_hold_time: Some(secs(20)),
             }
         );
         let v4_peer = Peer {

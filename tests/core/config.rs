@@ -849,3 +849,54 @@ fn bfd_per_peer_and_as_the_announcer_default() {
         "{e}"
     );
 }
+
+#[test]
+fn send_hold_time_per_peer_and_as_the_announcer_default() {
+    let peers = "    - name: r2
+      remote_address: 10.0.0.253
+      remote_asn: 65000
+      send_hold_time: 30s
+    - name: r3
+      remote_address: 10.0.0.254
+      remote_asn: 65000
+      send_hold_time: 0s
+";
+    let config = ok(&text(peers, "", "", ""));
+    let send_hold: Vec<_> = config
+        .announcer
+        .peers
+        .iter()
+        .map(|p| p.send_hold_time)
+        .collect();
+    let s = Duration::from_secs;
+    assert_eq!(
+        send_hold,
+        [None, Some(s(30)), Some(Duration::ZERO)],
+        "twice the hold time unless set; 0 is off"
+    );
+    let with_default =
+        text(peers, "", "", "").replace("  peers:\n", "  send_hold_time: 10m\n  peers:\n");
+    let send_hold: Vec<_> = ok(&with_default)
+        .announcer
+        .peers
+        .iter()
+        .map(|p| p.send_hold_time)
+        .collect();
+    assert_eq!(send_hold, [Some(s(600)), Some(s(30)), Some(Duration::ZERO)]);
+
+    for (value, expected) in [
+        ("500ms", "\"500ms\" is out of range 0 (off) or 1s..=1h"),
+        ("2h", "\"2h\" is out of range 0s..=1h"),
+        ("-1s", "must not be negative"),
+        ("30", "duration"),
+    ] {
+        let e = errors(
+            &text(peers, "", "", "")
+                .replace("send_hold_time: 30s", &format!("send_hold_time: {value}")),
+        );
+        assert!(
+            e.contains("announcer.peers[1].send_hold_time: ") && e.contains(expected),
+            "{value}: {expected} in\n{e}"
+        );
+    }
+}

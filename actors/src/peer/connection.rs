@@ -1,5 +1,9 @@
 //! The PeerActor's TCP connection: connecting out, taking a connection, reading frames into the
-//! speaker, writing messages, closing. Reports from a connection already replaced are ignored.
+//! speaker, writing messages, reporting how much of the output the peer has taken, closing.
+//! Reports from a connection already replaced are ignored.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::Duration;
 
 use actix::prelude::*;
 use anycastd::bgp::codec::{DecodeContext, DecodeError, ErrorAction, Message};
@@ -21,10 +25,20 @@ pub(super) enum Incoming {
     Closed(u64),
 }
 
+/// How often the output of a connection is measured and reported to the speaker (RFC 9687
+/// SendHoldTimer, advertised counts, ROUTE-REFRESH coalescing).
+pub const OUTPUT_REPORT_INTERVAL: Duration = Duration::from_millis(500);
+
 /// The connection in use.
 pub(super) struct Connection {
     writer: Writer,
     reader: SpawnHandle,
+    /// The periodic output report.
+    report: SpawnHandle,
+    /// A second descriptor of the socket, to ask the kernel what the peer has not acknowledged.
+    probe: Option<OwnedFd>,
+    /// Bytes handed to the writer.
+    handed: u64,
 }
 
 impl PeerActor {
@@ -79,6 +93,13 @@ impl PeerActor {
                 Incoming::Closed(generation)
             }));
         let reader = ctx.add_stream(frames);
+        let probe = match write.as_ref().as_fd().try_clone_to_owned() {
+            Ok(fd) => Some(fd),
+            Err(error) => {
+                log::warn!(peer = self.setup.name.as_str(); "BGP session {}: cannot measure what the peer acknowledged, counting what the socket took: {error}", self.setup.name);
+                None
+            }
+        };
         let (writer, task) = Writer::new(write);
         ctx.spawn(task.into_actor(self).map(move |result, actor, ctx| {
             if let Err(error) = result
@@ -89,7 +110,16 @@ impl PeerActor {
                 actor.feed(Input::Event(Event::TcpFailed), ctx);
             }
         }));
-        self.connection = Some(Connection { writer, reader });
+        let report = ctx.run_interval(OUTPUT_REPORT_INTERVAL, |actor, ctx| {
+            actor.report_output(ctx)
+        });
+        self.connection = Some(Connection {
+            writer,
+            reader,
+            report,
+            probe,
+            handed: 0,
+        });
         log::debug!(peer = self.setup.name.as_str(); "BGP session {}: connected {local} -> {}", self.setup.name, self.setup.remote);
         self.feed(Input::Connected { local: local.ip() }, ctx);
     }
@@ -103,6 +133,7 @@ impl PeerActor {
         match self.connection.take() {
             Some(connection) => {
                 ctx.cancel_future(connection.reader);
+                ctx.cancel_future(connection.report);
                 connection.writer.close(self.close_notify.take());
             }
             None => {
@@ -116,16 +147,44 @@ impl PeerActor {
         self.generation += 1;
         if let Some(connection) = self.connection.take() {
             ctx.cancel_future(connection.reader);
+            ctx.cancel_future(connection.report);
         }
     }
 
-    pub(super) fn send(&mut self, message: &Message) {
+    /// Tells the speaker how much of the output the peer has taken: the bytes the socket took,
+    /// less those the kernel still holds unacknowledged. Where the kernel cannot say, what the
+    /// socket took counts as taken.
+    fn report_output(&mut self, ctx: &mut Context<Self>) {
         let Some(connection) = &self.connection else {
             return;
         };
+        let measured = connection
+            .probe
+            .as_ref()
+            .map(|probe| crate::sys::unacknowledged(probe.as_fd()));
+        let unacknowledged = match measured {
+            Some(Ok(bytes)) => bytes,
+            Some(Err(error)) => {
+                log::debug!(peer = self.setup.name.as_str(); "BGP session {}: cannot measure the output: {error}", self.setup.name);
+                0
+            }
+            None => 0,
+        };
+        let acked = connection.writer.written().saturating_sub(unacknowledged);
+        let unsent = connection.handed.saturating_sub(acked);
+        self.feed(Input::Transport { acked, unsent }, ctx);
+    }
+
+    pub(super) fn send(&mut self, message: &Message) {
         let context = self.speaker.encode_context();
+        let Some(connection) = &mut self.connection else {
+            return;
+        };
         let mut out = BytesMut::with_capacity(message.encoded_len(&context));
         message.encode(&context, &mut out);
+        connection.handed = connection
+            .handed
+            .saturating_add(u64::try_from(out.len()).unwrap_or(u64::MAX));
         connection.writer.write(out.freeze());
         self.metrics.sent(message.kind());
         if let Message::Notification(notification) = message {

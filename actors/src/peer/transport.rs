@@ -1,11 +1,16 @@
 //! The byte side of a session: a `tokio_util` decoder that cuts the stream into BGP messages with
 //! [`codec::frame_len`] only (no negotiated context needed), and a writer task that owns the write half,
-//! coalesces queued messages, and flushes and shuts the connection down when asked to close.
+//! coalesces queued messages, counts the bytes the socket took, and flushes and shuts the connection
+//! down when asked to close (or resets it when the peer does not take the rest in time).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::AsyncWriteExt;
 use tokio::net::tcp::OwnedWriteHalf;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::codec::Decoder;
 
 use anycastd::bgp::codec::{self, HeaderError};
@@ -56,10 +61,20 @@ enum Command {
     Close(Option<oneshot::Sender<()>>),
 }
 
+/// How long a closing connection may take to hand over what was queued before it is reset: a
+/// neighbour that does not read cannot hold the connection, its memory or a stop.
+pub const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A write buffer larger than this is given back once written.
+const KEEP_BUFFER: usize = 64 * 1024;
+
 /// The sending side of one connection. Dropping it closes the connection after what was queued has
-/// been written.
+/// been written, or resets it after [`CLOSE_FLUSH_TIMEOUT`].
 pub struct Writer {
     queue: mpsc::UnboundedSender<Command>,
+    /// Set on close; dropping it (with the writer) counts as a close too.
+    closing: watch::Sender<bool>,
+    written: Arc<AtomicU64>,
 }
 
 /// The task that writes for a [`Writer`]; run it on the actor's context. It ends with `Ok` after a
@@ -71,7 +86,17 @@ impl Writer {
     /// A writer for `half` and the task that performs its writes.
     pub fn new(half: OwnedWriteHalf) -> (Writer, WriterTask) {
         let (queue, commands) = mpsc::unbounded_channel();
-        (Writer { queue }, Box::pin(run(half, commands)))
+        let (closing, closed) = watch::channel(false);
+        let written = Arc::new(AtomicU64::new(0));
+        let task = Box::pin(run(half, commands, closed, Arc::clone(&written)));
+        (
+            Writer {
+                queue,
+                closing,
+                written,
+            },
+            task,
+        )
     }
 
     /// Queues one encoded message.
@@ -80,8 +105,15 @@ impl Writer {
         let _ = self.queue.send(Command::Write(message));
     }
 
-    /// Flushes what was queued, shuts the connection down, then signals `done` (if given).
+    /// How many bytes the socket has taken from this writer so far.
+    pub fn written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
+    }
+
+    /// Flushes what was queued, shuts the connection down, then signals `done` (if given). What
+    /// cannot be handed over within [`CLOSE_FLUSH_TIMEOUT`] is dropped and the connection reset.
     pub fn close(self, done: Option<oneshot::Sender<()>>) {
+        let _ = self.closing.send(true);
         let _ = self.queue.send(Command::Close(done));
     }
 }
@@ -89,29 +121,56 @@ impl Writer {
 async fn run(
     mut half: OwnedWriteHalf,
     mut commands: mpsc::UnboundedReceiver<Command>,
+    mut closed: watch::Receiver<bool>,
+    written: Arc<AtomicU64>,
 ) -> Result<(), TransportError> {
+    // Once a close is asked for (or the Writer is gone), the rest must be handed over in time.
+    let deadline = async move {
+        let _ = closed.wait_for(|closing| *closing).await;
+        tokio::time::sleep(CLOSE_FLUSH_TIMEOUT).await;
+    };
+    tokio::pin!(deadline);
     let mut batch = BytesMut::new();
-    while let Some(command) = commands.recv().await {
-        let mut close = None;
-        match command {
-            Command::Write(bytes) => batch.extend_from_slice(&bytes),
-            Command::Close(done) => close = Some(done),
+    let mut done = None;
+    loop {
+        let mut close = false;
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(Command::Write(bytes)) => batch.extend_from_slice(&bytes),
+                Some(Command::Close(notify)) => (close, done) = (true, notify),
+                // The Writer was dropped: close after what was written.
+                None => close = true,
+            },
+            () = &mut deadline => return give_up(&half, done),
         }
         // Coalesce whatever else is already queued into one write.
-        while close.is_none() {
+        while !close {
             match commands.try_recv() {
                 Ok(Command::Write(bytes)) => batch.extend_from_slice(&bytes),
-                Ok(Command::Close(done)) => close = Some(done),
+                Ok(Command::Close(notify)) => (close, done) = (true, notify),
                 Err(_) => break,
             }
         }
-        if !batch.is_empty() {
-            half.write_all(&batch)
-                .await
-                .map_err(TransportError::Write)?;
-            batch.clear();
+        let mut offset = 0;
+        while let Some(rest) = batch.get(offset..).filter(|rest| !rest.is_empty()) {
+            tokio::select! {
+                result = half.write(rest) => {
+                    let n = result.map_err(TransportError::Write)?;
+                    if n == 0 {
+                        return Err(TransportError::Write(std::io::ErrorKind::WriteZero.into()));
+                    }
+                    offset += n;
+                    written.fetch_add(u64::try_from(n).unwrap_or(u64::MAX), Ordering::Relaxed);
+                }
+                () = &mut deadline => return give_up(&half, done),
+            }
         }
-        if let Some(done) = close {
+        batch.clear();
+        if batch.capacity() > KEEP_BUFFER {
+            // A large table or a slow peer grew the buffer: give the memory back.
+            batch = BytesMut::new();
+        }
+        if close {
             let result = finish(&mut half).await;
             if let Some(done) = done {
                 let _ = done.send(());
@@ -119,8 +178,16 @@ async fn run(
             return result;
         }
     }
-    // The Writer was dropped: close after what was written.
-    finish(&mut half).await
+}
+
+/// The peer did not take what was queued in time: drop it and reset the connection (no linger), so
+/// neither the bytes nor the socket outlive the session.
+fn give_up(half: &OwnedWriteHalf, done: Option<oneshot::Sender<()>>) -> Result<(), TransportError> {
+    let _ = socket2::SockRef::from(half.as_ref()).set_linger(Some(Duration::ZERO));
+    if let Some(done) = done {
+        let _ = done.send(());
+    }
+    Ok(())
 }
 
 async fn finish(half: &mut OwnedWriteHalf) -> Result<(), TransportError> {

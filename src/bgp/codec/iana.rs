@@ -85,6 +85,8 @@ registry! {
         Cease = 6 => "Cease",
         /// RFC 7313 §5
         RouteRefreshMessage = 7 => "ROUTE-REFRESH Message Error",
+        /// RFC 9687 §3
+        SendHoldTimerExpired = 8 => "Send Hold Timer Expired",
     }
 }
 
@@ -333,7 +335,7 @@ pub fn subcode_name(code: u8, subcode: u8) -> Option<&'static str> {
         ErrorCode::MessageHeader => HeaderSubcode::from_code(subcode).map(HeaderSubcode::name),
         ErrorCode::OpenMessage => OpenSubcode::from_code(subcode).map(OpenSubcode::name),
         ErrorCode::UpdateMessage => UpdateSubcode::from_code(subcode).map(UpdateSubcode::name),
-        ErrorCode::HoldTimerExpired => None,
+        ErrorCode::HoldTimerExpired | ErrorCode::SendHoldTimerExpired => None,
         ErrorCode::FiniteStateMachine => FsmSubcode::from_code(subcode).map(FsmSubcode::name),
         ErrorCode::Cease => CeaseSubcode::from_code(subcode).map(CeaseSubcode::name),
         ErrorCode::RouteRefreshMessage => {

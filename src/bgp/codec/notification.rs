@@ -39,6 +39,11 @@ impl Notification {
         Notification::new(ErrorCode::HoldTimerExpired, 0, Vec::new())
     }
 
+    /// Send Hold Timer Expired (RFC 9687 §3): code 8, subcode 0, no data.
+    pub fn send_hold_timer_expired() -> Notification {
+        Notification::new(ErrorCode::SendHoldTimerExpired, 0, Vec::new())
+    }
+
     /// Finite State Machine Error with the subcode naming the state (RFC 6608 §3).
     pub fn fsm_error(state_subcode: FsmSubcode) -> Notification {
         Notification::from_subcode(state_subcode, Vec::new())

@@ -49,6 +49,9 @@ pub enum Action {
 pub enum DownReason {
     /// Our HoldTimer expired (we sent NOTIFICATION 4/0).
     HoldTimerExpired,
+    /// Our SendHoldTimer expired: the peer took none of our output for the send hold time (we
+    /// sent NOTIFICATION 8/0, best effort, RFC 9687).
+    SendHoldTimerExpired,
     /// The peer sent a NOTIFICATION.
     NotificationReceived {
         /// Error code.
@@ -76,6 +79,7 @@ impl DownReason {
     pub fn as_label(&self) -> &'static str {
         match self {
             DownReason::HoldTimerExpired => "hold_timer_expired",
+            DownReason::SendHoldTimerExpired => "send_hold_timer_expired",
             DownReason::NotificationReceived { code, .. } => match code {
                 1 => "received_message_header_error",
                 2 => "received_open_message_error",
@@ -84,6 +88,7 @@ impl DownReason {
                 5 => "received_fsm_error",
                 6 => "received_cease",
                 7 => "received_route_refresh_error",
+                8 => "received_send_hold_timer_expired",
                 _ => "received_unknown_error",
             },
             DownReason::NotificationSent { code, .. } => match code {
@@ -94,6 +99,7 @@ impl DownReason {
                 5 => "sent_fsm_error",
                 6 => "sent_cease",
                 7 => "sent_route_refresh_error",
+                8 => "sent_send_hold_timer_expired",
                 _ => "sent_unknown_error",
             },
             DownReason::TcpFailed => "tcp_failed",
@@ -107,6 +113,12 @@ impl fmt::Display for DownReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DownReason::HoldTimerExpired => write!(f, "hold timer expired"),
+            DownReason::SendHoldTimerExpired => {
+                write!(
+                    f,
+                    "send hold timer expired: the peer took none of our output"
+                )
+            }
             DownReason::NotificationReceived {
                 code,
                 subcode,

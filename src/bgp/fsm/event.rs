@@ -14,7 +14,7 @@ pub enum Event {
     /// Event 2 (ManualStop): Cease with this subcode and optional shutdown text (RFC 8203).
     Stop(StopReason),
     /// Events 9 (ConnectRetryTimer_Expires), 10 (HoldTimer_Expires), 11 (KeepaliveTimer_Expires),
-    /// 13 (IdleHoldTimer_Expires).
+    /// 13 (IdleHoldTimer_Expires), 29 (SendHoldTimer_Expires, RFC 9687).
     TimerExpired(Timer),
     /// Events 16/17 (Tcp_CR_Acked, TcpConnectionConfirmed): our connection completed or the peer's
     /// was accepted.
@@ -26,6 +26,18 @@ pub enum Event {
     Received(Message),
     /// Events 21/22/28 (BGPHeaderErr, BGPOpenMsgErr, UpdateMsgErr): a message failed to decode.
     DecodeFailed(DecodeFailure),
+    /// How our output to the peer stands (RFC 9687), as the transport measured it: bytes handed to
+    /// the connection still wait for the peer (`pending`), and the peer took some since the last
+    /// report (`progressed`). Runs the SendHoldTimer while output waits without progress.
+    Output {
+        /// Bytes handed to the connection are not yet taken by the peer.
+        pending: bool,
+        /// The peer took bytes since the previous report.
+        progressed: bool,
+    },
+    /// Our output waiting for the peer outgrew its cap: Cease / Out of Resources (RFC 4486), then
+    /// start again after the back-off.
+    OutputOverflow,
 }
 
 /// Why we stop a session (Event 2), sent as a Cease NOTIFICATION (RFC 4486).

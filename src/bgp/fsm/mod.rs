@@ -15,6 +15,9 @@
 //!   modelled.
 //! - The expiry of a timer the session did not arm (or has stopped since) is stale and ignored, so
 //!   a cancellation racing with an expiry cannot reset a session.
+//! - The SendHoldTimer of RFC 9687 (Event 29) runs while our output waits for the peer without
+//!   progress, as reported by [`Event::Output`]; past a cap on waiting output
+//!   ([`Event::OutputOverflow`]) the session ends with Cease / Out of Resources and backs off.
 //! - [`Action::Down`] is emitted whenever a connected attempt ends (leaving OpenSent, OpenConfirm
 //!   or Established), so failed handshakes are counted with their reason.
 #![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::panic)]
@@ -196,6 +199,7 @@ impl Session {
                 self.start_timer(Timer::ConnectRetry, delay, out);
                 (Active, After::Nothing)
             }
+            (Connect | Active, Event::Output { .. } | Event::OutputOverflow) => keep,
             (Connect | Active, _) => {
                 // Any other event (8, 10-11, 13, 18 in Active, 19-28): drop, back off in Idle.
                 (self.close(None, true, out), After::Nothing)
@@ -207,6 +211,26 @@ impl Session {
             (OpenSent | OpenConfirm | Established, Event::TimerExpired(Timer::Hold)) => {
                 let next = self.close(Some(negotiate::hold_timer_expired()), true, out);
                 (next, After::Down(DownReason::HoldTimerExpired))
+            }
+            (OpenSent | OpenConfirm | Established, Event::TimerExpired(Timer::SendHold)) => {
+                // Event 29 (RFC 9687 §4): NOTIFICATION, best effort as the peer is not reading,
+                // then close and back off.
+                let next = self.close(Some(negotiate::send_hold_timer_expired()), true, out);
+                (next, After::Down(DownReason::SendHoldTimerExpired))
+            }
+            (
+                OpenSent | OpenConfirm | Established,
+                Event::Output {
+                    pending,
+                    progressed,
+                },
+            ) => {
+                self.follow_output(pending, progressed, out);
+                keep
+            }
+            (OpenSent | OpenConfirm | Established, Event::OutputOverflow) => {
+                let out_of_resources = negotiate::cease(CeaseSubcode::OutOfResources, None);
+                self.notify_and_close(out_of_resources, out)
             }
             (OpenSent, Event::TcpFailed) => {
                 // Event 18 in OpenSent: close, restart ConnectRetryTimer, listen in Active.
@@ -383,6 +407,32 @@ impl Session {
             self.start_timer(Timer::IdleHold, delay, out);
         }
         State::Idle
+    }
+
+    /// RFC 9687 §4: the SendHoldTimer runs while output waits for the peer; it starts when output
+    /// begins to wait, restarts whenever the peer takes some, and stops when nothing waits.
+    fn follow_output(&mut self, pending: bool, progressed: bool, out: &mut Vec<Action>) {
+        match self.send_hold_time() {
+            Some(after) if pending => {
+                if progressed || !self.running.contains(Timer::SendHold) {
+                    self.start_timer(Timer::SendHold, after, out);
+                }
+            }
+            _ => self.stop_timer(Timer::SendHold, out),
+        }
+    }
+
+    /// The SendHoldTime: as configured (zero: off), else twice the negotiated hold time (off
+    /// when that is 0), or twice [`OPEN_HOLD_TIME`] before the OPENs are exchanged.
+    pub fn send_hold_time(&self) -> Option<Duration> {
+        match self.config.send_hold_time {
+            Some(after) => (!after.is_zero()).then_some(after),
+            None => match &self.negotiated {
+                Some(negotiated) if negotiated.hold_time.seconds() == 0 => None,
+                Some(negotiated) => Some(hold_duration(negotiated) * 2),
+                None => Some(OPEN_HOLD_TIME * 2),
+            },
+        }
     }
 
     fn restart_hold_timer(&mut self, out: &mut Vec<Action>) {

@@ -43,6 +43,10 @@ pub struct SessionConfig {
     pub families: Vec<(Afi, Safi)>,
     /// Restart Time to advertise in the Graceful Restart capability (RFC 4724), when enabled.
     pub graceful_restart: Option<Duration>,
+    /// SendHoldTime (RFC 9687): `None` is twice the negotiated hold time, as BIRD does (off when
+    /// the hold time is 0; twice [`super::OPEN_HOLD_TIME`] before the OPENs are exchanged);
+    /// `Some(Duration::ZERO)` turns the timer off.
+    pub send_hold_time: Option<Duration>,
 }
 
 /// The ceiling of the connect back-off when `connect_retry` is below it.
@@ -271,6 +275,11 @@ pub(crate) fn safi_code(safi: Safi) -> u8 {
 /// NOTIFICATION Hold Timer Expired (RFC 4271 §6.5).
 pub(crate) fn hold_timer_expired() -> Notification {
     Notification::hold_timer_expired()
+}
+
+/// NOTIFICATION Send Hold Timer Expired (RFC 9687 §3).
+pub(crate) fn send_hold_timer_expired() -> Notification {
+    Notification::send_hold_timer_expired()
 }
 
 /// NOTIFICATION Finite State Machine Error (RFC 4271 §6.6) with an RFC 6608 subcode.

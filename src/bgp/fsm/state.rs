@@ -74,15 +74,18 @@ pub enum Timer {
     Keepalive,
     /// IdleHoldTimer: back-off before an automatic restart from Idle (Event 13).
     IdleHold,
+    /// SendHoldTimer (RFC 9687): our output has made no progress for too long (Event 29).
+    SendHold,
 }
 
 impl Timer {
     /// Every timer.
-    pub const ALL: [Timer; 4] = [
+    pub const ALL: [Timer; 5] = [
         Timer::ConnectRetry,
         Timer::Hold,
         Timer::Keepalive,
         Timer::IdleHold,
+        Timer::SendHold,
     ];
 
     fn index(self) -> usize {
@@ -91,6 +94,7 @@ impl Timer {
             Timer::Hold => 1,
             Timer::Keepalive => 2,
             Timer::IdleHold => 3,
+            Timer::SendHold => 4,
         }
     }
 
@@ -101,6 +105,7 @@ impl Timer {
             Timer::Hold => "hold",
             Timer::Keepalive => "keepalive",
             Timer::IdleHold => "idle_hold",
+            Timer::SendHold => "send_hold",
         }
     }
 }

@@ -33,6 +33,7 @@ fn config() -> SessionConfig {
         passive: false,
         families: vec![IPV4_UNICAST],
         graceful_restart: None,
+        send_hold_time: None,
     }
 }
 

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::Ctx;
 use super::primitives::shown;
+use super::{Ctx, Obj};
 use crate::bgp::types::HoldTime;
 use crate::config::duration;
 use crate::config::error::ConfigErrorKind;
@@ -57,6 +57,11 @@ pub(super) const ANNOUNCER: Table = Table {
             "bfd",
             Type::BoolOr(&super::bfd::BFD),
             "extension: BFD for every peer without its own bfd key (true: 300ms x 3)",
+        ),
+        Key::opt(
+            "send_hold_time",
+            Type::Duration(Range::SEND_HOLD),
+            "extension: send_hold_time of every peer without its own",
         ),
     ],
 };
@@ -139,8 +144,16 @@ pub(super) const PEER: Table = Table {
             Type::BoolOr(&super::bfd::BFD),
             "extension: BFD for this peer; overrides announcer.bfd",
         ),
+        Key::opt(
+            "send_hold_time",
+            Type::Duration(Range::SEND_HOLD),
+            "extension: reset a session whose output the neighbour has not taken for this long (RFC 9687); 0 (off) or 1s to 1h; default twice the hold time",
+        ),
     ],
 };
+
+/// The smallest SendHoldTime other than zero (off).
+const MIN_SEND_HOLD: Duration = Duration::from_secs(1);
 
 /// 0 or 3..=65535 seconds.
 fn hold_time() -> serde_json::Value {
@@ -150,6 +163,15 @@ fn hold_time() -> serde_json::Value {
 /// At most 80 bytes.
 fn md5_password() -> serde_json::Value {
     serde_json::json!({"type": "string", "maxLength": 80})
+}
+
+/// What a peer takes from `announcer` when it does not say: the source address, BFD and the
+/// SendHoldTime.
+#[derive(Clone, Copy)]
+struct Defaults {
+    local_address: Option<IpAddr>,
+    bfd: Option<Bfd>,
+    send_hold_time: Option<Duration>,
 }
 
 impl Ctx<'_> {
@@ -186,11 +208,17 @@ impl Ctx<'_> {
             None => Some(None),
             Some(n) => self.bfd(n, &obj.f("bfd")),
         };
+        let default_send_hold = self.send_hold_time(&obj);
         let peers = obj.get("peers").and_then(|n| {
-            let defaults = (local_address, default_bfd.flatten());
+            let defaults = Defaults {
+                local_address,
+                bfd: default_bfd.flatten(),
+                send_hold_time: default_send_hold.flatten(),
+            };
             self.peers(n, &obj.f("peers"), defaults)
         });
         default_bfd?;
+        default_send_hold?;
         Some((
             Announcer {
                 router_id: router_id?,
@@ -224,13 +252,28 @@ impl Ctx<'_> {
         ok.then_some(out)
     }
 
-    /// `defaults`: `announcer.local_address` and `announcer.bfd`.
-    fn peers(
-        &mut self,
-        node: &Node,
-        f: &str,
-        defaults: (Option<IpAddr>, Option<Bfd>),
-    ) -> Option<Vec<Peer>> {
+    /// `send_hold_time` of `obj`: `Some(None)` when absent, `None` when wrong. Zero (off) or at
+    /// least [`MIN_SEND_HOLD`].
+    fn send_hold_time(&mut self, obj: &Obj<'_>) -> Option<Option<Duration>> {
+        let value = self.duration(obj, "send_hold_time")?;
+        if let (Some(d), Some(node)) = (value, obj.get("send_hold_time"))
+            && !d.is_zero()
+            && d < MIN_SEND_HOLD
+        {
+            self.err(
+                node.pos,
+                &obj.f("send_hold_time"),
+                ConfigErrorKind::OutOfRange {
+                    value: shown(node),
+                    range: "0 (off) or 1s..=1h".to_string(),
+                },
+            );
+            return None;
+        }
+        Some(value)
+    }
+
+    fn peers(&mut self, node: &Node, f: &str, defaults: Defaults) -> Option<Vec<Peer>> {
         let items = self.list(node, f)?;
         if items.is_empty() {
             self.err(node.pos, f, ConfigErrorKind::NoneGiven("peer"));
@@ -278,12 +321,12 @@ impl Ctx<'_> {
         ok.then_some(out)
     }
 
-    fn peer(
-        &mut self,
-        node: &Node,
-        f: &str,
-        (announcer_local, default_bfd): (Option<IpAddr>, Option<Bfd>),
-    ) -> Option<(Peer, Pos, Pos)> {
+    fn peer(&mut self, node: &Node, f: &str, defaults: Defaults) -> Option<(Peer, Pos, Pos)> {
+        let Defaults {
+            local_address: announcer_local,
+            bfd: default_bfd,
+            send_hold_time: default_send_hold,
+        } = defaults;
         let obj = self.object(node, f, &PEER)?;
         let name = obj
             .get("name")
@@ -478,6 +521,13 @@ impl Ctx<'_> {
                 None
             }),
         };
+        let send_hold_time = match self.send_hold_time(&obj) {
+            Some(value) => value.or(default_send_hold),
+            None => {
+                ok = false;
+                None
+            }
+        };
         if ttl_security && enable_multihop {
             self.err(
                 obj.key_pos("ttl_security"),
@@ -506,6 +556,7 @@ impl Ctx<'_> {
                 md5,
                 ttl_security,
                 bfd,
+                send_hold_time,
             },
             obj.get("name").map_or(obj.pos, |n| n.pos),
             obj.get("remote_address").map_or(obj.pos, |n| n.pos),

@@ -3,5 +3,6 @@
 
 mod properties;
 mod rib_out;
+mod send_hold;
 mod speaker;
 mod table;

@@ -87,8 +87,10 @@ impl Harness {
         let allowed: &[Timer] = match after {
             State::Idle => &[Timer::IdleHold],
             State::Connect | State::Active => &[Timer::ConnectRetry],
-            State::OpenSent => &[Timer::Hold],
-            State::OpenConfirm | State::Established => &[Timer::Hold, Timer::Keepalive],
+            State::OpenSent => &[Timer::Hold, Timer::SendHold],
+            State::OpenConfirm | State::Established => {
+                &[Timer::Hold, Timer::Keepalive, Timer::SendHold]
+            }
         };
         assert!(
             self.armed.iter().all(|t| allowed.contains(t)),

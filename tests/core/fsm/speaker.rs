@@ -6,10 +6,10 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use anycastd::bgp::codec::Message;
+use anycastd::bgp::codec::{Afi, Message, RouteRefresh, Safi};
 use anycastd::bgp::fsm::{self, Event, StopReason};
 use anycastd::bgp::rib_out::{RouteAttributes, Routes};
-use anycastd::bgp::speaker::{Action, Input, NextHops, Speaker};
+use anycastd::bgp::speaker::{Action, Input, NextHops, OUTPUT_LIMIT, Speaker};
 use anycastd::bgp::types::Prefix;
 
 use super::table::{config, peer_open};
@@ -69,12 +69,29 @@ fn describe(action: &Action) -> Option<String> {
     })
 }
 
-/// Runs `steps` (input, expected descriptions) on `speaker`.
+/// Runs `steps` (input, expected descriptions) on `speaker`, with a neighbour that takes every
+/// byte at once: after each input the transport reports all output taken, and what that report
+/// gives (advertised counts) follows the input's own actions.
 fn run(speaker: &mut Speaker, steps: Vec<(Input<'_>, Vec<&str>)>) {
     for (i, (input, want)) in steps.into_iter().enumerate() {
         let label = format!("step {i}: {input:?}");
-        let got: Vec<String> = speaker.handle(input).iter().filter_map(describe).collect();
+        let got = handle_taken(speaker, input);
         assert_eq!(got, want, "{label}");
+    }
+}
+
+/// Applies `input`, then reports every byte handed over as taken by the peer.
+fn handle_taken(speaker: &mut Speaker, input: Input<'_>) -> Vec<String> {
+    let mut got: Vec<String> = speaker.handle(input).iter().filter_map(describe).collect();
+    got.extend(speaker.handle(taken(speaker)).iter().filter_map(describe));
+    got
+}
+
+/// The transport's report that the peer has taken everything handed over.
+fn taken(speaker: &Speaker) -> Input<'static> {
+    Input::Transport {
+        acked: speaker.queued_bytes(),
+        unsent: 0,
     }
 }
 
@@ -162,9 +179,9 @@ fn a_complete_route_set_before_established_gives_table_then_end_of_rib() {
 fn a_stop_withdraws_everything_before_the_cease() {
     let mut s = established();
     let stop = Input::Stop(StopReason::shutdown(Some("bye".into())));
+    // The withdrawal's count is not given before the peer took it; the session end gives 0.
     let want = vec![
         "withdraw 192.0.2.9/32",
-        "advertised 0",
         "NOTIFICATION 6/2",
         "close",
         "down stopped",
@@ -253,7 +270,135 @@ fn a_change_is_taken_from_the_held_table_or_compared_whole() {
             complete: true,
             change: Some((from, &changed)),
         };
-        let got: Vec<String> = s.handle(input).iter().filter_map(describe).collect();
+        let got = handle_taken(&mut s, input);
         assert_eq!(got, ["announce 198.51.100.1/32", "advertised 2"]);
     }
+}
+
+/// The transport reports that the peer has taken everything handed over.
+fn report_taken(speaker: &mut Speaker) -> Vec<String> {
+    let input = taken(speaker);
+    handle_untaken(speaker, input)
+}
+
+/// Applies `input` only: the neighbour takes nothing.
+fn handle_untaken(speaker: &mut Speaker, input: Input<'_>) -> Vec<String> {
+    speaker.handle(input).iter().filter_map(describe).collect()
+}
+
+fn route_refresh() -> Input<'static> {
+    Input::Event(Event::Received(Message::RouteRefresh(RouteRefresh {
+        afi: Afi::Ipv4,
+        safi: Safi::Unicast,
+    })))
+}
+
+#[test]
+fn an_advertised_count_is_given_once_the_peer_has_taken_its_updates() {
+    let mut s = established();
+    let before = s.queued_bytes();
+    let grown = routes(&["192.0.2.9/32", "198.51.100.1/32"], true);
+    assert_eq!(
+        handle_untaken(&mut s, grown),
+        ["announce 198.51.100.1/32"],
+        "handed over, not yet taken: the count waits"
+    );
+    let waiting = s.queued_bytes() - before;
+    let nothing_taken = Input::Transport {
+        acked: before,
+        unsent: waiting,
+    };
+    assert_eq!(handle_untaken(&mut s, nothing_taken), Vec::<String>::new());
+    let half_taken = Input::Transport {
+        acked: before + waiting / 2,
+        unsent: waiting - waiting / 2,
+    };
+    assert_eq!(handle_untaken(&mut s, half_taken), Vec::<String>::new());
+    assert_eq!(report_taken(&mut s), ["advertised 2"]);
+}
+
+#[test]
+fn route_refresh_requests_are_coalesced_while_output_waits() {
+    let mut s = established();
+    // A neighbour that reads: each request is answered at once.
+    assert_eq!(
+        handle_taken(&mut s, route_refresh()),
+        ["announce 192.0.2.9/32", "advertised 1"]
+    );
+    // A neighbour that stopped reading and asks again and again: output waits, so the requests
+    // are held, and answered once, when the output has drained.
+    let before = s.queued_bytes();
+    let grown = routes(&["192.0.2.9/32", "198.51.100.1/32"], true);
+    assert_eq!(handle_untaken(&mut s, grown), ["announce 198.51.100.1/32"]);
+    let waiting = s.queued_bytes() - before;
+    for _ in 0..10_000 {
+        assert_eq!(
+            handle_untaken(&mut s, route_refresh()),
+            Vec::<String>::new()
+        );
+        let nothing_taken = Input::Transport {
+            acked: before,
+            unsent: waiting,
+        };
+        assert_eq!(handle_untaken(&mut s, nothing_taken), Vec::<String>::new());
+    }
+    assert_eq!(
+        s.queued_bytes() - before,
+        waiting,
+        "nothing more handed over"
+    );
+    assert_eq!(
+        report_taken(&mut s),
+        ["advertised 2", "announce 192.0.2.9/32 198.51.100.1/32"]
+    );
+    assert_eq!(report_taken(&mut s), ["advertised 2"]);
+    assert_eq!(report_taken(&mut s), Vec::<String>::new(), "one re-send");
+}
+
+#[test]
+fn a_neighbour_that_takes_nothing_is_reset_by_the_send_hold_timer() {
+    let mut s = established();
+    let before = s.queued_bytes();
+    let shrunk = routes(&[], true);
+    assert_eq!(handle_untaken(&mut s, shrunk), ["withdraw 192.0.2.9/32"]);
+    let nothing_taken = Input::Transport {
+        acked: before,
+        unsent: s.queued_bytes() - before,
+    };
+    assert_eq!(handle_untaken(&mut s, nothing_taken), Vec::<String>::new());
+    let expired = Input::Event(Event::TimerExpired(fsm::Timer::SendHold));
+    assert_eq!(
+        handle_untaken(&mut s, expired),
+        [
+            "NOTIFICATION 8/0",
+            "close",
+            "down send_hold_timer_expired",
+            "advertised 0"
+        ]
+    );
+}
+
+#[test]
+fn output_past_its_cap_resets_the_session_with_out_of_resources() {
+    let mut s = established();
+    let acked = s.queued_bytes();
+    let at_cap = Input::Transport {
+        acked,
+        unsent: OUTPUT_LIMIT,
+    };
+    assert_eq!(handle_untaken(&mut s, at_cap), Vec::<String>::new());
+    let past_cap = Input::Transport {
+        acked,
+        unsent: OUTPUT_LIMIT + 1,
+    };
+    assert_eq!(
+        handle_untaken(&mut s, past_cap),
+        [
+            "NOTIFICATION 6/8",
+            "close",
+            "down sent_cease",
+            "advertised 0"
+        ]
+    );
+    assert_eq!(s.state(), fsm::State::Idle);
 }

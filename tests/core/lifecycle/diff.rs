@@ -46,7 +46,7 @@ fn the_same_configuration_changes_nothing() {
 #[test]
 fn session_settings_reset_only_their_peer() {
     type Edit = fn(&mut Config);
-    let table: [(&str, Edit); 11] = [
+    let table: [(&str, Edit); 12] = [
         ("remote_asn", |c| {
             c.announcer.peers[0].remote_asn = Asn::new(65010).unwrap_or(Asn::TRANS)
         }),
@@ -70,6 +70,9 @@ fn session_settings_reset_only_their_peer() {
         ("ttl_security", |c| c.announcer.peers[0].ttl_security = true),
         ("bfd turned on", |c| {
             c.announcer.peers[0].bfd = Some(Bfd::default())
+        }),
+        ("send_hold_time", |c| {
+            c.announcer.peers[0].send_hold_time = Some(std::time::Duration::ZERO)
         }),
         ("two fields", |c| {
             c.announcer.peers[0].passive = true;

@@ -59,6 +59,7 @@ pub fn peer(name: &str, address: &str) -> Peer {
         md5: None,
         ttl_security: false,
         bfd: None,
+        send_hold_time: None,
     }
 }
 

@@ -6,7 +6,7 @@
 //! and exits 1; add that input to `tests/core/codec/` as a regression test.
 //!
 //! ```text
-//! cargo run --release --manifest-path tests/fuzz/Cargo.toml -- --seconds 600 [--seed N]
+//! cargo run --release --manifest-path tests/fuzz/Cargo.toml --bin anycastd-codec-fuzz -- --seconds 600 [--seed N]
 //! ```
 
 mod harness;

@@ -185,6 +185,7 @@ fn announcer_of(neighbours: &[Neighbour], next_hop_ipv6: Option<Ipv6Addr>) -> An
             md5: neighbour.md5.clone().map(model::Md5Key::Inline),
             ttl_security: neighbour.ttl_security,
             bfd: None,
+            send_hold_time: None,
         })
         .collect();
     Announcer {
