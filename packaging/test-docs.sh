@@ -1,7 +1,8 @@
 #!/bin/sh
-# Runs the operator documentation's commands against a real daemon, and checks that every line of an
-# `sh` block in docs/operator-guide.md, docs/container.md and docs/examples/*.md is run by this script,
-# packaging/test-deb.sh or packaging/test-container.sh.
+# Runs the README's and the operator documentation's commands against a real daemon, and checks that
+# every line of an `sh` block in README.md, docs/operator-guide.md, docs/container.md and
+# docs/examples/*.md is run by this script, packaging/test-deb.sh, packaging/test-container.sh or
+# .ci/run (the README's test command).
 #
 #   packaging/test-docs.sh                    # uses the debug binary (cargo build)
 #   ANYCASTD_BIN=path packaging/test-docs.sh
@@ -16,9 +17,9 @@ fail() { echo "test-docs: FAIL: $*" >&2; exit 1; }
 step() { echo "test-docs: $*"; }
 
 step "every documented command is run by a script"
-scripts="packaging/test-deb.sh packaging/test-docs.sh packaging/test-container.sh"
+scripts="packaging/test-deb.sh packaging/test-docs.sh packaging/test-container.sh .ci/run"
 missing=0
-for page in docs/operator-guide.md docs/container.md docs/examples/*.md; do
+for page in README.md docs/operator-guide.md docs/container.md docs/examples/*.md; do
     [ -f "$page" ] || fail "$page is missing"
     awk '/^```sh$/ { on = 1; next } /^```/ { on = 0 } on && NF' "$page" > "${TMPDIR:-/tmp}/acd-docs-lines.$$"
     while IFS= read -r line; do
@@ -52,6 +53,7 @@ LAB="acd-packaging-lab-$$"
 export LAB
 cleanup() {
     status=$?
+    if [ -n "${quick_pid:-}" ]; then env kill -s TERM -- "-$quick_pid" 2> /dev/null || true; fi
     if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2> /dev/null || true; wait "$daemon_pid" 2> /dev/null || true; fi
     if [ -s "/run/$LAB.pid" ]; then kill "$(cat "/run/$LAB.pid")" 2> /dev/null || true; fi
     rm -f "/run/$LAB.pid" "/run/$LAB.ctl"
@@ -87,16 +89,51 @@ for example in config-examples/*; do
     anycastd --check-config "$example" > /dev/null
 done
 
-step "a daemon in network namespace $ns on the minimal configuration"
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 ip -n "$ns" addr add 127.0.0.2/8 dev lo 2> /dev/null || true
+in_ns() { ip netns exec "$ns" sh -c "$1"; }
+
+step "README: the quick start's command, as written, in network namespace $ns"
+# The build dependencies are installed here, where the mirrors can be reached; inside the namespace
+# the script then finds them all and does nothing.
+scripts/install-build-deps
+cat > "$work/quick-start.sh" <<'QUICK'
+scripts/install-build-deps && cargo run -- --config config-examples/minimal.yaml
+QUICK
+# Its own process group, so that a Ctrl-C (SIGINT to the group) reaches cargo and the daemon.
+ip netns exec "$ns" setsid sh "$work/quick-start.sh" > "$work/quick-start.log" 2>&1 &
+quick_pid=$!
+daemon_pid=$quick_pid
+tries=0
+until in_ns 'curl -s 127.0.0.1:9090/metrics | grep ^anycastd_' > "$work/quick-metrics.txt" 2> /dev/null \
+    && grep -q '^anycastd_service_up{service="self"} 1' "$work/quick-metrics.txt" \
+    && grep -q '^anycastd_route_announced{prefix="192.0.2.1/32"} 1' "$work/quick-metrics.txt"; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 600 ] || { cat "$work/quick-start.log" >&2; fail "the quick start's daemon never showed the service up"; }
+    kill -0 "$quick_pid" 2> /dev/null || { cat "$work/quick-start.log" >&2; fail "the quick start's command exited"; }
+    sleep 0.5
+done
+grep '^anycastd_service_up\|^anycastd_route_announced' "$work/quick-metrics.txt"
+# procps' kill: dash's builtin cannot signal a process group.
+env kill -s INT -- "-$quick_pid"
+tries=0
+while kill -0 "$quick_pid" 2> /dev/null; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 100 ] || { cat "$work/quick-start.log" >&2; fail "Ctrl-C did not stop the quick start's daemon"; }
+    sleep 0.2
+done
+wait "$quick_pid" 2> /dev/null || true
+daemon_pid=
+quick_pid=
+grep -q "stopped" "$work/quick-start.log" || { cat "$work/quick-start.log" >&2; fail "the daemon did not stop cleanly on Ctrl-C"; }
+
+step "a daemon in network namespace $ns on the minimal configuration"
 CONFIG="$repo/config-examples/minimal.yaml"
 ip netns exec "$ns" env LOG_LEVEL=info anycastd --config "$CONFIG" 2> "$work/daemon.log" &
 daemon_pid=$!
 PID=$daemon_pid
 
-in_ns() { ip netns exec "$ns" sh -c "$1"; }
 tries=0
 until in_ns 'curl -fsS http://127.0.0.1:9090/metrics 2> /dev/null | grep "^anycastd_service_up" | grep -q " 1$"'; do
     tries=$((tries + 1))

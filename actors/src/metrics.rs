@@ -170,12 +170,19 @@ impl Metrics {
             let _ = self.service_state.remove_label_values(&[service, state]);
         }
         for check in checks {
-            let _ = self.check_duration.remove_label_values(&[service, check]);
-            for result in ["pass", "degraded", "fail", "inconclusive"] {
-                let _ = self
-                    .check_runs
-                    .remove_label_values(&[service, check, result]);
-            }
+            self.forget_check(service, check);
         }
+        self.probe.forget(service, None);
+    }
+
+    /// Removes every series of one check (after a reload dropped it).
+    pub fn forget_check(&self, service: &str, check: &str) {
+        let _ = self.check_duration.remove_label_values(&[service, check]);
+        for result in ["pass", "degraded", "fail", "inconclusive"] {
+            let _ = self
+                .check_runs
+                .remove_label_values(&[service, check, result]);
+        }
+        self.probe.forget(service, Some(check));
     }
 }

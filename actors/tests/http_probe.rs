@@ -139,9 +139,10 @@ fn expected_status_ranges_replace_the_default() {
 }
 
 #[test]
-fn redirects_are_not_followed() {
+fn redirects_are_not_followed_when_follow_redirects_is_false() {
     let server = TestServer::start(Answer::Redirect);
-    let spec = http_spec(&server.url("/"));
+    let mut spec = http_spec(&server.url("/"));
+    spec.follow_redirects = false;
     let reason = fail_reason(block_on(run(&spec, &cx())));
     assert!(reason.contains("301 Moved Permanently"), "{reason}");
     assert!(
@@ -153,7 +154,6 @@ fn redirects_are_not_followed() {
         1,
         "the redirect target must not be requested"
     );
-    let mut spec = spec;
     spec.expected_status = vec![(300, 399)];
     assert_eq!(block_on(run(&spec, &cx())), Outcome::Pass);
 }

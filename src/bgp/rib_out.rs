@@ -30,6 +30,9 @@ const MAX_SEGMENT_LEN: usize = 255;
 pub struct RouteAttributes {
     /// MULTI_EXIT_DISC (RFC 4271 §5.1.4).
     pub med: Option<u32>,
+    /// LOCAL_PREF for internal peers (RFC 4271 §5.1.5), [`DEFAULT_LOCAL_PREF`] when `None`; never
+    /// sent to external peers.
+    pub local_pref: Option<u32>,
     /// COMMUNITIES (RFC 1997), in the order given.
     pub communities: Vec<u32>,
     /// LARGE_COMMUNITY (RFC 8092), in the order given.
@@ -441,7 +444,8 @@ pub fn end_of_rib(facts: &PeerFacts) -> Vec<Update> {
 }
 
 /// The attributes announcing `advert`: MP_REACH_NLRI first for IPv6 (RFC 7606 §5.1), then by type
-/// code. eBGP: AS_PATH = our AS `1 + prepend` times; iBGP: empty AS_PATH and LOCAL_PREF 100.
+/// code. eBGP: AS_PATH = our AS `1 + prepend` times; iBGP: empty AS_PATH and LOCAL_PREF (the
+/// state's `local_pref`, else 100).
 fn announce_attributes(
     advert: &Advert,
     facts: &PeerFacts,
@@ -478,7 +482,8 @@ fn announce_attributes(
         attributes.push(PathAttribute::MultiExitDisc(med));
     }
     if facts.ibgp {
-        attributes.push(PathAttribute::LocalPref(DEFAULT_LOCAL_PREF));
+        let local_pref = advert.attributes.local_pref.unwrap_or(DEFAULT_LOCAL_PREF);
+        attributes.push(PathAttribute::LocalPref(local_pref));
     }
     if !advert.attributes.communities.is_empty() {
         attributes.push(PathAttribute::Communities(

@@ -403,6 +403,9 @@ pub struct Http2xxSpec {
     pub body_contains: Option<String>,
     /// Extension `insecure`: skip TLS certificate verification (default false).
     pub insecure: bool,
+    /// Extension `follow_redirects`: follow 301, 302, 303, 307 and 308 as Go's `net/http` does, up
+    /// to 10 requests (default true, as the Go daemon did).
+    pub follow_redirects: bool,
     /// `tries`, `interval`, `timeout`.
     pub retry: Retry,
 }

@@ -14,6 +14,7 @@ pub mod guard;
 pub mod hold_down;
 pub mod ladder;
 pub mod node;
+pub mod redirect;
 pub mod route_set;
 pub mod service;
 mod strategy;

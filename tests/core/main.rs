@@ -10,4 +10,5 @@ mod health;
 mod lifecycle;
 mod module_graph;
 mod purity;
+mod redirect;
 mod schema;

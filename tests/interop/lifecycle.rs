@@ -5,6 +5,7 @@
 //! log, and `kill -9` leaving the routes stale-but-kept for `restart_time`. Against gobgpd: a
 //! failing check withdraws the route and a SIGHUP keeps the session (same uptime), and SIGTERM
 //! with the N bit negotiated (RFC 8538) sends Cease / Hard Reset, which BIRD 2.0 does not know.
+//! Over iBGP, BIRD sees each state's `local_pref` (100 by default).
 //!
 //! The service's only check is an `exec` plugin whose exit code (0 pass, 1 degraded, 2 fail) the test
 //! writes to a file.
@@ -402,4 +403,65 @@ fn sigterm_with_graceful_notification_sends_gobgpd_a_hard_reset() {
     assert!(received.contains("Data=\"[6 2 "), "{received}");
     router.wait_log_line(&["Peer Down", "Reason=hard-reset"], Duration::from_secs(5));
     router.wait_no_route(ROUTE, Duration::from_secs(3));
+}
+
+/// One iBGP peer (both in AS 65001): LOCAL_PREF 200 while up, 50 while degraded, MED 7 too.
+fn ibgp_config(switch: &Path) -> String {
+    format!(
+        "announcer:
+  router_id: {DAEMON_V4}
+  local_address: {DAEMON_V4}
+  local_asn: 65001
+  routes: [{ROUTE}]
+  peers:
+    - name: r4
+      remote_address: {ROUTER_V4}
+      remote_asn: 65001
+      connect_retry: 1s
+services:
+  - name: web
+    check_interval: 300ms
+    states:
+      up: {{local_pref: 200}}
+      degraded: {{local_pref: 50, med: 7}}
+    checks:
+      - name: plugin
+        kind: exec
+        interval: 300ms
+        spec:
+          command: [\"/bin/sh\", \"-c\", \"exit $(cat {})\"]
+metrics:
+  enabled: false
+",
+        switch.display()
+    )
+}
+
+#[test]
+fn an_ibgp_router_sees_each_states_local_pref() {
+    let lab = Lab::new();
+    let scratch = Scratch::new(&format!("acd-peer-{}-local-pref", lab.tag));
+    let mut peer = BirdPeer::r4();
+    peer.local_as = 65001;
+    let bird = Bird::start(&lab, &scratch, ROUTER_V4, &[peer]);
+    let switch = ExecSwitch::new(&scratch, 0);
+    let mut daemon =
+        Anycastd::start_established(&lab, &scratch, &ibgp_config(switch.path()), &bird, &["r4"]);
+    let lines = wait_attributes(&bird, "LOCAL_PREF 200 while up", |l| {
+        has(l, "BGP.local_pref: 200")
+    });
+    assert!(
+        has(&lines, "BGP.as_path:"),
+        "iBGP: an empty AS_PATH: {lines:#?}"
+    );
+    switch.set(1);
+    let lines = wait_attributes(&bird, "LOCAL_PREF 50 while degraded", |l| {
+        has(l, "BGP.local_pref: 50")
+    });
+    assert!(has(&lines, "BGP.med: 7"), "{lines:#?}");
+    switch.set(0);
+    wait_attributes(&bird, "LOCAL_PREF 200 again", |l| {
+        has(l, "BGP.local_pref: 200")
+    });
+    daemon.stop();
 }

@@ -65,8 +65,9 @@ pub struct Cli {
     pub tool: Option<Tool>,
 }
 
-/// The subcommands. A new one is one variant here and one arm in [`Tool::run`].
-#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+/// The subcommands. A new one is one variant here (its arguments need only `clap::Args` and
+/// `Debug`) and one arm in [`Tool::run`].
+#[derive(Debug, Subcommand)]
 pub enum Tool {
     /// Print the completion script for SHELL on standard output
     #[command(
@@ -122,7 +123,7 @@ impl Tool {
 }
 
 /// What the command line asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Command {
     /// Run the daemon with this configuration file; `force` lets reloads past the blast-radius guard.
     Run {

@@ -18,7 +18,7 @@ use anycastd::bgp::codec::MessageKind;
 use anycastd::bgp::fsm::{DownReason, State};
 use prometheus::{IntCounterVec, IntGaugeVec, Registry};
 
-use crate::registry::family;
+use crate::registry::{family, forget};
 
 /// The metric families of every peer.
 #[derive(Debug, Clone)]
@@ -86,6 +86,19 @@ impl BgpMetrics {
                 &["peer"],
             )?,
         }))
+    }
+
+    /// Removes every series of the peer `name` (a reload removed it).
+    pub fn forget(&self, name: &str) {
+        let peer = [("peer", name)];
+        forget(&self.state, &peer);
+        forget(&self.sent, &peer);
+        forget(&self.received, &peer);
+        forget(&self.flaps, &peer);
+        forget(&self.down, &peer);
+        forget(&self.advertised, &peer);
+        forget(&self.last_error, &peer);
+        forget(&self.established_at, &peer);
     }
 
     /// The handles of one peer; its state gauge starts at Idle.

@@ -168,6 +168,11 @@ impl Peers {
         }
     }
 
+    /// Removes the metric series of the neighbour `name`, once it is stopped for good.
+    pub fn forget(&self, name: &str) {
+        self.metrics.forget(name);
+    }
+
     /// Where the route set goes (one recipient per neighbour).
     pub fn recipients(&self) -> Vec<Recipient<DesiredRoutes>> {
         self.actors

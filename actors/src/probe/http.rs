@@ -3,9 +3,10 @@
 //!
 //! - `tries` attempts, `interval` pause between two attempts (never after the last), each attempt
 //!   bounded by `timeout` (request, response head and body).
-//! - Redirects are **not** followed: a 3xx answer is a failure ("redirect to X not followed") unless
-//!   `expected_status` lists it. A health check asks one server one question; following a redirect
-//!   would check another one.
+//! - Redirects are followed as the Go daemon's `net/http` client followed them (301, 302, 303, 307,
+//!   308; at most 10 requests; the decisions are [`anycastd::health::redirect`]'s), unless
+//!   `expected_status` lists the status. With `follow_redirects: false` a redirect is a failure
+//!   ("redirect to X not followed"), so the check asks one server one question.
 //! - A `Host` header sets the request's host; TLS uses the system roots unless `insecure`.
 //! - The body is always read (up to [`BODY_LIMIT`]) and dropped, and every request asks for
 //!   `Connection: close`, so no connection is kept or leaked (the Go daemon leaked connections).
@@ -22,8 +23,12 @@ use actix_service::Service;
 use actix_tls::connect::{ConnectError, ConnectInfo, Connection, Connector as TcpConnector};
 use anycastd::config::model::Http2xxSpec;
 use anycastd::health::Outcome;
-use awc::error::SendRequestError;
+use anycastd::health::redirect::{Decision, Redirects, Request};
+use awc::ClientResponse;
+use awc::error::{PayloadError, SendRequestError};
 use awc::http::{Method, Uri};
+use bytes::Bytes;
+use futures_util::Stream;
 use futures_util::future::LocalBoxFuture;
 use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf, Ready};
@@ -211,63 +216,135 @@ fn client(spec: &Http2xxSpec) -> Result<awc::Client, String> {
     Ok(client)
 }
 
+/// One attempt: the request, then the redirects it leads to, each decided by the core.
 async fn attempt_once(
     client: &awc::Client,
     method: &Method,
     spec: &Http2xxSpec,
 ) -> Result<(), String> {
-    let mut request = client
-        .request(method.clone(), spec.url.as_str())
-        .force_close();
-    for (name, value) in &spec.headers {
-        request = request.insert_header((name.as_str(), value.as_str()));
-    }
-    let sent = match &spec.payload {
-        Some(payload) => request.send_body(payload.clone()).await,
-        None => request.send().await,
+    let host = spec
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("host"))
+        .map(|(_, value)| value.clone());
+    let first = Request {
+        url: spec.url.clone(),
+        method: method.to_string(),
+        body: spec.payload.is_some(),
+        host,
+        sensitive_headers: true,
+        referer: None,
     };
-    let mut response = sent.map_err(|e| match e {
-        SendRequestError::Timeout => format!("timed out after {}", humanize(spec.retry.timeout)),
-        other => format!("request failed: {other}"),
-    })?;
-    let status = response.status();
-    let body = response.body().limit(BODY_LIMIT).await;
-    let code = status.as_u16();
-    let expected_ok = if spec.expected_status.is_empty() {
-        status.is_success()
-    } else {
-        spec.expected_status
-            .iter()
-            .any(|(low, high)| (*low..=*high).contains(&code))
-    };
-    if !expected_ok {
-        let expected = expected_text(&spec.expected_status);
-        if status.is_redirection() {
-            let target = response
-                .headers()
-                .get(awc::http::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("(no Location)");
-            return Err(format!(
-                "status {status}, redirect to {target} not followed (expected {expected})"
-            ));
-        }
-        return Err(format!("status {status} (expected {expected})"));
-    }
-    match (&spec.body_contains, body) {
-        (None, _) => Ok(()),
-        (Some(needle), Ok(body)) => {
-            if memfind(&body, needle.as_bytes()) {
-                Ok(())
-            } else {
-                Err(format!(
-                    "status {status}, body ({} bytes) does not contain {needle:?}",
-                    body.len()
-                ))
+    let mut redirects = Redirects::new(first.clone());
+    let mut current = first;
+    loop {
+        let mut response = send(client, &current, spec)
+            .await
+            .map_err(|e| format!("{e}{}", after(&redirects, &current)))?;
+        let status = response.status();
+        let code = status.as_u16();
+        let expected = is_expected(&spec.expected_status, code);
+        let location = response
+            .headers()
+            .get(awc::http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if spec.follow_redirects {
+            match redirects.on_response(&current, code, location.as_deref(), expected) {
+                Decision::Final => {}
+                Decision::Follow(next) => {
+                    // Read the redirect's body (bounded) so the connection ends cleanly.
+                    let _ = response.body().limit(BODY_LIMIT).await;
+                    current = next;
+                    continue;
+                }
+                Decision::Fail(error) => return Err(error.to_string()),
             }
         }
-        (Some(_), Err(e)) => Err(format!("status {status}, cannot read body: {e}")),
+        let body = response.body().limit(BODY_LIMIT).await;
+        let at = after(&redirects, &current);
+        if !expected {
+            let expected = expected_text(&spec.expected_status);
+            if status.is_redirection() && !spec.follow_redirects {
+                let target = location.as_deref().unwrap_or("(no Location)");
+                return Err(format!(
+                    "status {status}, redirect to {target} not followed (expected {expected})"
+                ));
+            }
+            return Err(format!("status {status}{at} (expected {expected})"));
+        }
+        return match (&spec.body_contains, body) {
+            (None, _) => Ok(()),
+            (Some(needle), Ok(body)) => {
+                if memfind(&body, needle.as_bytes()) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "status {status}{at}, body ({} bytes) does not contain {needle:?}",
+                        body.len()
+                    ))
+                }
+            }
+            (Some(_), Err(e)) => Err(format!("status {status}{at}, cannot read body: {e}")),
+        };
     }
+}
+
+/// Sends one request of a chain: the check's headers (its `Host` only where the core keeps it,
+/// credentials only where it keeps them), the payload where the method keeps it.
+async fn send(
+    client: &awc::Client,
+    request: &Request,
+    spec: &Http2xxSpec,
+) -> Result<ClientResponse<impl Stream<Item = Result<Bytes, PayloadError>> + use<>>, String> {
+    let method = Method::from_bytes(request.method.as_bytes())
+        .map_err(|_| format!("invalid HTTP method {:?}", request.method))?;
+    let mut builder = client.request(method, request.url.as_str()).force_close();
+    for (name, value) in &spec.headers {
+        let lower = name.to_ascii_lowercase();
+        if lower == "host" {
+            continue;
+        }
+        if SENSITIVE.contains(&lower.as_str()) && !request.sensitive_headers {
+            continue;
+        }
+        builder = builder.insert_header((name.as_str(), value.as_str()));
+    }
+    if let Some(host) = &request.host {
+        builder = builder.insert_header((awc::http::header::HOST, host.as_str()));
+    }
+    if let Some(referer) = &request.referer {
+        builder = builder.insert_header((awc::http::header::REFERER, referer.as_str()));
+    }
+    let sent = match (&spec.payload, request.body) {
+        (Some(payload), true) => builder.send_body(payload.clone()).await,
+        _ => builder.send().await,
+    };
+    sent.map_err(|e| match e {
+        SendRequestError::Timeout => format!("timed out after {}", humanize(spec.retry.timeout)),
+        other => format!("request failed: {other}"),
+    })
+}
+
+/// ` at URL (after N redirects)` once a redirect was followed, else nothing.
+fn after(redirects: &Redirects, current: &Request) -> String {
+    match redirects.followed() {
+        0 => String::new(),
+        1 => format!(" at {} (after 1 redirect)", current.url),
+        n => format!(" at {} (after {n} redirects)", current.url),
+    }
+}
+
+/// Headers Go drops on a redirect to another domain.
+const SENSITIVE: [&str; 4] = ["authorization", "www-authenticate", "cookie", "cookie2"];
+
+fn is_expected(ranges: &[(u16, u16)], code: u16) -> bool {
+    if ranges.is_empty() {
+        return (200..=299).contains(&code);
+    }
+    ranges
+        .iter()
+        .any(|(low, high)| (*low..=*high).contains(&code))
 }
 
 fn expected_text(ranges: &[(u16, u16)]) -> String {

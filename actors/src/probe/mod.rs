@@ -17,7 +17,7 @@ use anycastd::config::model::CheckSpec;
 use anycastd::health::Outcome;
 use prometheus::{GaugeVec, IntCounterVec, Registry};
 
-use crate::registry::family;
+use crate::registry::{family, forget};
 
 mod assigned_address;
 mod dns;
@@ -79,6 +79,24 @@ pub struct ProbeMetrics {
 const HOST_LABELS: [&str; 3] = ["service", "check", "host"];
 
 impl ProbeMetrics {
+    /// Removes every series of `service`'s check `check`, or of all its checks without one.
+    pub fn forget(&self, service: &str, check: Option<&str>) {
+        let mut labels = vec![("service", service)];
+        labels.extend(check.map(|c| ("check", c)));
+        forget(&self.icmp_sent, &labels);
+        forget(&self.icmp_received, &labels);
+        forget(&self.icmp_duplicates, &labels);
+        forget(&self.icmp_loss_percent, &labels);
+        forget(&self.icmp_min_rtt, &labels);
+        forget(&self.icmp_max_rtt, &labels);
+        forget(&self.icmp_avg_rtt, &labels);
+        forget(&self.icmp_std_dev_rtt, &labels);
+        forget(&self.ntp_sent, &labels);
+        forget(&self.ntp_offset_ms, &labels);
+        forget(&self.ntp_rtt_ms, &labels);
+        forget(&self.certificate_expires_in, &labels);
+    }
+
     /// Creates the families and registers them in `registry`.
     pub fn register(registry: &Registry) -> Result<Arc<ProbeMetrics>, prometheus::Error> {
         let r = registry;

@@ -136,7 +136,13 @@ impl Supervisor {
                 let stop = bgp.stop_one(name, subcode);
                 if matches!(change, Change::PeerRemoved(_)) {
                     log::warn!(peer = name.as_str(); "BGP neighbour removed");
-                    ctx.spawn(stop.into_actor(self));
+                    // Its series leave /metrics once its session has ended for good.
+                    let name = name.clone();
+                    ctx.spawn(stop.into_actor(self).map(move |(), act, _| {
+                        if let Some(bgp) = &act.bgp {
+                            bgp.forget(&name);
+                        }
+                    }));
                 } else {
                     // Stop the old session first, then start the new one once the Cease is out.
                     let name = name.clone();
@@ -175,8 +181,13 @@ impl Supervisor {
                         name != check
                     });
                 }
+                // A removed check's series go; a changed one's kind-specific series go too (its
+                // host or path may have changed) and come back from its next run.
                 if matches!(change, Change::CheckChanged { .. }) {
+                    self.metrics.probe.forget(service, Some(check));
                     self.start_check(service, check);
+                } else {
+                    self.metrics.forget_check(service, check);
                 }
                 self.reconfigure_service(service);
             }

@@ -196,6 +196,7 @@ pub fn http_spec(url: &str) -> Http2xxSpec {
         expected_status: vec![(200, 299)],
         body_contains: None,
         insecure: false,
+        follow_redirects: true,
         retry: Retry {
             tries: 1,
             interval: Duration::from_millis(50),

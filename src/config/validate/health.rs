@@ -62,8 +62,9 @@ pub(super) const STATES: Table = Table {
     ],
 };
 
-/// `med`, `prepend`, `communities`, `large_communities`, `withdraw`: what a state does to a route.
-const ATTRIBUTES: [Key; 5] = [
+/// `med`, `local_pref`, `prepend`, `communities`, `large_communities`, `withdraw`: what a state does
+/// to a route.
+const ATTRIBUTES: [Key; 6] = [
     Key::opt(
         "med",
         Type::Int {
@@ -71,6 +72,14 @@ const ATTRIBUTES: [Key; 5] = [
             max: 4_294_967_295,
         },
         "MULTI_EXIT_DISC (RFC 4271 §5.1.4)",
+    ),
+    Key::opt(
+        "local_pref",
+        Type::Int {
+            min: 0,
+            max: 4_294_967_295,
+        },
+        "LOCAL_PREF for iBGP peers (RFC 4271 §5.1.5), default 100; not sent to eBGP peers",
     ),
     Key::opt(
         "prepend",
@@ -104,9 +113,17 @@ const ROUTE_ACTION: Table = Table {
 const STATE_ROUTE: Table = Table {
     doc: "what this state does to the routes",
     keys: &{
-        let [med, prepend, communities, large_communities, withdraw] = ATTRIBUTES;
+        let [
+            med,
+            local_pref,
+            prepend,
+            communities,
+            large_communities,
+            withdraw,
+        ] = ATTRIBUTES;
         [
             med,
+            local_pref,
             prepend,
             communities,
             large_communities,
@@ -312,7 +329,8 @@ impl Ctx<'_> {
         ok.then_some(out)
     }
 
-    /// `med`, `prepend`, `communities`, `large_communities`, or `withdraw: true` alone.
+    /// `med`, `local_pref`, `prepend`, `communities`, `large_communities`, or `withdraw: true`
+    /// alone.
     fn route_action(&mut self, obj: &Obj<'_>) -> Option<RouteAction> {
         let withdraw = match obj.get("withdraw") {
             None => Some(false),
@@ -338,6 +356,14 @@ impl Ctx<'_> {
             None => None,
             Some(node) => {
                 let value = self.int(node, &obj.f("med"), 0, i128::from(u32::MAX));
+                ok &= value.is_some();
+                value.and_then(|v| u32::try_from(v).ok())
+            }
+        };
+        let local_pref = match obj.get("local_pref") {
+            None => None,
+            Some(node) => {
+                let value = self.int(node, &obj.f("local_pref"), 0, i128::from(u32::MAX));
                 ok &= value.is_some();
                 value.and_then(|v| u32::try_from(v).ok())
             }
@@ -388,6 +414,7 @@ impl Ctx<'_> {
         };
         let attributes = RouteAttributes {
             med,
+            local_pref,
             communities: communities?,
             large_communities: large_communities?,
             prepend,

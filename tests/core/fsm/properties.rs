@@ -148,6 +148,7 @@ fn attributes() -> impl Strategy<Value = RouteAttributes> {
     (prop::option::of(0u32..3), 0u8..2, 0usize..3).prop_map(|(med, prepend, communities)| {
         RouteAttributes {
             med,
+            local_pref: None,
             communities: (0..communities as u32).collect(),
             large_communities: Vec::new(),
             prepend,

@@ -229,6 +229,7 @@ fn desired_sequences_give_exact_updates() {
                         &["192.0.2.0/24"],
                         RouteAttributes {
                             med: Some(10),
+                            local_pref: None,
                             communities: vec![0xFDE9_0001],
                             large_communities: vec![LargeCommunity {
                                 global: 65001,
@@ -295,6 +296,45 @@ fn desired_sequences_give_exact_updates() {
                     ],
                     nlri: vec![p("192.0.2.0/24")],
                 }],
+            )],
+        },
+        Case {
+            name: "iBGP: a state's local_pref replaces 100, after MED",
+            facts: ibgp(),
+            steps: vec![(
+                with(
+                    &["192.0.2.0/24"],
+                    RouteAttributes {
+                        med: Some(5),
+                        local_pref: Some(50),
+                        ..RouteAttributes::default()
+                    },
+                ),
+                vec![Update {
+                    withdrawn: vec![],
+                    attributes: vec![
+                        PathAttribute::Origin(Origin::Igp),
+                        PathAttribute::AsPath(vec![]),
+                        PathAttribute::NextHop(NH4),
+                        PathAttribute::MultiExitDisc(5),
+                        PathAttribute::LocalPref(50),
+                    ],
+                    nlri: vec![p("192.0.2.0/24")],
+                }],
+            )],
+        },
+        Case {
+            name: "eBGP: local_pref is never sent",
+            facts: ebgp(),
+            steps: vec![(
+                with(
+                    &["192.0.2.0/24"],
+                    RouteAttributes {
+                        local_pref: Some(50),
+                        ..RouteAttributes::default()
+                    },
+                ),
+                vec![announce4(&["192.0.2.0/24"], &[])],
             )],
         },
         Case {
@@ -552,6 +592,7 @@ fn many_communities_still_leave_every_update_under_the_limit() {
             })
             .collect(),
         med: Some(1),
+        local_pref: None,
         prepend: 255,
     };
     let prefixes = many_v4(2_000);

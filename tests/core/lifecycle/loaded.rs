@@ -71,7 +71,7 @@ fn every_lifecycle_key_is_read() {
     inconclusive_grace: 2m
     dampening: {half_life: 5m, reuse: 500}
     states:
-      degraded: {med: 100, prepend: 2}
+      degraded: {med: 100, local_pref: 50, prepend: 2}
       draining:
         communities: [\"65535:0\", \"65001:911\"]
         large_communities: [\"65001:1:2\"]
@@ -91,6 +91,7 @@ fn every_lifecycle_key_is_read() {
         states: StateRoutes {
             degraded: StateRoute::new(RouteAction::Announce(RouteAttributes {
                 med: Some(100),
+                local_pref: Some(50),
                 prepend: 2,
                 ..RouteAttributes::default()
             })),

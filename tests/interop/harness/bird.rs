@@ -138,6 +138,11 @@ pub fn config(router_id: &str, log: &std::path::Path, peers: &[BirdPeer]) -> Str
         } else {
             let _ = writeln!(text, "  connect delay time 1;\n  connect retry time 2;");
         }
+        if peer.local_as == peer.neighbor_as {
+            // iBGP is multihop in BIRD by default; the lab's neighbour is on the link, with no IGP
+            // to resolve its next hop through.
+            let _ = writeln!(text, "  direct;");
+        }
         let _ = writeln!(text, "  hold time {};", peer.hold_time);
         let _ = writeln!(text, "  error wait time 1, 5;");
         if let Some(password) = &peer.password {

@@ -33,6 +33,11 @@ pub(super) const KEYS: Table = Table {
             Type::Bool,
             "extension: skip TLS verification, default false",
         ),
+        Key::opt(
+            "follow_redirects",
+            Type::Bool,
+            "extension: follow redirects as the Go daemon did (up to 10 requests), default true",
+        ),
         TRIES,
         INTERVAL,
         TIMEOUT,
@@ -139,6 +144,10 @@ impl Ctx<'_> {
             None => Some(false),
             Some(n) => self.boolean(n, &obj.f("insecure")),
         };
+        let follow_redirects = match obj.get("follow_redirects") {
+            None => Some(true),
+            Some(n) => self.boolean(n, &obj.f("follow_redirects")),
+        };
         let retry = self.retry(obj);
         let spec = CheckSpec::Http2xx(Http2xxSpec {
             url: url?,
@@ -148,6 +157,7 @@ impl Ctx<'_> {
             expected_status: expected_status?,
             body_contains,
             insecure: insecure?,
+            follow_redirects: follow_redirects?,
             retry: retry?,
         });
         ok.then_some(spec)
