@@ -139,9 +139,19 @@ lifecycle:
         (Daemon(child), port)
     }
 
+    /// SIGTERM, then the exit code; `None` (after SIGKILL) when it has not exited within 15 s.
     fn stop(&mut self) -> Option<i32> {
         let _ = Command::new("kill").arg(self.0.id().to_string()).status();
-        self.0.wait().ok().and_then(|s| s.code())
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(15) {
+            if let Ok(Some(status)) = self.0.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+        None
     }
 }
 
@@ -163,8 +173,18 @@ fn wait(what: &str, mut ready: impl FnMut() -> bool) {
     }
 }
 
+/// `/healthz` on the metrics port answers 200: the daemon is fully up.
 fn answers(port: u16) -> bool {
-    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let mut answer = String::new();
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_to_string(&mut answer).is_ok()
+        && answer.starts_with("HTTP/1.1 200")
 }
 
 #[test]
