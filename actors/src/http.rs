@@ -1,7 +1,8 @@
 //! The metrics and health endpoint (actix-web on `metrics.address`): `/metrics` renders the one
 //! shared registry; `/healthz` answers 200 `ok` while every actor answers a ping in time, else 503
 //! with the name of the first one that did not; `/status` describes services, peers and the drain
-//! switch as JSON. Any other method on these paths gets 405 with `Allow: GET`.
+//! switch as JSON; `/` is the same status as one HTML page for people ([`crate::page`]). Any other
+//! method on these paths gets 405 with `Allow: GET`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +41,7 @@ pub fn bind(
             .service(get_only("/metrics").route(web::get().to(render_metrics)))
             .service(get_only("/healthz").route(web::get().to(healthz)))
             .service(get_only("/status").route(web::get().to(status)))
+            .service(get_only("/").route(web::get().to(page)))
     })
     .workers(1)
     .disable_signals()
@@ -79,6 +81,19 @@ async fn render_metrics(state: web::Data<State>) -> HttpResponse {
 async fn status(state: web::Data<State>) -> HttpResponse {
     match tokio::time::timeout(PING_DEADLINE * 3, state.supervisor.send(GetStatus)).await {
         Ok(Ok(status)) => HttpResponse::Ok().json(status),
+        _ => HttpResponse::ServiceUnavailable()
+            .content_type(ContentType::plaintext())
+            .body("supervisor does not answer\n"),
+    }
+}
+
+/// `/`: the status page.
+async fn page(state: web::Data<State>) -> HttpResponse {
+    match tokio::time::timeout(PING_DEADLINE * 3, state.supervisor.send(GetStatus)).await {
+        Ok(Ok(status)) => HttpResponse::Ok()
+            .content_type(ContentType::html())
+            .insert_header(("Cache-Control", "no-store"))
+            .body(crate::page::render(&status)),
         _ => HttpResponse::ServiceUnavailable()
             .content_type(ContentType::plaintext())
             .body("supervisor does not answer\n"),

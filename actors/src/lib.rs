@@ -24,11 +24,14 @@
 pub mod bfd;
 pub mod check;
 pub mod cli;
+pub mod control;
+pub mod ctl;
 pub mod files;
 pub mod http;
 pub mod logging;
 pub mod messages;
 pub mod metrics;
+pub mod page;
 pub mod peer;
 pub mod probe;
 pub mod registry;

@@ -21,8 +21,9 @@ fn main() -> ExitCode {
     anycastd_actors::sys::tune_malloc();
     let command = match cli::parse(std::env::args_os().skip(1), std::env::var_os("CONFIG_PATH")) {
         Ok(command) => command,
-        // Usage errors exit 2, `--help` and `--version` print and exit 0.
-        Err(e) => e.exit(),
+        // Usage errors exit 2, `--help` and `--version` print and exit 0; a usage error of
+        // `anycastd ctl` is one line, as its other failures are.
+        Err(e) => return cli::usage_error(e, std::env::args_os().nth(1)),
     };
     let path = match command {
         Command::Tool(tool) => return tool.run(),
@@ -168,6 +169,15 @@ async fn run(
             }
         }
     }
+    // The operator's drains, read before anything is announced.
+    let state_file = config.lifecycle.state_file.clone();
+    let drains = match anycastd_actors::supervisor::state::read(&state_file) {
+        Ok(drains) => drains,
+        Err(e) => {
+            log::error!("{e}: starting without the drains it may hold");
+            Default::default()
+        }
+    };
     // The BGP side: one PeerActor per neighbour, fed by the supervisor's route set.
     let peers = match Peers::start_keyed(&config.announcer, &metrics.registry, &keys) {
         Ok(peers) => peers,
@@ -176,17 +186,37 @@ async fn run(
             return Err(EXIT_RUNTIME);
         }
     };
+    // The control socket: `anycastd ctl`. Not usable: one warning, the daemon runs on.
+    let mut control = None;
+    if config.control.enabled {
+        let path = &config.control.socket;
+        match anycastd_actors::control::bind(path, supervisor.clone()) {
+            Ok(bound) => {
+                control = Some((bound.server.handle(), bound.path));
+                actix_rt::spawn(bound.server);
+                log::info!(socket = path.display().to_string().as_str(); "serving the control socket");
+            }
+            Err(e) => {
+                log::warn!(socket = path.display().to_string().as_str(); "control socket not served, `anycastd ctl` will not reach this daemon: {e}");
+            }
+        }
+    }
     context.run(
         Supervisor::new(config, path, metrics)
             .with_peers(peers)
             .with_keys(keys)
-            .with_force(force),
+            .with_force(force)
+            .with_state_file(state_file, drains),
     );
     actix_rt::spawn(anycastd_actors::http::watchdog(supervisor.clone()));
     // On SIGTERM the supervisor drains, withdraws and ends each session with a Cease (RFC 8203).
     signals.run(supervisor).await;
     if let Some(server) = server {
         server.stop(true).await;
+    }
+    if let Some((server, path)) = control {
+        server.stop(true).await;
+        anycastd_actors::control::remove(&path);
     }
     log::warn!("stopped");
     Ok(())

@@ -39,7 +39,8 @@ pub struct Metrics {
     pub service_transitions: IntCounterVec,
     /// `anycastd_service_last_change_timestamp_seconds{service}`: Unix time of the last change.
     pub service_last_change: GaugeVec,
-    /// `anycastd_drained{reason}`: 1 while the node is drained for this reason.
+    /// `anycastd_drained{reason}`: 1 while drained for this reason (`signal`, `file`, `service`,
+    /// `check`).
     pub drained: GaugeVec,
     /// `anycastd_routes_announced`: prefixes offered to at least one peer.
     pub routes_announced: Gauge,
@@ -128,10 +129,10 @@ impl Metrics {
         let drained: GaugeVec = family(
             r,
             "anycastd_drained",
-            "1 while every service is drained for this reason: signal, file.",
+            "1 while drained for this reason: signal (every service: SIGUSR1, anycastd ctl drain, a stop), file (every service: the drain file), service (some service drained alone by anycastd ctl drain SERVICE), check (some service drained by a file check).",
             &["reason"],
         )?;
-        for reason in ["signal", "file"] {
+        for reason in ["signal", "file", "service", "check"] {
             drained.with_label_values(&[reason]).set(0.0);
         }
         let routes_announced = registered(

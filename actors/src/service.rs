@@ -25,9 +25,12 @@ pub struct ServiceReport {
     pub service: String,
     /// The new effective state.
     pub state: ServiceState,
+    /// The `file` check asking for a drain, if one does.
+    pub drain_check: Option<String>,
 }
 
-/// The node-wide drain switch (SIGUSR1/SIGUSR2, the drain file): `Some(reason)` drains.
+/// The service's drain switch (node-wide: signals, `ctl drain`, the drain file; or the
+/// service's own `ctl drain SERVICE`): `Some(reason)` drains.
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub struct SetDrain(pub Option<String>);
@@ -45,8 +48,16 @@ pub struct ServiceStatus {
     pub name: String,
     /// The effective state (`null` before the first evaluation).
     pub state: Option<&'static str>,
+    /// Why it is in that state (the failing checks, the drain).
+    pub reason: Option<String>,
+    /// When it entered that state, seconds since the Unix epoch.
+    pub since: Option<f64>,
     /// The state the checks and the drain switch ask for, before hold-down and dampening.
     pub assessed: Option<&'static str>,
+    /// Why the drain switch drains it (node-wide or its own), `null` when it does not.
+    pub drain: Option<String>,
+    /// The `file` check asking for a drain, `null` when none does.
+    pub drain_check: Option<String>,
     /// The dampening penalty.
     pub penalty: f64,
     /// True while hold-down keeps it withdrawn.
@@ -68,6 +79,10 @@ pub struct CheckStatus {
     pub last: Option<&'static str>,
     /// The last run's reason text.
     pub reason: Option<String>,
+    /// How long the last run took, in seconds.
+    pub duration: Option<f64>,
+    /// When the last run ended, seconds since the Unix epoch.
+    pub at: Option<f64>,
 }
 
 /// Asks for a [`ServiceStatus`].
@@ -82,6 +97,19 @@ pub struct ServiceActor {
     deadline: Option<SpawnHandle>,
     metrics: Arc<Metrics>,
     supervisor: Recipient<ServiceReport>,
+    /// The last effective change: why, and when (seconds since the Unix epoch).
+    changed: Option<(String, f64)>,
+    /// Each check's last run: how long it took and when it ended.
+    runs: std::collections::HashMap<String, (Duration, f64)>,
+    /// The drain check last reported.
+    drain_check: Option<String>,
+}
+
+/// Seconds since the Unix epoch, now.
+fn wall_clock() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl ServiceActor {
@@ -99,6 +127,26 @@ impl ServiceActor {
             deadline: None,
             metrics,
             supervisor,
+            changed: None,
+            runs: std::collections::HashMap::new(),
+            drain_check: None,
+        }
+    }
+
+    /// Reports the effective state upwards when a drain check started or stopped asking for a
+    /// drain without the state changing (the supervisor counts drains by check).
+    fn report_drain_check(&mut self) {
+        let now = self.service.drain_check().map(str::to_string);
+        if now == self.drain_check {
+            return;
+        }
+        self.drain_check = now.clone();
+        if let Some(state) = self.service.snapshot(self.now()).state {
+            self.supervisor.do_send(ServiceReport {
+                service: self.service.name().to_string(),
+                state,
+                drain_check: now,
+            });
         }
     }
 
@@ -116,6 +164,7 @@ impl ServiceActor {
         if export {
             self.export();
         }
+        self.report_drain_check();
     }
 
     fn perform(&mut self, action: Action, ctx: &mut Context<Self>) {
@@ -151,16 +200,17 @@ impl ServiceActor {
                         .with_label_values(&[service])
                         .inc();
                 }
-                let wall = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0.0, |d| d.as_secs_f64());
+                let wall = wall_clock();
                 self.metrics
                     .service_last_change
                     .with_label_values(&[service])
                     .set(wall);
+                self.changed = Some((reason, wall));
+                self.drain_check = self.service.drain_check().map(str::to_string);
                 self.supervisor.do_send(ServiceReport {
                     service: service.to_string(),
                     state,
+                    drain_check: self.drain_check.clone(),
                 });
             }
             Action::Wake(after) => {
@@ -220,6 +270,8 @@ impl Handler<CheckResult> for ServiceActor {
     type Result = ();
 
     fn handle(&mut self, result: CheckResult, ctx: &mut Self::Context) {
+        self.runs
+            .insert(result.check.clone(), (result.duration, wall_clock()));
         let input = Input::Observed {
             check: result.check,
             outcome: result.outcome,
@@ -252,18 +304,27 @@ impl Handler<GetServiceStatus> for ServiceActor {
         ServiceStatus {
             name: self.service.name().to_string(),
             state: snapshot.state.map(ServiceState::as_label),
+            reason: self.changed.as_ref().map(|(reason, _)| reason.clone()),
+            since: self.changed.as_ref().map(|(_, at)| *at),
             assessed: self.service.assessed().map(ServiceState::as_label),
+            drain: self.service.drain().map(str::to_string),
+            drain_check: self.service.drain_check().map(str::to_string),
             penalty: snapshot.penalty,
             held_down: snapshot.held_down,
             suppressed: snapshot.suppressed,
             checks: self
                 .service
                 .checks()
-                .map(|c| CheckStatus {
-                    name: c.name.to_string(),
-                    status: c.status.map(Status::as_label),
-                    last: c.last.map(Outcome::as_label),
-                    reason: c.last.and_then(Outcome::reason).map(str::to_string),
+                .map(|c| {
+                    let run = self.runs.get(c.name);
+                    CheckStatus {
+                        name: c.name.to_string(),
+                        status: c.status.map(Status::as_label),
+                        last: c.last.map(Outcome::as_label),
+                        reason: c.last.and_then(Outcome::reason).map(str::to_string),
+                        duration: run.map(|(d, _)| d.as_secs_f64()),
+                        at: run.map(|(_, at)| *at),
+                    }
                 })
                 .collect(),
         }

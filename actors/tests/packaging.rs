@@ -370,8 +370,6 @@ fn the_pod_example_carries_a_valid_config_and_the_image() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(image, "localhost/anycastd:latest");
-    let quadlet = std::fs::read_to_string(repo("packaging/podman/anycastd.kube")).expect("quadlet");
-    assert!(quadlet.contains("Yaml=/etc/containers/systemd/anycastd-pod.yaml"));
 }
 
 /// The unit is `Type=notify` with `WatchdogSec=`: the daemon must send `READY=1` and then keep

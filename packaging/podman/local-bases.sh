@@ -1,12 +1,14 @@
 #!/bin/sh
-# Makes the two base images of the Containerfile locally, for machines that reach the Debian mirror
-# and crates.io's index only through the host (no container registry): a Debian 12 minbase made by
-# debootstrap stands in for debian:bookworm-slim, and the same plus gcc, libssl-dev, the host's
-# stable Rust toolchain and the host's cargo registry cache (builds run offline) for rust:1-bookworm.
+# Makes the two base images of the Containerfile and the pod example's web image locally, for
+# machines that reach the Debian mirror and crates.io's index only through the host (no container
+# registry): a Debian 12 minbase made by debootstrap stands in for debian:bookworm-slim, the same
+# plus gcc, libssl-dev, the host's stable Rust toolchain and the host's cargo registry cache (builds
+# run offline) for rust:1-bookworm, and the minbase plus Debian's nginx-light for nginx:stable.
 #
 #   packaging/podman/local-bases.sh [WORK_DIR]
 #
-# Tags localhost/acd-packaging-debian:bookworm-slim and localhost/acd-packaging-rust:1-bookworm.
+# Tags localhost/acd-packaging-debian:bookworm-slim, localhost/acd-packaging-rust:1-bookworm and
+# localhost/acd-packaging-web:bookworm.
 # Needs root, debootstrap, podman, and a rustup stable toolchain in $RUSTUP_HOME (~/.rustup).
 set -eu
 work=${1:-/var/tmp/acd-packaging-bases}
@@ -37,4 +39,9 @@ if ! podman image exists localhost/acd-packaging-rust:1-bookworm; then
     tar -C "$work/rootfs-rust" -c . | podman import --change "ENV $path" --change 'ENV CARGO_HOME=/usr/local/cargo' \
         --change 'ENV CARGO_NET_OFFLINE=true' - localhost/acd-packaging-rust:1-bookworm
 fi
-echo "local-bases: localhost/acd-packaging-debian:bookworm-slim localhost/acd-packaging-rust:1-bookworm"
+if ! podman image exists localhost/acd-packaging-web:bookworm; then
+    rm -rf "$work/rootfs-web"
+    debootstrap --variant=minbase --include=nginx-light bookworm "$work/rootfs-web" "$mirror"
+    tar -C "$work/rootfs-web" -c . | podman import --change "ENV $path" - localhost/acd-packaging-web:bookworm
+fi
+echo "local-bases: localhost/acd-packaging-debian:bookworm-slim localhost/acd-packaging-rust:1-bookworm localhost/acd-packaging-web:bookworm"

@@ -76,8 +76,18 @@ impl PeerFacts {
         }
     }
 
+    /// The AS_PATH sent with `attributes`, as AS numbers: eBGP our AS `1 + prepend` times, iBGP
+    /// empty.
+    pub fn as_path(&self, attributes: &RouteAttributes) -> Vec<u32> {
+        if self.ibgp {
+            Vec::new()
+        } else {
+            vec![self.local_asn.get(); 1 + usize::from(attributes.prepend)]
+        }
+    }
+
     /// The next hop for `prefix`, or `None` when the prefix cannot be sent to this peer.
-    fn next_hop(&self, prefix: Prefix) -> Option<IpAddr> {
+    pub fn next_hop(&self, prefix: Prefix) -> Option<IpAddr> {
         if prefix.is_ipv4() {
             self.next_hop_v4
                 .filter(|_| self.families.contains(&IPV4_UNICAST))
@@ -176,6 +186,11 @@ impl RibOut {
     /// The prefixes the peer has been sent and not withdrawn, in order.
     pub fn advertised(&self) -> impl Iterator<Item = Prefix> + '_ {
         self.advertised.keys().copied()
+    }
+
+    /// The routes the peer has been sent and not withdrawn, with their attributes, in order.
+    pub fn advertised_routes(&self) -> impl Iterator<Item = (&Prefix, &RouteAttributes)> + '_ {
+        self.advertised.iter()
     }
 
     /// How many prefixes the peer has (for `anycastd_bgp_prefixes_advertised`).
@@ -450,11 +465,7 @@ fn announce_attributes(
         }
     };
     attributes.push(PathAttribute::Origin(Origin::Igp));
-    let path: Vec<u32> = if facts.ibgp {
-        Vec::new()
-    } else {
-        vec![facts.local_asn.get(); 1 + usize::from(advert.attributes.prepend)]
-    };
+    let path = facts.as_path(&advert.attributes);
     let needs_as4_path = !facts.four_octet_as && path.iter().any(|&asn| asn > u32::from(u16::MAX));
     let two_octet: Vec<u32> = if facts.four_octet_as {
         path.clone()

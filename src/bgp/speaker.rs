@@ -106,6 +106,21 @@ pub enum Action {
     Advertised(usize),
 }
 
+/// One route as the neighbour has it from us (for `/status` and `anycastd ctl routes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRoute {
+    /// The prefix.
+    pub prefix: Prefix,
+    /// Its NEXT_HOP (or MP_REACH_NLRI next hop).
+    pub next_hop: Option<IpAddr>,
+    /// MED, communities, large communities, prepend.
+    pub attributes: rib_out::RouteAttributes,
+    /// The AS_PATH, as AS numbers.
+    pub as_path: Vec<u32>,
+    /// LOCAL_PREF (iBGP only).
+    pub local_pref: Option<u32>,
+}
+
 /// One BGP neighbour: session, Adj-RIB-Out and the facts UPDATEs are built from.
 #[derive(Debug, Clone)]
 pub struct Speaker {
@@ -160,6 +175,28 @@ impl Speaker {
     /// The prefixes the neighbour has from us.
     pub fn advertised(&self) -> impl Iterator<Item = Prefix> + '_ {
         self.rib.advertised()
+    }
+
+    /// What the OPENs negotiated, while a session is up.
+    pub fn negotiated(&self) -> Option<&fsm::Negotiated> {
+        self.session.negotiated()
+    }
+
+    /// The routes the neighbour has from us, as sent: next hop, attributes, AS_PATH and LOCAL_PREF.
+    pub fn sent_routes(&self) -> Vec<SentRoute> {
+        let Some(facts) = &self.facts else {
+            return Vec::new();
+        };
+        self.rib
+            .advertised_routes()
+            .map(|(prefix, attributes)| SentRoute {
+                prefix: *prefix,
+                next_hop: facts.next_hop(*prefix),
+                as_path: facts.as_path(attributes),
+                local_pref: facts.ibgp.then_some(rib_out::DEFAULT_LOCAL_PREF),
+                attributes: attributes.clone(),
+            })
+            .collect()
     }
 
     /// Starts again from a new session in Idle, keeping the route set and the next hops (a

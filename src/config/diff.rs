@@ -75,8 +75,10 @@ pub enum Change {
     MetricsChanged,
     /// `shutdown` changed.
     ShutdownChanged,
-    /// `lifecycle` (reload guard, drain file) changed.
+    /// `lifecycle` (reload guard, drain file, state file) changed.
     LifecycleChanged,
+    /// `control` changed: applies at the next restart.
+    ControlChanged,
 }
 
 impl Change {
@@ -98,7 +100,8 @@ impl Change {
             | Self::NextHopsChanged
             | Self::MetricsChanged
             | Self::ShutdownChanged
-            | Self::LifecycleChanged => None,
+            | Self::LifecycleChanged
+            | Self::ControlChanged => None,
         }
     }
 
@@ -150,6 +153,9 @@ pub fn describe(change: &Change) -> String {
         Change::MetricsChanged => "metrics changed (applies at the next restart)".to_string(),
         Change::ShutdownChanged => "shutdown settings changed".to_string(),
         Change::LifecycleChanged => "lifecycle settings changed".to_string(),
+        Change::ControlChanged => {
+            "control socket changed (applies at the next restart)".to_string()
+        }
     }
 }
 
@@ -164,6 +170,7 @@ pub fn diff(old: &Config, new: &Config) -> BTreeSet<Change> {
         metrics,
         shutdown,
         lifecycle,
+        control,
     } = old;
     let Announcer {
         router_id: _,  // diff_peers
@@ -195,6 +202,9 @@ pub fn diff(old: &Config, new: &Config) -> BTreeSet<Change> {
     }
     if *lifecycle != new.lifecycle {
         changes.insert(Change::LifecycleChanged);
+    }
+    if *control != new.control {
+        changes.insert(Change::ControlChanged);
     }
     changes
 }

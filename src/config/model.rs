@@ -27,6 +27,8 @@ pub struct Config {
     pub shutdown: Shutdown,
     /// Reload guard and drain switch. Extension.
     pub lifecycle: Lifecycle,
+    /// The control socket `anycastd ctl` talks to. Extension.
+    pub control: Control,
 }
 
 /// `announcer`: the local BGP speaker.
@@ -621,6 +623,29 @@ pub struct Metrics {
     /// `address`: `host:port` to listen on (IPv4 or `[IPv6]:port`); required when enabled, `None` only
     /// when disabled and absent.
     pub address: Option<std::net::SocketAddr>,
+}
+
+/// `control` (extension): the Unix socket `anycastd ctl` talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Control {
+    /// `enabled` (default true): serve the control socket.
+    pub enabled: bool,
+    /// `socket` (default [`Control::DEFAULT_SOCKET`]): the socket's absolute path.
+    pub socket: PathBuf,
+}
+
+impl Control {
+    /// The default socket, in the directory systemd's `RuntimeDirectory=anycastd` creates.
+    pub const DEFAULT_SOCKET: &'static str = "/run/anycastd/control.sock";
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control {
+            enabled: true,
+            socket: PathBuf::from(Control::DEFAULT_SOCKET),
+        }
+    }
 }
 
 /// `shutdown` (extension).

@@ -202,6 +202,14 @@ pub struct Lifecycle {
     /// `drain_file`: while this file exists every service is drained (state `draining`).
     /// Default: none.
     pub drain_file: Option<PathBuf>,
+    /// `state_file` (default [`Lifecycle::DEFAULT_STATE_FILE`]): where the operator's drains are
+    /// kept across restarts.
+    pub state_file: PathBuf,
+}
+
+impl Lifecycle {
+    /// The default state file, in the directory systemd's `StateDirectory=anycastd` creates.
+    pub const DEFAULT_STATE_FILE: &'static str = "/var/lib/anycastd/state.json";
 }
 
 impl Default for Lifecycle {
@@ -209,6 +217,7 @@ impl Default for Lifecycle {
         Lifecycle {
             max_withdraw_percent: DEFAULT_MAX_WITHDRAW_PERCENT,
             drain_file: None,
+            state_file: PathBuf::from(Lifecycle::DEFAULT_STATE_FILE),
         }
     }
 }

@@ -31,7 +31,7 @@ impl fmt::Display for Refused {
         write!(
             f,
             "the new configuration would withdraw {} of {} announced prefixes, more than \
-             max_withdraw_percent {}% (restart with --force to apply it):",
+             max_withdraw_percent {}% (`anycastd ctl reload --force` applies it once):",
             self.withdrawn.len(),
             self.announced,
             self.max_percent

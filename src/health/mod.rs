@@ -9,6 +9,7 @@
 
 pub mod dampening;
 mod debounce;
+pub mod drain;
 pub mod guard;
 pub mod hold_down;
 pub mod ladder;

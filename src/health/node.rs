@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use super::drain::{Drain, Drains};
 use super::guard::{self, Refused};
 use super::ladder::{self, ServiceState};
 use super::route_set::{RouteChange, RouteSet};
@@ -45,8 +46,6 @@ pub enum Input {
     },
     /// Recompute the route set now (after reports, whose recomputation is coalesced).
     Publish,
-    /// The operator's drain switch (SIGUSR1 `Some(reason)`, SIGUSR2 `None`).
-    DrainSignal(Option<String>),
     /// Whether the drain file exists now.
     DrainFile(bool),
     /// Stop (SIGTERM / SIGINT); a second one during the drain time ends the drain at once.
@@ -71,21 +70,36 @@ pub enum Action {
     },
     /// Every service has had its first evaluation: tell systemd `READY=1`.
     Ready,
-    /// Tell every service the drain switch, and export which switches are on.
+    /// Tell each service its drain switch, and export which switches are on.
     Drain {
-        /// Why the node is drained, `None` when it is not.
-        reason: Option<String>,
-        /// The signal switch is on.
-        signal: bool,
+        /// Every configured service with why it is drained, `None` when it is not.
+        services: Vec<(String, Option<String>)>,
+        /// The node-wide drain is on: the operator's (SIGUSR1, `anycastd ctl drain`) or a stop's.
+        node: bool,
         /// The drain file exists.
         file: bool,
+        /// How many services the operator drained one by one.
+        per_service: usize,
     },
+    /// The operator's drains changed: write them to the state file.
+    SaveDrains(Drains),
     /// The drain file appeared (`true`) or went away (`false`): a log line.
     DrainFileChanged(bool),
     /// Send [`Input::Drained`] after this long.
     WaitDrain(Duration),
     /// Stop every service and check, withdraw every route and end every session, then exit.
     StopAll,
+}
+
+/// Why the operator's drain or undrain was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DrainRefused {
+    /// No configured service has this name.
+    #[error("no service named {0:?}")]
+    UnknownService(String),
+    /// The daemon is stopping.
+    #[error("the daemon is stopping")]
+    Stopping,
 }
 
 /// The node: configuration, the services' states, the drain switches and the phase.
@@ -95,7 +109,8 @@ pub struct Node {
     phase: Phase,
     /// The effective state of every configured service (`None` before its first evaluation).
     states: BTreeMap<String, Option<ServiceState>>,
-    drain_signal: Option<String>,
+    drains: Drains,
+    shutting_down: bool,
     drain_file: bool,
     /// The route set sent last.
     sent: Option<RouteSet>,
@@ -114,7 +129,8 @@ impl Node {
             config,
             phase: Phase::Starting,
             states,
-            drain_signal: None,
+            drains: Drains::default(),
+            shutting_down: false,
             drain_file: false,
             sent: None,
             publish_pending: false,
@@ -146,10 +162,14 @@ impl Node {
         self.phase < Phase::Draining
     }
 
-    /// Why the node is drained, `None` when it is not: the signal's reason first, then the file.
+    /// Why the whole node is drained, `None` when it is not: a shutdown first, then the operator's
+    /// node-wide drain, then the drain file.
     pub fn drain_reason(&self) -> Option<String> {
-        match (&self.drain_signal, self.drain_file) {
-            (Some(reason), _) => Some(reason.clone()),
+        if self.shutting_down {
+            return Some("shutting down".to_string());
+        }
+        match (&self.drains.node, self.drain_file) {
+            (Some(drain), _) => Some(drain.reason.clone()),
             (None, true) => self
                 .config
                 .lifecycle
@@ -158,6 +178,88 @@ impl Node {
                 .map(|path| format!("drain file {} exists", path.display())),
             (None, false) => None,
         }
+    }
+
+    /// Why `service` is drained, `None` when it is not: the node-wide reasons first, then the
+    /// operator's drain of that service.
+    pub fn drain_of(&self, service: &str) -> Option<String> {
+        self.drain_reason().or_else(|| {
+            self.drains
+                .services
+                .get(service)
+                .map(|drain| drain.reason.clone())
+        })
+    }
+
+    /// The operator's drains (what the state file keeps).
+    pub fn drains(&self) -> &Drains {
+        &self.drains
+    }
+
+    /// Whether the drain file exists (as last polled).
+    pub fn drain_file_present(&self) -> bool {
+        self.drain_file
+    }
+
+    /// Takes the drains read from the state file at start, before the first announcement; drains
+    /// of services the configuration does not have are dropped and returned by name.
+    pub fn restore(&mut self, mut drains: Drains) -> Vec<String> {
+        let unknown: Vec<String> = drains
+            .services
+            .keys()
+            .filter(|name| !self.states.contains_key(name.as_str()))
+            .cloned()
+            .collect();
+        for name in &unknown {
+            drains.services.remove(name);
+        }
+        self.drains = drains;
+        unknown
+    }
+
+    /// The operator drains (`Some`) or undrains (`None`) one service, or the whole node when
+    /// `service` is `None`. Refused for a service the configuration does not have, and once the
+    /// node is stopping. Setting what is already set changes nothing (no save).
+    pub fn set_drain(
+        &mut self,
+        service: Option<&str>,
+        drain: Option<Drain>,
+    ) -> Result<Vec<Action>, DrainRefused> {
+        if self.phase >= Phase::Draining {
+            return Err(DrainRefused::Stopping);
+        }
+        let slot_changed = match service {
+            None => {
+                let changed = self.drains.node.as_ref().map(|d| &d.reason)
+                    != drain.as_ref().map(|d| &d.reason);
+                if changed {
+                    self.drains.node = drain;
+                }
+                changed
+            }
+            Some(name) => {
+                if !self.states.contains_key(name) {
+                    return Err(DrainRefused::UnknownService(name.to_string()));
+                }
+                let held = self.drains.services.get(name).map(|d| &d.reason);
+                let changed = held != drain.as_ref().map(|d| &d.reason);
+                if changed {
+                    match drain {
+                        Some(drain) => {
+                            self.drains.services.insert(name.to_string(), drain);
+                        }
+                        None => {
+                            self.drains.services.remove(name);
+                        }
+                    }
+                }
+                changed
+            }
+        };
+        if !slot_changed {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Action::SaveDrains(self.drains.clone()), self.drain()])
     }
 
     /// Every prefix some service of the configuration owns (announced or not).
@@ -186,6 +288,9 @@ impl Node {
             .map(|s| s.name.as_str())
             .collect();
         self.states.retain(|name, _| names.contains(name.as_str()));
+        self.drains
+            .services
+            .retain(|name, _| names.contains(name.as_str()));
         for name in names {
             self.states.entry(name.to_string()).or_insert(None);
         }
@@ -213,10 +318,6 @@ impl Node {
                     self.publish(&mut out);
                 }
             }
-            Input::DrainSignal(reason) => {
-                self.drain_signal = reason;
-                out.push(self.drain());
-            }
             Input::DrainFile(present) => {
                 if present != self.drain_file {
                     self.drain_file = present;
@@ -238,7 +339,7 @@ impl Node {
                 self.phase = Phase::Draining;
                 let drain_time = self.config.shutdown.drain_time;
                 if !drain_time.is_zero() {
-                    self.drain_signal = Some("shutting down".to_string());
+                    self.shutting_down = true;
                     out.push(self.drain());
                 }
                 out.push(Action::WaitDrain(drain_time));
@@ -263,9 +364,15 @@ impl Node {
     /// The drain switches as they are now, to apply (at start, to the services just started).
     pub fn drain(&self) -> Action {
         Action::Drain {
-            reason: self.drain_reason(),
-            signal: self.drain_signal.is_some(),
+            services: self
+                .config
+                .services
+                .iter()
+                .map(|s| (s.name.clone(), self.drain_of(&s.name)))
+                .collect(),
+            node: self.drains.node.is_some() || self.shutting_down,
             file: self.drain_file,
+            per_service: self.drains.services.len(),
         }
     }
 

@@ -28,7 +28,7 @@ pub enum Input {
         /// What the run found.
         outcome: Outcome,
     },
-    /// The node-wide drain switch: `Some(reason)` drains, `None` undrains.
+    /// The drain switch, node-wide or the service's own: `Some(reason)` drains, `None` undrains.
     SetDrain(Option<String>),
     /// New settings (reload): checks are matched by their settings, unchanged ones keep their
     /// counters, and the tracker keeps its history.
@@ -235,12 +235,25 @@ impl Service {
 
     /// The drain switch or a drain-file check.
     fn drained(&self) -> bool {
-        self.drain.is_some()
-            || self.checks.iter().any(|c| {
+        self.drain.is_some() || self.drain_check().is_some()
+    }
+
+    /// Why the drain switch drains the service (node-wide or its own), `None` when it does not.
+    pub fn drain(&self) -> Option<&str> {
+        self.drain.as_deref()
+    }
+
+    /// The name of the first `file` check (`present_means: drain`) whose last run asks for a
+    /// drain, `None` when none does.
+    pub fn drain_check(&self) -> Option<&str> {
+        self.checks
+            .iter()
+            .find(|c| {
                 c.last
                     .as_ref()
                     .is_some_and(|outcome| requests_drain(&c.config.spec, outcome))
             })
+            .map(|c| c.config.name.as_str())
     }
 
     /// Re-assesses the ladder state from the checks; nothing until every check has reported once.

@@ -62,7 +62,7 @@ metrics:
 }
 
 /// The attribute lines of `prefix` in `birdc show route all for <prefix>` (e.g. `BGP.med: 500`).
-fn attributes(bird: &Bird, prefix: &str) -> Result<Vec<String>, String> {
+pub(crate) fn attributes(bird: &Bird, prefix: &str) -> Result<Vec<String>, String> {
     let text = bird.birdc(&format!("show route all for {prefix}"))?;
     if !text.contains(prefix) {
         return Err(format!("no route for {prefix}:\n{}", bird.dump()));
@@ -91,7 +91,7 @@ fn has(lines: &[String], wanted: &str) -> bool {
     lines.iter().any(|line| line == wanted)
 }
 
-fn mentions(lines: &[String], key: &str, part: &str) -> bool {
+pub(crate) fn mentions(lines: &[String], key: &str, part: &str) -> bool {
     lines
         .iter()
         .any(|line| line.starts_with(key) && line.contains(part))

@@ -5,6 +5,7 @@
 //! Every test builds its own pair of namespaces (`acd-peer-<pid>-<n>-{r,d}`) and removes them.
 
 mod bfd;
+mod control;
 mod daemon;
 mod harness;
 mod lab;

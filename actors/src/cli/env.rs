@@ -33,6 +33,12 @@ pub const ENVIRONMENT: &[EnvVar] = &[
                key-values); anything else writes plain lines.",
     },
     EnvVar {
+        name: "ANYCASTD_SOCKET",
+        short: "anycastd ctl: control socket when --socket is absent",
+        long: "The control socket anycastd ctl talks to when --socket is absent; default \
+               /run/anycastd/control.sock (the daemon's control.socket).",
+    },
+    EnvVar {
         name: "JOURNAL_STREAM",
         short: "set by systemd: log lines carry a <N> priority prefix, no timestamp",
         long: "Set by systemd when standard error goes to the journal. When it names the device \

@@ -88,6 +88,17 @@ pub enum Tool {
                             -l -`."
     )]
     Manpage,
+    /// Ask the running daemon over its control socket: status, services, peers, routes, drain,
+    /// undrain, reload, check-config
+    #[command(
+        long_about = "Ask the running daemon over its control socket (control.socket): show \
+                      services, checks, peers, routes and drains as tables (--json for scripts), \
+                      drain or undrain one service or the node (kept across restarts in \
+                      lifecycle.state_file), reload now (--force passes the blast-radius guard \
+                      once), or validate the configuration file. Exit codes: 0 done, 1 refused \
+                      by the daemon (its reason on stderr), 2 usage, 3 daemon unreachable."
+    )]
+    Ctl(crate::ctl::Ctl),
 }
 
 impl Tool {
@@ -99,6 +110,7 @@ impl Tool {
                 clap_complete::generate(shell, &mut command, "anycastd", &mut std::io::stdout());
                 ExitCode::SUCCESS
             }
+            Tool::Ctl(ctl) => crate::ctl::main(&ctl),
             Tool::Manpage => match manpage::write(&mut std::io::stdout()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -172,6 +184,33 @@ impl Cli {
             },
         }
     }
+}
+
+/// Reports a command line error: `--help` and `--version` print and exit 0; a usage error exits 2,
+/// on one line of stderr for `anycastd ctl` (whose failures are all one line), else with clap's
+/// usage text. `first` is the first argument.
+pub fn usage_error(error: clap::Error, first: Option<OsString>) -> ExitCode {
+    use clap::error::ErrorKind;
+    let is_ctl = first.is_some_and(|first| first == "ctl");
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    );
+    if !is_ctl || informational {
+        error.exit()
+    }
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        eprintln!("anycastd ctl: a command is required (anycastd ctl --help)");
+        return ExitCode::from(crate::ctl::EXIT_USAGE);
+    }
+    let text = error.render().to_string();
+    let line = text
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("bad command line")
+        .trim_start_matches("error: ");
+    eprintln!("anycastd ctl: {line} (anycastd ctl --help)");
+    ExitCode::from(crate::ctl::EXIT_USAGE)
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! The messages a PeerActor answers besides the route set.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use actix::prelude::*;
 use anycastd::bgp::fsm::{State, StopReason};
+use anycastd::bgp::speaker::SentRoute;
 use anycastd::bgp::types::Prefix;
 
 /// End the session with a Cease of `reason` after withdrawing every route (RFC 4486: e.g. Peer
@@ -31,12 +32,24 @@ impl EndSession {
 }
 
 /// What the peer's session looks like right now (for `/status` and tests).
-#[derive(Debug, Clone, PartialEq, Eq, MessageResponse)]
+#[derive(Debug, Clone, PartialEq, MessageResponse)]
 pub struct SessionStatus {
     /// The FSM state.
     pub state: State,
     /// Prefixes the neighbour has from us.
     pub advertised: Vec<Prefix>,
+    /// The neighbour's address and port.
+    pub remote: SocketAddr,
+    /// When the session became Established (seconds since the Unix epoch), while it is.
+    pub established_since: Option<f64>,
+    /// Why the session last went down.
+    pub last_error: Option<String>,
+    /// The negotiated hold time in seconds, while a session is up.
+    pub hold_time: Option<u16>,
+    /// The negotiated capabilities, while a session is up.
+    pub capabilities: Vec<String>,
+    /// The routes the neighbour has from us, with their attributes.
+    pub routes: Vec<SentRoute>,
 }
 
 /// Asks for a [`SessionStatus`].

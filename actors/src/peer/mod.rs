@@ -60,6 +60,10 @@ pub struct PeerActor {
     /// Removed from the configuration: never starts again.
     retired: bool,
     bfd_link: bfd::Link,
+    /// When the session became Established (seconds since the Unix epoch), while it is.
+    established_since: Option<f64>,
+    /// Why the session last went down.
+    last_error: Option<String>,
 }
 
 impl PeerActor {
@@ -81,6 +85,8 @@ impl PeerActor {
             close_notify: None,
             retired: false,
             bfd_link: bfd::Link::default(),
+            established_since: None,
+            last_error: None,
         }
     }
 
@@ -109,6 +115,8 @@ impl PeerActor {
             Action::Fsm(fsm::Action::Down(reason)) => {
                 log::warn!(peer = name; "BGP session {name} down: {}", reason);
                 self.metrics.down(&reason);
+                self.established_since = None;
+                self.last_error = Some(reason.to_string());
             }
             Action::Fsm(fsm::Action::RouteRefreshRequested(afi, safi)) => {
                 log::info!(peer = name; "BGP session {name}: route refresh for {afi:?}/{safi:?}");
@@ -124,6 +132,10 @@ impl PeerActor {
     }
 
     fn established(&mut self, negotiated: &Negotiated) {
+        self.established_since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .map(|d| d.as_secs_f64());
         log::warn!(
             peer = self.setup.name.as_str();
             "BGP session {} established with AS{} ({}), hold time {}s",
@@ -215,9 +227,16 @@ impl Handler<GetSessionStatus> for PeerActor {
     type Result = SessionStatus;
 
     fn handle(&mut self, _: GetSessionStatus, _ctx: &mut Self::Context) -> SessionStatus {
+        let negotiated = self.speaker.negotiated();
         SessionStatus {
             state: self.speaker.state(),
             advertised: self.speaker.advertised().collect(),
+            remote: self.setup.remote,
+            established_since: self.established_since,
+            last_error: self.last_error.clone(),
+            hold_time: negotiated.map(|n| n.hold_time.seconds()),
+            capabilities: negotiated.map(|n| n.capability_names()).unwrap_or_default(),
+            routes: self.speaker.sent_routes(),
         }
     }
 }

@@ -38,7 +38,7 @@ impl Supervisor {
         let actor = ServiceActor::new(
             service,
             self.epoch,
-            self.node.drain_reason(),
+            self.node.drain_of(name),
             Arc::clone(&self.metrics),
             ctx.address().recipient(),
         );

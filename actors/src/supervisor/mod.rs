@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 use anycastd::bgp::types::Prefix;
 use anycastd::config::{ConfigErrors, model::Config};
-use anycastd::health::node::{Action, Input, Node, Phase};
+use anycastd::health::drain::{Drain as DrainEntry, Drains};
+use anycastd::health::node::{Action, DrainRefused, Input, Node, Phase};
 use anycastd::health::route_set::{RouteChange, RouteSet};
 
 use crate::check::CheckActor;
@@ -27,9 +28,11 @@ use crate::service::{ServiceActor, ServiceReport, SetDrain};
 
 mod children;
 mod reload;
+pub mod state;
 mod status;
 
-pub use status::{GetStatus, PeerStatus, Status};
+pub use reload::{CheckConfig, ConfigCheck, ReloadNow};
+pub use status::{Drains as DrainsStatus, GetStatus, PeerStatus, RouteStatus, Status};
 
 /// Every live actor by name (`supervisor`, `service/<s>`, `check/<s>/<c>`, `peer/<p>`), for
 /// `/healthz` and the watchdog.
@@ -53,6 +56,17 @@ pub struct Shutdown;
 #[derive(Debug, Clone, Message)]
 #[rtype(result = "()")]
 pub struct Drain(pub Option<String>);
+
+/// The operator drains (`reason: Some`) or undrains (`None`) one service, or the whole node when
+/// `service` is `None` (`anycastd ctl drain|undrain [SERVICE]`). Answers what was done.
+#[derive(Debug, Clone, Message)]
+#[rtype(result = "Result<String, DrainRefused>")]
+pub struct SetOperatorDrain {
+    /// The service, `None` for the whole node.
+    pub service: Option<String>,
+    /// Why, `None` to undrain.
+    pub reason: Option<String>,
+}
 
 /// Registers a recipient of the route set besides the configured neighbours: it receives the current
 /// route set at once and every change afterwards.
@@ -102,6 +116,10 @@ pub struct Supervisor {
     reload_again: bool,
     /// The inotify watch of `lifecycle.drain_file`, and the path it watches.
     drain_watch: Option<(PathBuf, SpawnHandle)>,
+    /// Services a `file` check drains, with the check's name.
+    check_drains: BTreeMap<String, String>,
+    /// Where the operator's drains are saved; `None`: not saved (tests in one process).
+    state_file: Option<PathBuf>,
 }
 
 impl Supervisor {
@@ -123,6 +141,8 @@ impl Supervisor {
             reloading: false,
             reload_again: false,
             drain_watch: None,
+            check_drains: BTreeMap::new(),
+            state_file: None,
         }
     }
 
@@ -130,6 +150,24 @@ impl Supervisor {
     /// reload) use the keys read with their reload.
     pub fn with_keys(mut self, keys: Md5Keys) -> Supervisor {
         self.keys = keys;
+        self
+    }
+
+    /// Keeps the operator's drains in `path` (`lifecycle.state_file`), starting from `drains`, read
+    /// from it before the first announcement. Drains of services the configuration does not have
+    /// are dropped with a warning.
+    pub fn with_state_file(mut self, path: PathBuf, drains: Drains) -> Supervisor {
+        for name in self.node.restore(drains) {
+            log::warn!(service = name.as_str(), file = path.display().to_string().as_str(); "state file drains a service that is not configured: dropped");
+        }
+        let drains = self.node.drains();
+        if let Some(drain) = &drains.node {
+            log::warn!(reason = "state", text = drain.reason.as_str(); "drained before this start: draining every service");
+        }
+        for (service, drain) in &drains.services {
+            log::warn!(service = service.as_str(), reason = "state", text = drain.reason.as_str(); "drained before this start: draining the service");
+        }
+        self.state_file = Some(path);
         self
     }
 
@@ -166,18 +204,27 @@ impl Supervisor {
                 log::info!("first evaluation of every service done: ready");
             }
             Action::Drain {
-                reason,
-                signal,
+                services,
+                node,
                 file,
+                per_service,
             } => {
-                for (label, on) in [("signal", signal), ("file", file)] {
+                for (label, on) in [("signal", node), ("file", file)] {
                     let value = if on { 1.0 } else { 0.0 };
                     self.metrics.drained.with_label_values(&[label]).set(value);
                 }
-                for service in self.services.values() {
-                    service.addr.do_send(SetDrain(reason.clone()));
+                let value = if per_service > 0 { 1.0 } else { 0.0 };
+                self.metrics
+                    .drained
+                    .with_label_values(&["service"])
+                    .set(value);
+                for (name, reason) in services {
+                    if let Some(service) = self.services.get(&name) {
+                        service.addr.do_send(SetDrain(reason));
+                    }
                 }
             }
+            Action::SaveDrains(drains) => self.save_drains(&drains),
             Action::DrainFileChanged(present) => {
                 let lifecycle = &self.node.config().lifecycle;
                 let path = lifecycle.drain_file.as_ref();
@@ -296,6 +343,34 @@ impl Supervisor {
         }
     }
 
+    /// Writes the operator's drains to the state file; a failure is logged, the drains still apply.
+    fn save_drains(&self, drains: &Drains) {
+        let Some(path) = &self.state_file else {
+            return;
+        };
+        match state::write(path, drains) {
+            Ok(()) => {
+                log::info!(file = path.display().to_string().as_str(); "drains saved")
+            }
+            Err(e) => {
+                log::error!(file = path.display().to_string().as_str(), error = e.to_string().as_str(); "cannot save the drains: they will not survive a restart")
+            }
+        }
+    }
+
+    /// Exports whether a `file` check drains some service.
+    fn export_check_drains(&self) {
+        let value = if self.check_drains.is_empty() {
+            0.0
+        } else {
+            1.0
+        };
+        self.metrics
+            .drained
+            .with_label_values(&["check"])
+            .set(value);
+    }
+
     /// Polls the drain file (a changed path applies at once).
     fn poll_drain_file(&mut self, ctx: &mut Context<Self>) {
         let drain_file = self.node.config().lifecycle.drain_file.as_ref();
@@ -366,6 +441,16 @@ impl Handler<ServiceReport> for Supervisor {
     type Result = ();
 
     fn handle(&mut self, report: ServiceReport, ctx: &mut Self::Context) {
+        match &report.drain_check {
+            Some(check) => {
+                self.check_drains
+                    .insert(report.service.clone(), check.clone());
+            }
+            None => {
+                self.check_drains.remove(&report.service);
+            }
+        }
+        self.export_check_drains();
         let input = Input::Reported {
             service: report.service,
             state: report.state,
@@ -397,8 +482,60 @@ impl Handler<Drain> for Supervisor {
             }
             None => log::warn!(reason = "signal"; "undraining"),
         }
-        self.feed(Input::DrainSignal(reason), ctx);
+        let drain = reason.map(|reason| DrainEntry::new(reason, unix_now()));
+        match self.node.set_drain(None, drain) {
+            Ok(actions) => {
+                for action in actions {
+                    self.perform(action, ctx);
+                }
+            }
+            Err(refused) => log::warn!("drain signal ignored: {refused}"),
+        }
     }
+}
+
+impl Handler<SetOperatorDrain> for Supervisor {
+    type Result = Result<String, DrainRefused>;
+
+    fn handle(&mut self, request: SetOperatorDrain, ctx: &mut Self::Context) -> Self::Result {
+        let SetOperatorDrain { service, reason } = request;
+        let drain = reason
+            .clone()
+            .map(|reason| DrainEntry::new(reason, unix_now()));
+        let actions = self.node.set_drain(service.as_deref(), drain)?;
+        let what = match &service {
+            Some(name) => format!("service {name}"),
+            None => "every service".to_string(),
+        };
+        let done = if actions.is_empty() {
+            match &reason {
+                Some(_) => format!("{what}: already drained"),
+                None => format!("{what}: not drained"),
+            }
+        } else {
+            match &reason {
+                Some(reason) => {
+                    log::warn!(reason = "control", service = service.as_deref().unwrap_or("*"), text = reason.as_str(); "draining {what}");
+                    format!("{what}: drained ({reason})")
+                }
+                None => {
+                    log::warn!(reason = "control", service = service.as_deref().unwrap_or("*"); "undraining {what}");
+                    format!("{what}: undrained")
+                }
+            }
+        };
+        for action in actions {
+            self.perform(action, ctx);
+        }
+        Ok(done)
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Handler<AddPeer> for Supervisor {

@@ -16,6 +16,37 @@ use anycastd::config::{self, ConfigError, ConfigErrors, ConfigWarning, model::Co
 
 use super::{Reload, Supervisor, notify};
 use crate::files;
+
+/// Reload now (`anycastd ctl reload [--force]`); `force` lets this one reload past the
+/// blast-radius guard. Answers the changes applied, one line each, or every error.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "Result<Vec<String>, ConfigErrors>")]
+pub struct ReloadNow {
+    /// Apply even when the guard would refuse.
+    pub force: bool,
+}
+
+/// Validate the configuration file on disk without applying it (`anycastd ctl check-config`):
+/// every error, or what a reload would change and whether the guard would refuse it.
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "ConfigCheck")]
+pub struct CheckConfig;
+
+/// The answer to [`CheckConfig`].
+#[derive(Debug, Clone, serde::Serialize, MessageResponse)]
+pub struct ConfigCheck {
+    /// The file.
+    pub file: String,
+    /// Every error, one line each (empty when the file is valid).
+    pub errors: Vec<String>,
+    /// Every warning, one line each.
+    pub warnings: Vec<String>,
+    /// What a reload would change, one line each.
+    pub changes: Vec<String>,
+    /// Why the blast-radius guard would refuse the reload, `null` when it would not.
+    pub refused: Option<String>,
+}
+
 use crate::messages::Stop;
 use crate::peer::SetNextHops;
 use crate::peer::set::{self, Md5Keys};
@@ -59,11 +90,14 @@ impl Supervisor {
     fn apply_reload(
         &mut self,
         loaded: Result<Loaded, ConfigErrors>,
+        force: bool,
         ctx: &mut Context<Self>,
-    ) -> Result<(), ConfigErrors> {
+    ) -> Result<Vec<String>, ConfigErrors> {
         if !self.node.accepts_reload() {
             log::warn!("reload dropped: the daemon is stopping");
-            return Ok(());
+            return Err(
+                ConfigError::whole_file(&self.path, "the daemon is stopping".to_string()).into(),
+            );
         }
         let loaded = loaded.and_then(|loaded| self.check_new_keys(loaded));
         let Loaded {
@@ -85,7 +119,10 @@ impl Supervisor {
         for warning in &warnings {
             log::warn!("{warning}");
         }
-        let (changes, old) = match self.node.reload(config, self.force) {
+        if force && !self.force {
+            log::warn!("reload forced past the blast-radius guard");
+        }
+        let (changes, old) = match self.node.reload(config, self.force || force) {
             Ok(taken) => taken,
             Err(refused) => {
                 log::error!(file = self.path.display().to_string().as_str(); "configuration reload refused: {refused}");
@@ -121,7 +158,55 @@ impl Supervisor {
             .with_label_values(&["success"])
             .inc();
         log::warn!(changes = changes.len(); "configuration reloaded");
-        Ok(())
+        Ok(changes.iter().map(config::diff::describe).collect())
+    }
+
+    /// Reads the configuration file off the actors and applies it, unless the daemon is stopping.
+    /// A reload asked for while one reads its file follows it (`queue`, for SIGHUP) or is refused
+    /// (`anycastd ctl reload`, which waits for its own answer).
+    fn reload_file(
+        &mut self,
+        force: bool,
+        queue: bool,
+    ) -> ResponseActFuture<Self, Result<Vec<String>, ConfigErrors>> {
+        if !self.node.accepts_reload() {
+            log::warn!("reload ignored: the daemon is stopping");
+            let error = ConfigError::whole_file(&self.path, "the daemon is stopping".to_string());
+            return Box::pin(actix::fut::ready(Err(error.into())));
+        }
+        if self.reloading {
+            if queue {
+                log::info!("reload asked for during a reload: it follows this one");
+                self.reload_again = true;
+                return Box::pin(actix::fut::ready(Ok(Vec::new())));
+            }
+            let error = ConfigError::whole_file(
+                &self.path,
+                "a reload is already reading the file; try again".to_string(),
+            );
+            return Box::pin(actix::fut::ready(Err(error.into())));
+        }
+        self.reloading = true;
+        let path = self.path.clone();
+        log::info!(file = path.display().to_string().as_str(); "reloading the configuration");
+        // systemd shows the unit as reloading until READY=1, sent whatever the outcome.
+        match sd_notify::NotifyState::monotonic_usec_now() {
+            Ok(now) => notify(&[sd_notify::NotifyState::Reloading, now]),
+            Err(_) => notify(&[sd_notify::NotifyState::Reloading]),
+        }
+        let read = files::read_off_thread(move || load(&path));
+        Box::pin(read.into_actor(self).map(move |read, act, ctx| {
+            act.reloading = false;
+            let loaded = read.unwrap_or_else(|e| {
+                Err(ConfigError::whole_file(&act.path, format!("cannot read: {e}")).into())
+            });
+            let result = act.apply_reload(loaded, force, ctx);
+            notify(&[sd_notify::NotifyState::Ready]);
+            if std::mem::take(&mut act.reload_again) {
+                ctx.notify(Reload);
+            }
+            result
+        }))
     }
 
     /// A neighbour that the reload starts (added, or reset) must have its key: otherwise the whole
@@ -246,6 +331,9 @@ impl Supervisor {
             Change::MetricsChanged => {
                 log::warn!("metrics settings changed: they take effect at the next restart");
             }
+            Change::ControlChanged => {
+                log::warn!("control settings changed: they take effect at the next restart");
+            }
             Change::ShutdownChanged | Change::LifecycleChanged => {}
         }
         true
@@ -260,31 +348,59 @@ impl Handler<Reload> for Supervisor {
             log::warn!("reload ignored: the daemon is stopping");
             return Box::pin(actix::fut::ready(Ok(())));
         }
-        if self.reloading {
-            log::info!("reload asked for during a reload: it follows this one");
-            self.reload_again = true;
-            return Box::pin(actix::fut::ready(Ok(())));
-        }
-        self.reloading = true;
+        Box::pin(
+            self.reload_file(false, true)
+                .map(|result, _, _| result.map(|_| ())),
+        )
+    }
+}
+
+impl Handler<ReloadNow> for Supervisor {
+    type Result = ResponseActFuture<Self, Result<Vec<String>, ConfigErrors>>;
+
+    fn handle(&mut self, ReloadNow { force }: ReloadNow, _ctx: &mut Self::Context) -> Self::Result {
+        self.reload_file(force, false)
+    }
+}
+
+impl Handler<CheckConfig> for Supervisor {
+    type Result = ResponseActFuture<Self, ConfigCheck>;
+
+    fn handle(&mut self, _: CheckConfig, _ctx: &mut Self::Context) -> Self::Result {
         let path = self.path.clone();
-        log::info!(file = path.display().to_string().as_str(); "reloading the configuration");
-        // systemd shows the unit as reloading until READY=1, sent whatever the outcome.
-        match sd_notify::NotifyState::monotonic_usec_now() {
-            Ok(now) => notify(&[sd_notify::NotifyState::Reloading, now]),
-            Err(_) => notify(&[sd_notify::NotifyState::Reloading]),
-        }
+        let file = path.display().to_string();
         let read = files::read_off_thread(move || load(&path));
-        Box::pin(read.into_actor(self).map(|read, act, ctx| {
-            act.reloading = false;
+        Box::pin(read.into_actor(self).map(move |read, act, _| {
             let loaded = read.unwrap_or_else(|e| {
                 Err(ConfigError::whole_file(&act.path, format!("cannot read: {e}")).into())
             });
-            let result = act.apply_reload(loaded, ctx);
-            notify(&[sd_notify::NotifyState::Ready]);
-            if std::mem::take(&mut act.reload_again) {
-                ctx.notify(Reload);
+            let loaded = loaded.and_then(|loaded| act.check_new_keys(loaded));
+            match loaded {
+                Err(errors) => ConfigCheck {
+                    file,
+                    errors: errors.0.iter().map(ToString::to_string).collect(),
+                    warnings: Vec::new(),
+                    changes: Vec::new(),
+                    refused: None,
+                },
+                Ok(loaded) => {
+                    let old = act.node.config();
+                    let changes = config::diff::diff(old, &loaded.config);
+                    let guard = anycastd::health::guard::check_reload(
+                        old,
+                        &loaded.config,
+                        |name| act.node.state_of(name),
+                        act.force,
+                    );
+                    ConfigCheck {
+                        file,
+                        errors: Vec::new(),
+                        warnings: loaded.warnings.iter().map(ToString::to_string).collect(),
+                        changes: changes.iter().map(config::diff::describe).collect(),
+                        refused: guard.err().map(|refused| refused.to_string()),
+                    }
+                }
             }
-            result
         }))
     }
 }

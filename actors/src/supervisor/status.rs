@@ -1,9 +1,12 @@
 //! `/status` and the systemd `STATUS=` line: what the services and the peers look like now.
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix::prelude::*;
 use anycastd::bgp::fsm::State;
+use anycastd::bgp::speaker::SentRoute;
+use anycastd::health::drain::Drain;
 use anycastd::health::route_set::RouteSet;
 
 use super::{Supervisor, notify};
@@ -15,11 +18,17 @@ use crate::service::{GetServiceStatus, ServiceStatus};
 #[rtype(result = "Status")]
 pub struct GetStatus;
 
-/// `/status`: services, peers and the drain switch.
+/// `/status` (and the control socket's `/status`): services, peers, routes and drains.
 #[derive(Debug, Clone, serde::Serialize, MessageResponse)]
 pub struct Status {
-    /// Why the node is drained (`null` when it is not).
+    /// The daemon's version.
+    pub version: &'static str,
+    /// The configuration file.
+    pub config: String,
+    /// Why the whole node is drained (`null` when it is not).
     pub drained: Option<String>,
+    /// Every drain in force, by where it comes from.
+    pub drains: Drains,
     /// Every service.
     pub services: Vec<ServiceStatus>,
     /// Every configured neighbour.
@@ -28,15 +37,114 @@ pub struct Status {
     pub bfd: Vec<crate::bfd::BfdStatus>,
 }
 
+/// Every drain in force.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Drains {
+    /// The operator's node-wide drain (SIGUSR1, `anycastd ctl drain`).
+    pub node: Option<Drain>,
+    /// The drain file, while it exists.
+    pub file: Option<String>,
+    /// The operator's drains of single services, by service.
+    pub services: BTreeMap<String, Drain>,
+    /// Services a `file` check drains, with the check's name.
+    pub checks: BTreeMap<String, String>,
+}
+
 /// One neighbour in `/status`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PeerStatus {
     /// The configured name.
     pub name: String,
+    /// The neighbour's address (`null` when the actor did not answer).
+    pub address: Option<String>,
     /// The FSM state (`null` when the actor did not answer).
     pub state: Option<String>,
+    /// Seconds since the session became Established, while it is.
+    pub uptime: Option<f64>,
+    /// Why the session last went down.
+    pub last_error: Option<String>,
+    /// The negotiated hold time in seconds, while a session is up.
+    pub hold_time: Option<u16>,
+    /// The negotiated capabilities, while a session is up.
+    pub capabilities: Vec<String>,
     /// Prefixes the neighbour has from us.
     pub advertised: Vec<String>,
+    /// The routes the neighbour has from us, with their attributes.
+    pub routes: Vec<RouteStatus>,
+}
+
+/// One route a neighbour has from us.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RouteStatus {
+    /// The prefix.
+    pub prefix: String,
+    /// Its next hop.
+    pub next_hop: Option<String>,
+    /// AS_PATH, as AS numbers.
+    pub as_path: Vec<u32>,
+    /// MULTI_EXIT_DISC.
+    pub med: Option<u32>,
+    /// LOCAL_PREF (iBGP).
+    pub local_pref: Option<u32>,
+    /// COMMUNITIES as `ASN:VALUE`.
+    pub communities: Vec<String>,
+    /// LARGE_COMMUNITY as `GLOBAL:LOCAL1:LOCAL2`.
+    pub large_communities: Vec<String>,
+}
+
+impl From<&SentRoute> for RouteStatus {
+    fn from(route: &SentRoute) -> RouteStatus {
+        let a = &route.attributes;
+        RouteStatus {
+            prefix: route.prefix.to_string(),
+            next_hop: route.next_hop.map(|hop| hop.to_string()),
+            as_path: route.as_path.clone(),
+            med: a.med,
+            local_pref: route.local_pref,
+            communities: a
+                .communities
+                .iter()
+                .map(|c| format!("{}:{}", c >> 16, c & 0xffff))
+                .collect(),
+            large_communities: a
+                .large_communities
+                .iter()
+                .map(|c| format!("{}:{}:{}", c.global, c.local1, c.local2))
+                .collect(),
+        }
+    }
+}
+
+impl PeerStatus {
+    fn new(name: String, status: Option<SessionStatus>) -> PeerStatus {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let Some(status) = status else {
+            return PeerStatus {
+                name,
+                address: None,
+                state: None,
+                uptime: None,
+                last_error: None,
+                hold_time: None,
+                capabilities: Vec::new(),
+                advertised: Vec::new(),
+                routes: Vec::new(),
+            };
+        };
+        PeerStatus {
+            name,
+            address: Some(status.remote.ip().to_string()),
+            state: Some(status.state.to_string()),
+            uptime: status.established_since.map(|at| (now - at).max(0.0)),
+            last_error: status.last_error.clone(),
+            hold_time: status.hold_time,
+            capabilities: status.capabilities.clone(),
+            advertised: status.advertised.iter().map(ToString::to_string).collect(),
+            routes: status.routes.iter().map(RouteStatus::from).collect(),
+        }
+    }
 }
 
 /// Every neighbour's status, by name (`None`: the actor did not answer within a second).
@@ -81,6 +189,22 @@ impl Supervisor {
     }
 }
 
+impl Supervisor {
+    /// Every drain in force now.
+    fn drains_status(&self) -> Drains {
+        let drains = self.node.drains();
+        let file = self.node.config().lifecycle.drain_file.as_ref();
+        Drains {
+            node: drains.node.clone(),
+            file: file
+                .filter(|_| self.node.drain_file_present())
+                .map(|path| path.display().to_string()),
+            services: drains.services.clone(),
+            checks: self.check_drains.clone(),
+        }
+    }
+}
+
 impl Handler<GetStatus> for Supervisor {
     type Result = ResponseActFuture<Self, Status>;
 
@@ -97,6 +221,8 @@ impl Handler<GetStatus> for Supervisor {
             .as_ref()
             .map(|bgp| peer_status(bgp.actors().to_vec()));
         let drained = self.node.drain_reason();
+        let drains = self.drains_status();
+        let config = self.path.display().to_string();
         let bfd = self.bgp.as_ref().and_then(|bgp| bgp.bfd_actor());
         Box::pin(
             async move {
@@ -123,18 +249,15 @@ impl Handler<GetStatus> for Supervisor {
                     None => Vec::new(),
                 };
                 Status {
+                    version: env!("CARGO_PKG_VERSION"),
+                    config,
                     drained,
+                    drains,
                     bfd,
                     services: out,
                     peers: peers
                         .into_iter()
-                        .map(|(name, status)| PeerStatus {
-                            name,
-                            state: status.as_ref().map(|s| s.state.to_string()),
-                            advertised: status
-                                .map(|s| s.advertised.iter().map(ToString::to_string).collect())
-                                .unwrap_or_default(),
-                        })
+                        .map(|(name, status)| PeerStatus::new(name, status))
                         .collect(),
                 }
             }

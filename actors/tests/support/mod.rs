@@ -251,6 +251,7 @@ pub fn config(services: Vec<Service>, routes: Vec<Prefix>, metrics: Option<Socke
         },
         shutdown: ShutdownCfg::default(),
         lifecycle: Default::default(),
+        control: Default::default(),
     }
 }
 

@@ -124,6 +124,40 @@ pub struct Negotiated {
     pub peer_asn: Asn,
 }
 
+impl Negotiated {
+    /// The negotiated capabilities, one short name each: the families (`ipv4-unicast`), then
+    /// `4-octet-as`, `route-refresh`, `graceful-restart` (the peer's), `graceful-notification`.
+    pub fn capability_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .families
+            .iter()
+            .map(|(afi, safi)| {
+                let afi = match afi {
+                    Afi::Ipv4 => "ipv4".to_string(),
+                    Afi::Ipv6 => "ipv6".to_string(),
+                    Afi::Other(n) => format!("afi{n}"),
+                };
+                let safi = match safi {
+                    Safi::Unicast => "unicast".to_string(),
+                    Safi::Other(n) => format!("safi{n}"),
+                };
+                format!("{afi}-{safi}")
+            })
+            .collect();
+        for (on, name) in [
+            (self.four_octet_as, "4-octet-as"),
+            (self.route_refresh, "route-refresh"),
+            (self.peer_graceful_restart.is_some(), "graceful-restart"),
+            (self.graceful_notification, "graceful-notification"),
+        ] {
+            if on {
+                out.push(name.to_string());
+            }
+        }
+        out
+    }
+}
+
 /// Checks the peer's OPEN (RFC 4271 §6.2, in its order) and negotiates the session, or returns the
 /// NOTIFICATION to send.
 pub fn negotiate(config: &SessionConfig, open: &Open) -> Result<Negotiated, Notification> {

@@ -4,7 +4,6 @@
 //! Same rules as the rest of the loader: every error is collected, each with its position.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{Ctx, Obj};
@@ -151,6 +150,11 @@ pub(super) const LIFECYCLE: Table = Table {
             "drain_file",
             Type::String,
             "every service drains while this file exists",
+        ),
+        Key::opt(
+            "state_file",
+            Type::String,
+            "absolute path where drains set by `anycastd ctl` or signals survive a restart, default /var/lib/anycastd/state.json",
         ),
     ],
 };
@@ -471,29 +475,16 @@ impl Ctx<'_> {
         };
         let drain_file = match obj.get("drain_file") {
             None => Some(None),
-            Some(node) => {
-                let field = obj.f("drain_file");
-                match self.nonempty_string(node, &field).map(PathBuf::from) {
-                    Some(path) if path.is_absolute() => Some(Some(path)),
-                    Some(path) => {
-                        self.err(
-                            node.pos,
-                            &field,
-                            ConfigErrorKind::NotA {
-                                value: path.display().to_string(),
-                                what: "an absolute path".to_string(),
-                                hint: None,
-                            },
-                        );
-                        None
-                    }
-                    None => None,
-                }
-            }
+            Some(node) => self.absolute_path(node, &obj.f("drain_file")).map(Some),
+        };
+        let state_file = match obj.get("state_file") {
+            None => Some(defaults.state_file.clone()),
+            Some(node) => self.absolute_path(node, &obj.f("state_file")),
         };
         Some(Lifecycle {
             max_withdraw_percent: max_withdraw_percent?,
             drain_file: drain_file?,
+            state_file: state_file?,
         })
     }
 

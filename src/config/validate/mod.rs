@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::error::{ConfigError, ConfigErrorKind, ConfigWarning};
 use super::keys::{Key, Range, Table, Type};
-use super::model::{Config, Lifecycle, Metrics, Shutdown};
+use super::model::{Config, Control, Lifecycle, Metrics, Shutdown};
 use super::suggest::suggest;
 use super::tree::{Key as TreeKey, Node, Pos, Value};
 
@@ -47,6 +47,28 @@ pub(crate) const ROOT: Table = Table {
             "lifecycle",
             Type::Object(&health::LIFECYCLE),
             "extension: reload and drain safety",
+        ),
+        Key::opt(
+            "control",
+            Type::Object(&CONTROL),
+            "extension: the control socket of `anycastd ctl`",
+        ),
+    ],
+};
+
+/// `control`.
+const CONTROL: Table = Table {
+    doc: "extension: the control socket of `anycastd ctl`",
+    keys: &[
+        Key::opt(
+            "enabled",
+            Type::Bool,
+            "serve the control socket, default true",
+        ),
+        Key::opt(
+            "socket",
+            Type::String,
+            "absolute path of the Unix socket, default /run/anycastd/control.sock",
         ),
     ],
 };
@@ -235,6 +257,10 @@ impl<'p> Ctx<'p> {
             None => Some(Lifecycle::default()),
             Some(n) => self.lifecycle(n),
         };
+        let control = match obj.get("control") {
+            None => Some(Control::default()),
+            Some(n) => self.control(n),
+        };
         let (mut announcer, announcer_routes_pos) = announcer?;
         let services = services?;
         if let Some(n) = obj.get("services") {
@@ -265,6 +291,7 @@ impl<'p> Ctx<'p> {
             metrics: metrics?,
             shutdown: shutdown?,
             lifecycle: lifecycle?,
+            control: control?,
         })
     }
 
@@ -286,6 +313,41 @@ impl<'p> Ctx<'p> {
             Some(n) => Some(self.socket_addr(n, &obj.f("address"), "127.0.0.1:9090")?),
         };
         Some(Metrics { enabled, address })
+    }
+
+    fn control(&mut self, node: &Node) -> Option<Control> {
+        let obj = self.object(node, "control", &CONTROL)?;
+        let defaults = Control::default();
+        let enabled = match obj.get("enabled") {
+            None => Some(defaults.enabled),
+            Some(n) => self.boolean(n, &obj.f("enabled")),
+        };
+        let socket = match obj.get("socket") {
+            None => Some(defaults.socket),
+            Some(n) => self.absolute_path(n, &obj.f("socket")),
+        };
+        Some(Control {
+            enabled: enabled?,
+            socket: socket?,
+        })
+    }
+
+    /// A non-empty string that is an absolute path.
+    fn absolute_path(&mut self, node: &Node, field: &str) -> Option<PathBuf> {
+        let path = self.nonempty_string(node, field).map(PathBuf::from)?;
+        if path.is_absolute() {
+            return Some(path);
+        }
+        self.err(
+            node.pos,
+            field,
+            ConfigErrorKind::NotA {
+                value: path.display().to_string(),
+                what: "an absolute path".to_string(),
+                hint: None,
+            },
+        );
+        None
     }
 
     fn shutdown(&mut self, node: &Node) -> Option<Shutdown> {

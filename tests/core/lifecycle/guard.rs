@@ -64,7 +64,7 @@ fn refusal_names_the_prefixes_and_the_way_out() {
     assert_eq!(
         refused.to_string(),
         "the new configuration would withdraw 2 of 3 announced prefixes, more than \
-         max_withdraw_percent 50% (restart with --force to apply it): 10.0.0.1/32 10.0.0.2/32"
+         max_withdraw_percent 50% (`anycastd ctl reload --force` applies it once): 10.0.0.1/32 10.0.0.2/32"
     );
 }
 

@@ -148,7 +148,8 @@ fn withdraw_false_announces_plainly_and_withdraw_true_withdraws() {
 #[test]
 fn the_lifecycle_section_is_read() {
     let config = loaded(&format!(
-        "{BASE}{}lifecycle: {{max_withdraw_percent: 0, drain_file: /run/anycastd/drain}}\n",
+        "{BASE}{}lifecycle: {{max_withdraw_percent: 0, drain_file: /run/anycastd/drain, \
+         state_file: /srv/anycastd/state.json}}\ncontrol: {{enabled: false, socket: /srv/ctl.sock}}\n",
         service_yaml("")
     ));
     assert_eq!(
@@ -156,8 +157,26 @@ fn the_lifecycle_section_is_read() {
         Lifecycle {
             max_withdraw_percent: 0,
             drain_file: Some(PathBuf::from("/run/anycastd/drain")),
+            state_file: PathBuf::from("/srv/anycastd/state.json"),
         }
     );
+    assert_eq!(
+        config.control,
+        anycastd::config::model::Control {
+            enabled: false,
+            socket: PathBuf::from("/srv/ctl.sock"),
+        }
+    );
+    let defaults = loaded(&format!("{BASE}{}", service_yaml("")));
+    assert_eq!(
+        defaults.lifecycle.state_file,
+        PathBuf::from("/var/lib/anycastd/state.json")
+    );
+    assert_eq!(
+        defaults.control.socket,
+        PathBuf::from("/run/anycastd/control.sock")
+    );
+    assert!(defaults.control.enabled);
 }
 
 #[test]

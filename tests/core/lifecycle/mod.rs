@@ -131,5 +131,6 @@ pub fn config() -> Config {
         },
         shutdown: Shutdown::default(),
         lifecycle: Lifecycle::default(),
+        control: Default::default(),
     }
 }

@@ -36,6 +36,54 @@ pub fn binary() -> PathBuf {
 pub struct Anycastd {
     daemon: Daemon,
     config: PathBuf,
+    socket: PathBuf,
+    scratch: PathBuf,
+}
+
+/// What one `anycastd ctl` run gave: exit code, stdout, stderr.
+#[derive(Debug)]
+pub struct CtlRun {
+    /// The exit code (`None`: killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs `anycastd ctl --socket SOCKET ARGS` (from the host: a path socket is reachable from any
+/// network namespace).
+pub fn ctl(socket: &Path, args: &[&str]) -> CtlRun {
+    let out = std::process::Command::new(binary())
+        .arg("ctl")
+        .arg("--socket")
+        .arg(socket)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run anycastd ctl: {e}"));
+    CtlRun {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `yaml` with the control socket and the state file in the scratch directory unless it sets
+/// them: a test daemon never touches `/run/anycastd` or `/var/lib/anycastd`.
+fn with_scratch_paths(yaml: &str, scratch: &Path) -> String {
+    let mut yaml = yaml.to_string();
+    if !yaml.ends_with('\n') {
+        yaml.push('\n');
+    }
+    if !yaml.lines().any(|line| line.starts_with("control:")) {
+        let socket = scratch.join("control.sock");
+        yaml.push_str(&format!("control:\n  socket: {}\n", socket.display()));
+    }
+    if !yaml.lines().any(|line| line.starts_with("lifecycle:")) {
+        let state = scratch.join("state.json");
+        yaml.push_str(&format!("lifecycle:\n  state_file: {}\n", state.display()));
+    }
+    yaml
 }
 
 impl Anycastd {
@@ -43,9 +91,11 @@ impl Anycastd {
     /// in the daemon namespace with `LOG_LEVEL=debug`.
     pub fn start(lab: &Lab, scratch: &Scratch, yaml: &str) -> Anycastd {
         let path = scratch.file("anycastd.yaml");
-        if let Err(errors) = anycastd::config::load(&path, yaml) {
-            panic!("the generated config does not load:\n{yaml}\n{errors}");
-        }
+        let yaml = &with_scratch_paths(yaml, scratch.path());
+        let socket = match anycastd::config::load(&path, yaml) {
+            Ok(config) => config.control.socket,
+            Err(errors) => panic!("the generated config does not load:\n{yaml}\n{errors}"),
+        };
         let binary = binary();
         std::fs::write(&path, yaml).unwrap_or_else(|e| panic!("write anycastd.yaml: {e}"));
         let (binary, path) = (binary.display().to_string(), path.display().to_string());
@@ -70,7 +120,25 @@ impl Anycastd {
         Anycastd {
             daemon: Daemon::spawn("anycastd", command, &scratch.file("anycastd.log")),
             config: PathBuf::from(path),
+            socket,
+            scratch: scratch.path().to_path_buf(),
         }
+    }
+
+    /// The control socket.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// Runs `anycastd ctl` against this daemon.
+    pub fn ctl(&self, args: &[&str]) -> CtlRun {
+        ctl(&self.socket, args)
+    }
+
+    /// Rewrites the config file with `text` without signalling (for `anycastd ctl reload`).
+    pub fn rewrite(&self, text: &str) {
+        std::fs::write(&self.config, with_scratch_paths(text, &self.scratch))
+            .unwrap_or_else(|e| panic!("rewrite {}: {e}", self.config.display()));
     }
 
     /// [`Anycastd::start`], then waits until `router` shows each of `sessions` Established.
@@ -90,8 +158,7 @@ impl Anycastd {
 
     /// Rewrites the config file with `text` (valid or not) and sends SIGHUP.
     pub fn reload(&self, text: &str) {
-        std::fs::write(&self.config, text)
-            .unwrap_or_else(|e| panic!("rewrite {}: {e}", self.config.display()));
+        self.rewrite(text);
         self.signal("HUP");
     }
 
