@@ -191,20 +191,7 @@ pub fn render(status: &Status) -> String {
             ]
         })
         .collect();
-    table(
-        &mut out,
-        &[
-            "Peer",
-            "Address",
-            "State",
-            "Uptime",
-            "Hold",
-            "Routes",
-            "Capabilities",
-            "Last error",
-        ],
-        &rows,
-    );
+    table(&mut out, &crate::ctl::render::PEER_COLUMNS, &rows);
 
     out.push_str("<h2>Routes</h2>");
     let mut rows = Vec::new();

@@ -212,12 +212,7 @@ pub fn render_answer(ctl: &Ctl, answer: &Answer) -> Outcome {
             format!("{}\n", body["message"].as_str().unwrap_or("done"))
         }
         CtlCommand::Reload { .. } => {
-            let changes: Vec<&str> = body["changes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let changes = strings(&body["changes"]);
             if changes.is_empty() {
                 "reloaded: no changes\n".to_string()
             } else {
@@ -236,12 +231,7 @@ pub fn render_answer(ctl: &Ctl, answer: &Answer) -> Outcome {
                     warning.as_str().unwrap_or_default()
                 ));
             }
-            let changes: Vec<&str> = body["changes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let changes = strings(&body["changes"]);
             if changes.is_empty() {
                 out.push_str("a reload would change nothing\n");
             } else {
@@ -274,6 +264,16 @@ pub fn main(ctl: &Ctl) -> ExitCode {
         eprintln!("anycastd ctl: {line}");
     }
     ExitCode::from(outcome.code)
+}
+
+/// The strings of a JSON array (none when it is not one).
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 #[cfg(test)]

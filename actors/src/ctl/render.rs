@@ -228,18 +228,21 @@ pub fn services(status: &Value) -> String {
     out
 }
 
+/// The columns of the neighbours' table, here and on the status page.
+pub const PEER_COLUMNS: [&str; 8] = [
+    "Peer",
+    "Address",
+    "State",
+    "Uptime",
+    "Hold",
+    "Routes",
+    "Capabilities",
+    "Last error",
+];
+
 /// Every neighbour: address, state, uptime, hold time, capabilities, last error.
 pub fn peers(status: &Value) -> String {
-    let mut table = Table::new(&[
-        "Peer",
-        "Address",
-        "State",
-        "Uptime",
-        "Hold",
-        "Routes",
-        "Capabilities",
-        "Last error",
-    ]);
+    let mut table = Table::new(&PEER_COLUMNS);
     for peer in status["peers"].as_array().into_iter().flatten() {
         table.row(vec![
             text(&peer["name"]),
