@@ -155,3 +155,20 @@ pub async fn watchdog(supervisor: Addr<Supervisor>) {
         }
     }
 }
+
+/// How long a stopping server may take to confirm it has stopped: its workers get one second
+/// (`shutdown_timeout`) to finish their requests, the rest is margin.
+const STOP_CONFIRM_DEADLINE: Duration = Duration::from_secs(3);
+
+/// Stops an HTTP server (the metrics endpoint or the control socket) gracefully and waits, bounded,
+/// for it to confirm. actix-server now and then stops its threads without ever answering the stop
+/// it was asked for; an unbounded wait then kept the daemon from exiting after its routes were
+/// withdrawn and its sessions ended.
+pub async fn stop_server(server: actix_web::dev::ServerHandle) {
+    if tokio::time::timeout(STOP_CONFIRM_DEADLINE, server.stop(true))
+        .await
+        .is_err()
+    {
+        log::debug!("an HTTP server did not confirm its stop within {STOP_CONFIRM_DEADLINE:?}");
+    }
+}

@@ -212,10 +212,10 @@ async fn run(
     // On SIGTERM the supervisor drains, withdraws and ends each session with a Cease (RFC 8203).
     signals.run(supervisor).await;
     if let Some(server) = server {
-        server.stop(true).await;
+        anycastd_actors::http::stop_server(server).await;
     }
     if let Some((server, path)) = control {
-        server.stop(true).await;
+        anycastd_actors::http::stop_server(server).await;
         anycastd_actors::control::remove(&path);
     }
     log::warn!("stopped");

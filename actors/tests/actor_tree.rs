@@ -186,7 +186,7 @@ fn service_up_follows_the_server_and_is_present_from_the_start() {
         assert_eq!((status, body.as_str()), (200, "ok\n"));
 
         daemon.supervisor.send(Shutdown).await.expect("shutdown");
-        daemon.server.stop(true).await;
+        anycastd_actors::http::stop_server(daemon.server.clone()).await;
     });
 }
 
@@ -273,7 +273,7 @@ fn a_hung_probe_is_cut_at_its_deadline_while_other_services_keep_their_schedule(
         assert_eq!((status, body.as_str()), (200, "ok\n"));
 
         daemon.supervisor.send(Shutdown).await.expect("shutdown");
-        daemon.server.stop(true).await;
+        anycastd_actors::http::stop_server(daemon.server.clone()).await;
     });
 }
 
@@ -371,7 +371,7 @@ fn a_shared_prefix_is_announced_only_while_every_owner_is_up_and_withdrawn_at_sh
             !daemon.supervisor.connected(),
             "the supervisor stops after shutdown"
         );
-        daemon.server.stop(true).await;
+        anycastd_actors::http::stop_server(daemon.server.clone()).await;
     });
 }
 
@@ -442,7 +442,7 @@ fn a_failed_reload_keeps_the_running_services_and_counts_the_failure() {
         assert!(errors.is_err_and(|e| e.0.iter().any(|l| l.to_string().contains("cannot read"))));
 
         daemon.supervisor.send(Shutdown).await.expect("shutdown");
-        daemon.server.stop(true).await;
+        anycastd_actors::http::stop_server(daemon.server.clone()).await;
     });
 }
 
@@ -535,7 +535,7 @@ fn checks_with_the_same_interval_run_on_their_own_phase() {
             assert!(runs.len() >= 3, "{name}: {runs:?}");
         }
         daemon.supervisor.send(Shutdown).await.expect("shutdown");
-        daemon.server.stop(true).await;
+        anycastd_actors::http::stop_server(daemon.server.clone()).await;
     });
 }
 
@@ -578,7 +578,7 @@ fn per_prefix_series_stop_above_the_limit() {
                 0
             };
             assert_eq!(series(&text), expected, "{count} prefixes");
-            daemon.server.stop(true).await;
+            anycastd_actors::http::stop_server(daemon.server.clone()).await;
         });
     }
 }

@@ -567,7 +567,7 @@ fn status_is_served_as_json_over_http() {
             "{body}"
         );
         assert!(body["peers"].as_array().is_some(), "{body}");
-        handle.stop(true).await;
+        anycastd_actors::http::stop_server(handle).await;
         daemon.stop().await;
     });
 }
