@@ -213,3 +213,12 @@ pub(crate) fn humanize(d: std::time::Duration) -> String {
         format!("{:?}", d)
     }
 }
+
+/// The PIDs of every process visible in `/proc`, read as `T` (`u32` or `pid_t`); entries that are
+/// not a process (or whose number does not fit `T`) are left out.
+pub(crate) fn proc_pids<T: std::str::FromStr>() -> std::io::Result<Vec<T>> {
+    Ok(std::fs::read_dir("/proc")?
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str().and_then(|s| s.parse().ok()))
+        .collect())
+}

@@ -83,17 +83,10 @@ fn find(spec: &ProcessSpec) -> Result<Vec<Found>, Outcome> {
             }
         }
         ProcessTarget::Name(name) => {
-            let entries = std::fs::read_dir("/proc")
+            let pids = super::proc_pids::<u32>()
                 .map_err(|e| Outcome::Inconclusive(format!("cannot list /proc: {e}")))?;
             let mut found = Vec::new();
-            for entry in entries.flatten() {
-                let Some(pid) = entry
-                    .file_name()
-                    .to_str()
-                    .and_then(|s| s.parse::<u32>().ok())
-                else {
-                    continue;
-                };
+            for pid in pids {
                 let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
                     continue; // gone meanwhile, or hidden
                 };

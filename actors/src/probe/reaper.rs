@@ -60,18 +60,11 @@ struct Entry {
 /// `pid -> (parent, zombie)` of every process visible in `/proc`.
 fn processes() -> BTreeMap<i32, Entry> {
     let mut all = BTreeMap::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else {
+    let Ok(pids) = super::proc_pids::<i32>() else {
         return all;
     };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+    for pid in pids {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue;
         };
         if let Some(parsed) = parse_stat(&stat) {
