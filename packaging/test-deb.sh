@@ -14,6 +14,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 fail() { echo "test-deb: FAIL: $*" >&2; exit 1; }
+. packaging/keyed-copy.sh
 step() { echo "test-deb: $*"; }
 
 [ "$(id -u)" = 0 ] || fail "must run as root (it installs the package with dpkg -i)"
@@ -75,15 +76,7 @@ CONFIG_PATH=/etc/anycastd/config.yaml /usr/bin/anycastd --check-config
 runuser -u anycastd -- /usr/bin/anycastd --check-config /etc/anycastd/config.yaml \
     || fail "the anycastd user cannot read its config"
 for example in /usr/share/doc/anycastd/examples/*; do
-    checked="$example"
-    if grep -q 'md5_password_file: /etc/anycastd/' "$example"; then
-        # --check-config reads the key files too: check a copy whose key files exist.
-        checked="$work/$(basename "$example")"
-        sed "s|md5_password_file: /etc/anycastd/|md5_password_file: $work/|" "$example" > "$checked"
-        for key in $(sed -n 's|.*md5_password_file: /etc/anycastd/\([^ ]*\).*|\1|p' "$example"); do
-            echo s3cret > "$work/$key"
-        done
-    fi
+    checked=$(keyed_copy "$example" "$work")
     /usr/bin/anycastd --check-config "$checked" > /dev/null || fail "$example does not validate"
 done
 printf 'announcer: {}\n' > "$work/broken.yaml"

@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 repo=$(pwd)
 
 fail() { echo "test-docs: FAIL: $*" >&2; exit 1; }
+. packaging/keyed-copy.sh
 step() { echo "test-docs: $*"; }
 
 step "every documented command is run by a script"
@@ -86,15 +87,7 @@ for example in config-examples/*; do
         *) page="docs/examples/$(basename "${example%.*}").md" ;;
     esac
     [ -f "$page" ] || fail "$example has no page ($page)"
-    checked="$example"
-    if grep -q 'md5_password_file: /etc/anycastd/' "$example"; then
-        # --check-config reads the key files too: check a copy whose key files exist.
-        checked="$work/$(basename "$example")"
-        sed "s|md5_password_file: /etc/anycastd/|md5_password_file: $work/|" "$example" > "$checked"
-        for key in $(sed -n 's|.*md5_password_file: /etc/anycastd/\([^ ]*\).*|\1|p' "$example"); do
-            echo s3cret > "$work/$key"
-        done
-    fi
+    checked=$(keyed_copy "$example" "$work")
     anycastd --check-config "$checked" > /dev/null
 done
 
