@@ -243,8 +243,8 @@ impl Actor for CheckActor {
             .check_watch_events
             .with_label_values(&[service, check])
             .inc_by(0);
-        if matches!(self.check.spec, CheckSpec::Http2xx(_)) {
-            probe::http::warm();
+        if let CheckSpec::Http2xx(spec) = &self.check.spec {
+            probe::http::warm(spec);
         }
         self.watch_kernel(ctx);
         self.feed(Input::Start, ctx);

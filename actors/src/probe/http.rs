@@ -85,17 +85,21 @@ pub async fn run(spec: &Http2xxSpec, _cx: &ProbeContext) -> Outcome {
 static VERIFYING: OnceLock<Result<SslConnector, String>> = OnceLock::new();
 static INSECURE: OnceLock<Result<SslConnector, String>> = OnceLock::new();
 
-/// Builds both TLS settings on the blocking pool, so that the first run of an `http_2xx` check does
+/// Builds the TLS settings an `https` check needs on the blocking pool, so that its first run does
 /// not load the system roots (tens of milliseconds of file I/O) on the actor's thread, delaying
-/// every other actor there. Called when an `http_2xx` check starts; cheap once done.
-pub fn warm() {
-    if VERIFYING.get().is_some() && INSECURE.get().is_some() {
+/// every other actor there. Called when an `http_2xx` check starts; a plain `http` check loads no
+/// TLS at all, and a built mode costs nothing more.
+pub fn warm(spec: &Http2xxSpec) {
+    if !Target::of(&spec.url).is_some_and(|target| target.tls) {
         return;
     }
-    tokio::task::spawn_blocking(|| {
-        let _ = tls(false);
-        let _ = tls(true);
-    });
+    let insecure = spec.insecure;
+    let cell = if insecure { &INSECURE } else { &VERIFYING };
+    if cell.get().is_none() {
+        tokio::task::spawn_blocking(move || {
+            let _ = tls(insecure);
+        });
+    }
 }
 
 /// Waits until the TLS settings of `insecure`'s mode are built, building them on the blocking pool
