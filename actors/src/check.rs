@@ -118,12 +118,15 @@ impl CheckActor {
         let check = Arc::clone(&self.check);
         let cx = self.probe.clone();
         let run = async move {
+            // Waiting for a turn to start is not part of the run: under load the schedule
+            // stretches instead of healthy checks timing out in a queue.
+            let admission = probe::admit(&check.spec).await;
             let started = Instant::now();
-            let outcome =
-                match tokio::time::timeout(check.deadline, probe::run(&check.spec, &cx)).await {
-                    Ok(outcome) => outcome,
-                    Err(_) => Outcome::Fail(crate::probe::timed_out(check.deadline)),
-                };
+            let probe = probe::run_admitted(&check.spec, &cx, admission);
+            let outcome = match tokio::time::timeout(check.deadline, probe).await {
+                Ok(outcome) => outcome,
+                Err(_) => Outcome::Fail(crate::probe::timed_out(check.deadline)),
+            };
             (outcome, started.elapsed())
         };
         ctx.spawn(run.into_actor(self).map(|(outcome, duration), act, ctx| {

@@ -10,15 +10,15 @@
     clippy::panic
 )]
 
-use std::os::unix::process::ExitStatusExt;
-use std::process::{ExitStatus, Stdio};
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
 use anycastd::config::model::ExecSpec;
 use anycastd::health::Outcome;
-use rustix::process::{Pid, Signal};
+use rustix::process::{Pid, Signal, WaitId, WaitIdOptions, WaitIdStatus};
 use tokio::io::AsyncReadExt;
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::io::unix::AsyncFd;
+use tokio::net::unix::pipe;
 
 /// Bytes of stdout kept for the reason; the rest is read and dropped so the plugin never blocks.
 const STDOUT_LIMIT: usize = 4096;
@@ -27,55 +27,50 @@ const STDOUT_LIMIT: usize = 4096;
 const DRAIN_GRACE: Duration = Duration::from_millis(100);
 
 /// Kills the process group on drop: covers time-outs, cancellation and plugins that leave
-/// background processes behind; then asks the exec thread to kill the rest of the plugin's tree
-/// and reap what it left ([`super::spawner::finish`]).
+/// background processes behind; then asks the exec thread to kill the rest of the plugin's tree,
+/// reap the plugin if it was not, and reap what it left ([`super::spawner::finish`]).
 struct GroupGuard {
-    pgid: Option<Pid>,
-    /// The plugin has exited and tokio has reaped it: its PID is no longer ours to signal.
+    pgid: Pid,
+    /// The plugin has exited and was reaped here: its PID is no longer ours to signal.
     reaped: bool,
 }
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        if let Some(pgid) = self.pgid {
-            // ESRCH (the group is already gone) is the normal case after a clean exit.
-            let _ = rustix::process::kill_process_group(pgid, Signal::KILL);
-            super::spawner::finish(pgid.as_raw_nonzero().get(), !self.reaped);
-        }
+        // ESRCH (the group is already gone) is the normal case after a clean exit.
+        let _ = rustix::process::kill_process_group(self.pgid, Signal::KILL);
+        super::spawner::finish(self.pgid.as_raw_nonzero().get(), !self.reaped);
     }
 }
 
 /// Runs one `exec` probe.
-pub(super) async fn probe(spec: &ExecSpec) -> Outcome {
-    let Some((program, args)) = spec.command.split_first() else {
+pub(super) async fn probe(spec: &ExecSpec, admission: super::Admission) -> Outcome {
+    let Some(program) = spec.command.first() else {
         return Outcome::Inconclusive("exec: empty command".to_owned());
     };
-    let mut command = Command::new(program);
-    command
-        .args(args)
-        .envs(&spec.env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .process_group(0)
-        .kill_on_drop(true);
-    let mut child = match super::spawner::spawn(command).await {
-        Ok(child) => child,
+    let started = super::spawner::spawn(spec).await;
+    drop(admission);
+    let spawned = match started {
+        Ok(spawned) => spawned,
         Err(e) => return Outcome::Inconclusive(format!("cannot start {program}: {e}")),
     };
-    // Declared after `child`, so it is dropped first: the group dies, then tokio reaps the child.
     let mut guard = GroupGuard {
-        pgid: child
-            .id()
-            .and_then(|id| i32::try_from(id).ok())
-            .and_then(Pid::from_raw),
+        pgid: spawned.pid,
         reaped: false,
     };
-    let stdout = child.stdout.take();
-    match tokio::time::timeout(spec.timeout, wait_with_line(&mut child, stdout)).await {
+    let (exit, stdout) = match (
+        crate::sys::async_fd(spawned.pidfd),
+        pipe::Receiver::from_owned_fd(spawned.stdout),
+    ) {
+        (Ok(exit), Ok(stdout)) => (exit, stdout),
+        (Err(e), _) | (_, Err(e)) => {
+            return Outcome::Inconclusive(format!("waiting for {program}: {e}"));
+        }
+    };
+    match tokio::time::timeout(spec.timeout, wait_with_line(&exit, stdout)).await {
         Ok(Ok((status, line))) => {
             guard.reaped = true;
-            outcome(status, &line)
+            outcome(&status, &line)
         }
         Ok(Err(e)) => Outcome::Inconclusive(format!("waiting for {program}: {e}")),
         Err(_) => Outcome::Fail(format!(
@@ -85,14 +80,27 @@ pub(super) async fn probe(spec: &ExecSpec) -> Outcome {
     }
 }
 
+/// Waits until the plugin has exited and reaps it (`waitid` on its pidfd).
+async fn exited(pidfd: &AsyncFd<OwnedFd>) -> std::io::Result<WaitIdStatus> {
+    loop {
+        let mut ready = pidfd.readable().await?;
+        let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG;
+        match rustix::process::waitid(WaitId::PidFd(pidfd.get_ref().as_fd()), options) {
+            Ok(Some(status)) => return Ok(status),
+            Ok(None) => ready.clear_ready(),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// Waits for the child while reading its stdout; returns its status and first line.
 async fn wait_with_line(
-    child: &mut Child,
-    stdout: Option<ChildStdout>,
-) -> std::io::Result<(ExitStatus, String)> {
+    pidfd: &AsyncFd<OwnedFd>,
+    stdout: pipe::Receiver,
+) -> std::io::Result<(WaitIdStatus, String)> {
     let mut kept: Vec<u8> = Vec::new();
     let mut chunk = [0u8; 1024];
-    let mut open = stdout;
+    let mut open = Some(stdout);
     let status = loop {
         let read = async {
             match open.as_mut() {
@@ -101,7 +109,7 @@ async fn wait_with_line(
             }
         };
         tokio::select! {
-            status = child.wait() => break status?,
+            status = exited(pidfd) => break status?,
             n = read => match n {
                 Ok(0) | Err(_) => open = None,
                 Ok(n) => keep(&mut kept, chunk.get(..n).unwrap_or_default()),
@@ -129,7 +137,7 @@ fn keep(kept: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// Nagios plugin exit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-fn outcome(status: ExitStatus, line: &str) -> Outcome {
+fn outcome(status: &WaitIdStatus, line: &str) -> Outcome {
     let with = |what: String| {
         if line.is_empty() {
             what
@@ -137,7 +145,7 @@ fn outcome(status: ExitStatus, line: &str) -> Outcome {
             format!("{what}: {line}")
         }
     };
-    match (status.code(), status.signal()) {
+    match (status.exit_status(), status.terminating_signal()) {
         (Some(0), _) => Outcome::Pass,
         (Some(1), _) => Outcome::Degraded(with("exit 1".to_owned())),
         (Some(2), _) => Outcome::Fail(with("exit 2".to_owned())),

@@ -25,6 +25,7 @@ mod exec;
 mod file;
 pub mod http;
 mod icmp;
+mod launch;
 mod ntp;
 pub mod process;
 mod reaper;
@@ -180,8 +181,34 @@ impl ProbeMetrics {
     }
 }
 
-/// Runs one probe of `spec`.
+/// A run's turn to start, from [`admit`]: for an `exec` check, one of the daemon's slots for
+/// plugins waiting to be started, given back once its plugin has started.
+#[derive(Debug)]
+pub struct Admission {
+    /// Held, not read: dropping it gives the slot back.
+    _slot: Option<tokio::sync::SemaphorePermit<'static>>,
+}
+
+/// Waits until a run of `spec` can start at once. Only `exec` ever waits: when plugins are due
+/// faster than the daemon can start them, a run waits here, before its deadline starts, rather
+/// than in the start queue, where it would time out and fail a healthy service.
+pub async fn admit(spec: &CheckSpec) -> Admission {
+    match spec {
+        CheckSpec::Exec(_) => Admission {
+            _slot: spawner::slot().await,
+        },
+        _ => Admission { _slot: None },
+    }
+}
+
+/// Runs one probe of `spec`, once admitted ([`admit`]).
 pub async fn run(spec: &CheckSpec, cx: &ProbeContext) -> Outcome {
+    let admission = admit(spec).await;
+    run_admitted(spec, cx, admission).await
+}
+
+/// Runs one probe of `spec` with the turn [`admit`] gave it.
+pub async fn run_admitted(spec: &CheckSpec, cx: &ProbeContext, admission: Admission) -> Outcome {
     match spec {
         CheckSpec::AssignedAddress(s) => assigned_address::probe(s),
         CheckSpec::DnsLookup(s) => dns::probe(s).await,
@@ -191,7 +218,7 @@ pub async fn run(spec: &CheckSpec, cx: &ProbeContext) -> Outcome {
         CheckSpec::TftpRrq(s) => tftp::probe(s).await,
         CheckSpec::TlsCertificate(s) => tls::probe(s, cx).await,
         CheckSpec::TcpConnect(s) => tcp::probe(s).await,
-        CheckSpec::Exec(s) => exec::probe(s).await,
+        CheckSpec::Exec(s) => exec::probe(s, admission).await,
         CheckSpec::File(s) => file::probe(s).await,
         CheckSpec::Process(s) => process::probe(s),
     }

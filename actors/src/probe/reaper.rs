@@ -3,17 +3,17 @@
 //! be adopted by init and live on).
 //!
 //! Two "child subreapers" (`PR_SET_CHILD_SUBREAPER`, prctl(2)) keep every descendant in reach:
-//! - each plugin is made one before it runs its program ([`make_plugin_a_subreaper`]): while it
+//! - each plugin is made one before it runs its program ([`crate::sys::spawn_subreaper`]): while it
 //!   lives, whatever its descendants orphan is re-parented to the plugin, so the plugin's process
 //!   tree holds all of them;
 //! - the daemon is one ([`adopt_orphans`]): what a plugin leaves behind when it ends is
 //!   re-parented to the daemon rather than to init.
 //!
-//! When a run ends ([`finish`], on the exec thread): if the plugin is still alive (time-out,
-//! cancellation) its tree is frozen with SIGSTOP, walked through `/proc` until no new process
-//! appears, and killed with SIGKILL; then every child of the daemon that is not a running plugin is
-//! a leftover of a finished one: it is killed and reaped (by its own PID, so the plugins' statuses
-//! stay with tokio).
+//! When a run ends (on the exec reaper thread, [`super::spawner`]): if the plugin is still alive
+//! (time-out, cancellation) its tree is frozen with SIGSTOP, walked through `/proc` until no new
+//! process appears, and killed with SIGKILL; then every child of the daemon that is not a running
+//! plugin is a leftover of a finished one: it is killed and reaped (by its own PID, so a running
+//! plugin's status stays with its probe).
 #![deny(
     clippy::indexing_slicing,
     clippy::unwrap_used,
@@ -22,6 +22,7 @@
 )]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, WaitOptions};
@@ -42,12 +43,6 @@ pub(super) fn adopt_orphans() -> bool {
             false
         }
     }
-}
-
-/// Makes the plugin a child subreaper between `fork` and `exec`, so its orphaned descendants stay
-/// in its process tree while it runs.
-pub(super) fn make_plugin_a_subreaper(command: &mut tokio::process::Command) {
-    crate::sys::child_subreaper_before_exec(command);
 }
 
 /// One process as `/proc/PID/stat` describes it.
@@ -110,13 +105,12 @@ fn signal(pid: i32, signal: Signal) {
 
 /// Kills the plugin `root`, which may still run, with every process of its tree; the processes
 /// re-parented to the daemon are then killed and reaped by [`sweep`]. Blocking (reads `/proc`,
-/// waits up to [`EXIT_WAIT`]): run on the exec thread.
+/// waits up to [`EXIT_WAIT`] for the plugin to end): run on the exec reaper thread.
 pub(super) fn kill_tree(root: i32) {
     signal(root, Signal::STOP);
     let mut frozen = BTreeSet::new();
     for _ in 0..FREEZE_ROUNDS {
-        let table = processes();
-        let new: Vec<i32> = descendants(&table, root)
+        let new: Vec<i32> = descendants_of(root)
             .into_iter()
             .filter(|pid| !frozen.contains(pid))
             .collect();
@@ -138,25 +132,91 @@ pub(super) fn kill_tree(root: i32) {
     // Once the plugin has ended, its children belong to the daemon.
     let deadline = Instant::now() + EXIT_WAIT;
     while Instant::now() < deadline {
-        match processes().get(&root) {
-            Some(entry) if !entry.zombie => std::thread::sleep(Duration::from_millis(5)),
+        let stat = std::fs::read_to_string(format!("/proc/{root}/stat"));
+        match stat.ok().as_deref().and_then(parse_stat) {
+            Some(entry) if !entry.zombie => std::thread::sleep(Duration::from_millis(1)),
             _ => break,
         }
     }
 }
 
-/// Kills and reaps every child of the daemon that is not in `running` (the plugins still running,
-/// whose statuses tokio collects): what finished plugins left behind. Repeats while killing them
-/// brings their own children to the daemon.
-pub(super) fn sweep(running: &BTreeSet<i32>) {
+/// Whether this kernel lists a thread's children in `/proc/PID/task/TID/children`
+/// (`CONFIG_PROC_CHILDREN`).
+fn children_files() -> bool {
+    static KNOWN: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *KNOWN.get_or_init(|| std::path::Path::new("/proc/thread-self/children").exists())
+}
+
+/// The processes below `root`, zombies included: from the `children` files of each process's
+/// threads (a few reads per process of the tree), or from a walk of all of `/proc` on kernels
+/// without them.
+fn descendants_of(root: i32) -> BTreeSet<i32> {
+    if !children_files() {
+        return descendants(&processes(), root);
+    }
+    let mut found = BTreeSet::new();
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for child in children_of(parent) {
+            if found.insert(child) {
+                frontier.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// The children of process `pid` (every thread's), from `/proc/PID/task/*/children`; none when
+/// it is gone.
+fn children_of(pid: impl std::fmt::Display) -> BTreeSet<i32> {
+    let mut children = BTreeSet::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return children;
+    };
+    for task in tasks.flatten() {
+        // A thread that ended between the listing and the read has no children left.
+        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+            children.extend(parse_children(&list));
+        }
+    }
+    children
+}
+
+/// Reaps the plugin `pid`, killed, when the daemon is not a subreaper (no [`sweep`]).
+pub(super) fn reap(pid: i32) {
+    if let Some(pid) = Pid::from_raw(pid) {
+        let _ = rustix::process::waitpid(Some(pid), WaitOptions::empty());
+    }
+}
+
+/// Kills and reaps every child of the daemon that is not in `running` (the plugins started and not
+/// yet finished, whose statuses their probes collect): what finished plugins left behind. Repeats
+/// while killing them brings their own children to the daemon.
+///
+/// Runs after every plugin, so it reads only the daemon's own children (the `children` file of
+/// each of its threads, a few bytes each) rather than every process of the machine: at a thousand
+/// plugins a second a walk of `/proc` took most of a core. Kernels without those files get the walk.
+pub(super) fn sweep(running: &Mutex<BTreeSet<i32>>) {
     let me = rustix::process::getpid().as_raw_nonzero().get();
     for _ in 0..FREEZE_ROUNDS {
-        let table = processes();
-        let strays: Vec<i32> = table
-            .iter()
-            .filter(|(pid, entry)| entry.parent == me && !running.contains(pid))
-            .map(|(pid, _)| *pid)
-            .collect();
+        let strays: Vec<i32> = {
+            // Held while the children are read: a plugin being started is in `running` before
+            // it can show up among them.
+            let running = running.lock().unwrap_or_else(PoisonError::into_inner);
+            let children = if children_files() {
+                children_of("self")
+            } else {
+                processes()
+                    .into_iter()
+                    .filter(|(_, entry)| entry.parent == me)
+                    .map(|(pid, _)| pid)
+                    .collect()
+            };
+            children
+                .into_iter()
+                .filter(|pid| !running.contains(pid))
+                .collect()
+        };
         if strays.is_empty() {
             return;
         }
@@ -170,6 +230,11 @@ pub(super) fn sweep(running: &BTreeSet<i32>) {
             }
         }
     }
+}
+
+/// `/proc/PID/task/TID/children`: PIDs separated by spaces.
+fn parse_children(list: &str) -> impl Iterator<Item = i32> + '_ {
+    list.split_whitespace().filter_map(|pid| pid.parse().ok())
 }
 
 #[cfg(test)]
@@ -189,6 +254,27 @@ mod tests {
         );
         assert!(parse_stat("43 (sh) Z 1 0").expect("zombie").zombie);
         assert_eq!(parse_stat("garbage"), None);
+    }
+
+    #[test]
+    fn children_lists_parse_and_skip_garbage() {
+        let parsed: Vec<i32> = parse_children("12 345 x 7 \n").collect();
+        assert_eq!(parsed, vec![12, 345, 7]);
+        assert_eq!(parse_children("").count(), 0);
+    }
+
+    #[test]
+    fn the_daemon_s_children_are_found_by_their_threads() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .expect("spawn sleep");
+        let pid = i32::try_from(child.id()).expect("pid");
+        assert!(children_files(), "this kernel has /proc/*/task/*/children");
+        let found = children_of("self");
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found.contains(&pid), "{pid} not in {found:?}");
     }
 
     #[test]

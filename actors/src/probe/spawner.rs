@@ -1,11 +1,20 @@
-//! Starts `exec` plugins on a thread of their own, off the actor thread, and ends what they leave.
+//! Starts `exec` plugins on a thread of their own, off the actor thread, and ends what they leave
+//! on another.
 //!
-//! Forking copies the daemon's page tables and file table; at hundreds of plugins a second that
-//! work, done on the thread that runs every actor, delayed every other check and BGP session. Here
-//! one `anycastd-exec` thread does the `spawn` calls; the child is handed back as a tokio [`Child`]
-//! (registered with the caller's runtime), so waiting and reaping stay asynchronous. The same
-//! thread ends every run ([`finish`]): it kills what the plugin started, even past `setsid`, and
-//! reaps what is re-parented to the daemon (see [`super::reaper`]).
+//! Starting a process is blocking work (looking the program up on `PATH`, the `clone` and the
+//! child's `execve`, during which the caller is suspended); at hundreds of plugins a second, done
+//! on the thread that runs every actor, it delayed every other check and BGP session. Here:
+//! - the `anycastd-exec` thread starts every plugin ([`super::launch`]) and hands back its PID, a
+//!   pidfd and its stdout, so waiting stays asynchronous;
+//! - the `anycastd-reap` thread ends every run ([`finish`]): it kills what the plugin started, even
+//!   past `setsid`, reaps the plugin when the probe did not, and reaps what is re-parented to the
+//!   daemon (see [`super::reaper`]). Killing a timed-out plugin's tree waits for it to end; on a
+//!   thread of its own that never holds up the next start, so a burst of time-outs cannot make
+//!   the plugins queued behind it time out in turn.
+//!
+//! At most [`START_SLOTS`] plugins wait to be started at once ([`slot`]): a check takes a slot
+//! before its deadline starts, so when plugins are due faster than they can be started, runs start
+//! late (the schedule stretches) rather than time out in the queue.
 #![deny(
     clippy::indexing_slicing,
     clippy::unwrap_used,
@@ -15,125 +24,153 @@
 
 use std::collections::BTreeSet;
 use std::io;
-use std::sync::OnceLock;
 use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use rustix::process::{Pid, Signal};
-use tokio::process::{Child, Command};
-use tokio::runtime::Handle;
-use tokio::sync::oneshot;
+use anycastd::config::model::ExecSpec;
+use rustix::process::Signal;
+use tokio::sync::{Semaphore, SemaphorePermit, oneshot};
 
+use super::launch::{Spawned, launch};
 use super::reaper;
 
-enum Request {
-    /// Start a plugin.
-    Spawn {
-        command: Box<Command>,
-        runtime: Handle,
-        reply: oneshot::Sender<io::Result<Child>>,
-    },
-    /// A plugin's run ended: kill its tree when it still runs (`alive`), then every leftover.
-    Finish { pid: i32, alive: bool },
+/// Plugins waiting to be started at once, the one being started included. Starting one takes
+/// about 0.1–0.5 ms, so the last in line waits a few milliseconds at most inside its deadline.
+pub(super) const START_SLOTS: usize = 16;
+
+/// A request to start a plugin.
+struct Spawn {
+    spec: Box<ExecSpec>,
+    reply: oneshot::Sender<io::Result<Spawned>>,
 }
 
-/// The spawner thread's queue; `None` when the thread could not be started.
-fn queue() -> Option<&'static Sender<Request>> {
-    static QUEUE: OnceLock<Option<Sender<Request>>> = OnceLock::new();
-    QUEUE
-        .get_or_init(|| {
-            let (sender, receiver) = mpsc::channel::<Request>();
-            let started = std::thread::Builder::new()
-                .name("anycastd-exec".into())
-                .spawn(move || {
-                    let adopting = reaper::adopt_orphans();
-                    // The plugins started and not yet finished: their statuses are tokio's.
-                    let mut running = BTreeSet::new();
-                    for request in receiver {
-                        serve(request, adopting, &mut running);
-                    }
-                });
-            match started {
-                Ok(_) => Some(sender),
-                Err(e) => {
-                    log::warn!(error = e.to_string().as_str(); "cannot start the exec thread; plugins start on the actor thread");
-                    None
-                }
-            }
-        })
-        .as_ref()
+/// A plugin's run ended: when it was not reaped (`alive`: time-out, cancellation), kill its tree
+/// and reap it; then every leftover.
+struct End {
+    pid: i32,
+    alive: bool,
 }
 
-fn serve(request: Request, adopting: bool, running: &mut BTreeSet<i32>) {
-    match request {
-        Request::Spawn {
-            mut command,
-            runtime,
-            reply,
-        } => {
-            if adopting {
-                reaper::make_plugin_a_subreaper(&mut command);
-            }
-            let child = {
-                let _runtime = runtime.enter();
-                command.spawn()
-            };
-            let pid = child
-                .as_ref()
-                .ok()
-                .and_then(Child::id)
-                .and_then(|id| i32::try_from(id).ok());
-            match reply.send(child) {
-                Ok(()) => {
-                    if let Some(pid) = pid {
-                        running.insert(pid);
-                    }
+/// The two threads' queues; `None` when they could not be started.
+struct Threads {
+    spawns: Sender<Spawn>,
+    ends: Sender<End>,
+}
+
+fn threads() -> Option<&'static Threads> {
+    static THREADS: OnceLock<Option<Threads>> = OnceLock::new();
+    THREADS.get_or_init(start).as_ref()
+}
+
+fn start() -> Option<Threads> {
+    let adopting = reaper::adopt_orphans();
+    // The plugins started and not yet finished: their statuses are their probes'.
+    let running = Arc::new(Mutex::new(BTreeSet::new()));
+    let (ends, ended) = mpsc::channel::<End>();
+    let (spawns, spawn_requests) = mpsc::channel::<Spawn>();
+    let reap = {
+        let running = Arc::clone(&running);
+        std::thread::Builder::new()
+            .name("anycastd-reap".into())
+            .spawn(move || {
+                for end in ended {
+                    finish_run(end, adopting, &running);
                 }
-                Err(Ok(child)) => {
-                    // The probe was dropped (deadline, stop) while the plugin was starting: end
-                    // its group here; tokio reaps the child once it is dropped.
-                    if let Some(pgid) = pid.and_then(Pid::from_raw) {
-                        let _ = rustix::process::kill_process_group(pgid, Signal::KILL);
-                    }
-                    drop(child);
+            })
+    };
+    let exec = {
+        let ends = ends.clone();
+        std::thread::Builder::new()
+            .name("anycastd-exec".into())
+            .spawn(move || {
+                for request in spawn_requests {
+                    serve(request, &running, &ends);
                 }
-                Err(Err(_)) => {}
-            }
+            })
+    };
+    match (reap, exec) {
+        (Ok(_), Ok(_)) => Some(Threads { spawns, ends }),
+        (Err(e), _) | (_, Err(e)) => {
+            log::warn!(error = e.to_string().as_str(); "cannot start the exec threads; plugins start on the actor thread");
+            None
         }
-        Request::Finish { pid, alive } => {
-            if alive {
-                reaper::kill_tree(pid);
-            }
-            if adopting {
-                reaper::sweep(running);
-            }
-            running.remove(&pid);
+    }
+}
+
+fn serve(request: Spawn, running: &Mutex<BTreeSet<i32>>, ends: &Sender<End>) {
+    let Spawn { spec, reply } = request;
+    let spawned = {
+        // Held across the start, so the reaper never takes the new plugin for a leftover.
+        let mut running = running.lock().unwrap_or_else(PoisonError::into_inner);
+        let spawned = launch(&spec.command, &spec.env);
+        if let Ok(spawned) = &spawned {
+            running.insert(spawned.pid.as_raw_nonzero().get());
         }
+        spawned
+    };
+    if let Err(Ok(spawned)) = reply.send(spawned) {
+        // The probe was dropped (deadline, stop) while the plugin was starting: end its group;
+        // the reaper thread kills the rest and reaps it.
+        let _ = rustix::process::kill_process_group(spawned.pid, Signal::KILL);
+        let pid = spawned.pid.as_raw_nonzero().get();
+        let _ = ends.send(End { pid, alive: true });
+    }
+}
+
+fn finish_run(end: End, adopting: bool, running: &Mutex<BTreeSet<i32>>) {
+    let End { pid, alive } = end;
+    if alive {
+        reaper::kill_tree(pid);
+    }
+    // No longer running: unreaped, it is now a leftover like any other.
+    running
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(&pid);
+    if adopting {
+        reaper::sweep(running);
+    } else if alive {
+        reaper::reap(pid);
     }
 }
 
 /// Ends the run of the plugin `pid`: when it is still `alive` (time-out, cancellation), kills every
-/// process it started, wherever they went; in any case kills and reaps what finished plugins left
-/// behind. Done on the exec thread; returns at once.
+/// process it started, wherever they went, and reaps it; in any case kills and reaps what finished
+/// plugins left behind. Done on the reaper thread; returns at once.
 pub(super) fn finish(pid: i32, alive: bool) {
-    if let Some(queue) = queue() {
+    match threads() {
         // The thread is gone only when the daemon is exiting.
-        let _ = queue.send(Request::Finish { pid, alive });
+        Some(threads) => {
+            let _ = threads.ends.send(End { pid, alive });
+        }
+        None if alive => {
+            reaper::kill_tree(pid);
+            reaper::reap(pid);
+        }
+        None => {}
     }
 }
 
-/// Starts `command` on the spawner thread (on this thread when that thread is not available).
-pub(super) async fn spawn(mut command: Command) -> io::Result<Child> {
-    let Some(queue) = queue() else {
-        return command.spawn();
+/// Waits for one of the [`START_SLOTS`]; held until the plugin has started.
+pub(super) async fn slot() -> Option<SemaphorePermit<'static>> {
+    static SLOTS: Semaphore = Semaphore::const_new(START_SLOTS);
+    // The semaphore is never closed.
+    SLOTS.acquire().await.ok()
+}
+
+/// Starts the plugin of `spec` on the exec thread (on this thread when that thread is not
+/// available).
+pub(super) async fn spawn(spec: &ExecSpec) -> io::Result<Spawned> {
+    let Some(threads) = threads() else {
+        return launch(&spec.command, &spec.env);
     };
     let (reply, answer) = oneshot::channel();
-    let request = Request::Spawn {
-        command: Box::new(command),
-        runtime: Handle::current(),
+    let request = Spawn {
+        spec: Box::new(spec.clone()),
         reply,
     };
-    if let Err(mpsc::SendError(Request::Spawn { mut command, .. })) = queue.send(request) {
-        return command.spawn();
+    if let Err(mpsc::SendError(Spawn { spec, .. })) = threads.spawns.send(request) {
+        return launch(&spec.command, &spec.env);
     }
     answer
         .await
