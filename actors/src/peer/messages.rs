@@ -57,6 +57,12 @@ pub struct SessionStatus {
 #[rtype(result = "SessionStatus")]
 pub struct GetSessionStatus;
 
+/// Asks only for the session's FSM state: what the systemd `STATUS=` line counts every second,
+/// without copying the routes a [`SessionStatus`] carries (10,000 prefixes are about 2 MB per peer).
+#[derive(Debug, Clone, Copy, Message)]
+#[rtype(result = "State")]
+pub struct GetSessionState;
+
 /// New cross-family next hops after a reload (`announcer.next_hop_ipv4` / `next_hop_ipv6`): the
 /// session stays up; prefixes whose next hop changed are announced again with the new one.
 #[derive(Debug, Clone, Copy, Message)]

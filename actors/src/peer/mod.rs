@@ -38,7 +38,7 @@ use crate::messages::Ping;
 use crate::routes::DesiredRoutes;
 use connection::Connection;
 use listener::{Accepted, Register, Unregister};
-pub use messages::{EndSession, GetSessionStatus, SessionStatus, SetNextHops};
+pub use messages::{EndSession, GetSessionState, GetSessionStatus, SessionStatus, SetNextHops};
 use metrics::PeerMetrics;
 pub use setup::{CONNECT_TIMEOUT, PeerSetup};
 use timers::Timers;
@@ -238,6 +238,14 @@ impl Handler<GetSessionStatus> for PeerActor {
             capabilities: negotiated.map(|n| n.capability_names()).unwrap_or_default(),
             routes: self.speaker.sent_routes(),
         }
+    }
+}
+
+impl Handler<GetSessionState> for PeerActor {
+    type Result = MessageResult<GetSessionState>;
+
+    fn handle(&mut self, _: GetSessionState, _ctx: &mut Self::Context) -> Self::Result {
+        MessageResult(self.speaker.state())
     }
 }
 

@@ -10,7 +10,7 @@ use anycastd::health::drain::Drain;
 use anycastd::health::route_set::RouteSet;
 
 use super::{Supervisor, notify};
-use crate::peer::{GetSessionStatus, PeerActor, SessionStatus};
+use crate::peer::{GetSessionState, GetSessionStatus, PeerActor, SessionStatus};
 use crate::service::{GetServiceStatus, ServiceStatus};
 
 /// Asks for the daemon's status (`/status`).
@@ -159,20 +159,30 @@ async fn peer_status(
     out
 }
 
+/// Every neighbour's FSM state (`None`: the actor did not answer within a second).
+async fn peer_states(actors: Vec<(String, Addr<PeerActor>)>) -> Vec<Option<State>> {
+    let mut out = Vec::new();
+    for (_, actor) in actors {
+        let state = tokio::time::timeout(Duration::from_secs(1), actor.send(GetSessionState));
+        out.push(state.await.ok().and_then(Result::ok));
+    }
+    out
+}
+
 impl Supervisor {
     /// Sends systemd a `STATUS=` line when it changed: prefixes announced, peers established.
     pub(super) fn refresh_status(&mut self, ctx: &mut Context<Self>) {
         let Some(bgp) = &self.bgp else {
             return;
         };
-        let status = peer_status(bgp.actors().to_vec());
+        let status = peer_states(bgp.actors().to_vec());
         let announced = self.node.sent().map_or(0, RouteSet::announced_count);
         let total = self.known_prefixes.len();
         let drained = self.node.drain_reason();
         ctx.spawn(status.into_actor(self).map(move |peers, act, _| {
             let established = peers
                 .iter()
-                .filter(|(_, s)| s.as_ref().is_some_and(|s| s.state == State::Established))
+                .filter(|state| **state == Some(State::Established))
                 .count();
             let mut line = format!(
                 "{announced}/{total} prefixes announced, {established}/{} peers established",
