@@ -147,6 +147,7 @@ for _ in $(seq "$STEADY"); do
 done
 read -r c1 k1 s1 < <(cpu); t1=$(now)
 fds=$(ls "/proc/$ACD/fd" | wc -l)
+rss_split=$(awk '/^RssAnon|^RssFile|^RssShmem/ { printf "%s %.1f MiB ", $1, $2 / 1024 }' "/proc/$ACD/status")
 zombies=$(ps -eo ppid=,stat= | awk -v p="$ACD" '$1 == p && $2 ~ /Z/' | wc -l)
 threads=$(awk '/Threads/ { print $2 }' "/proc/$ACD/status")
 metrics=$(ip netns exec "$NS_D" python3 -c 'import urllib.request; print(urllib.request.urlopen("http://127.0.0.1:9180/metrics", timeout=5).read().decode())' 2>/dev/null || true)
@@ -183,7 +184,7 @@ runs = sum(len(v) for v in by.values())
 mib = lambda kib: kib / 1024
 print(f"scale: {services} services x {3 if use_exec else 2} checks (http_2xx, tcp_connect{', exec /bin/true' if use_exec else ''}) at 1 s, {peers} peers, {services*10} prefixes ({want} paths in BIRD)")
 print(f"start -> all {peers} sessions Established: {t_est:.1f} s (0.2 s polling); -> all {want} paths in BIRD: {t_all:.1f} s")
-print(f"RSS: peak while converging {mib(rss_conv):.1f} MiB; steady min/max over {len(rss)} s: {mib(min(rss)):.1f} / {mib(max(rss)):.1f} MiB (goal < 40 MiB)")
+print(f"RSS: peak while converging {mib(rss_conv):.1f} MiB; steady min/max over {len(rss)} s: {mib(min(rss)):.1f} / {mib(max(rss)):.1f} MiB (goal < 32 MiB); at the end: $rss_split")
 print(f"CPU over {wall:.0f} s steady: anycastd {100*(c1-c0)/clk/wall:.1f} % of one core ({100*(s1-s0)/clk/wall:.1f} % in the kernel); exec children {100*(k1-k0)/clk/wall:.1f} % (goal < 2 %)")
 checks = services * (3 if use_exec else 2)
 print(f"CPU per check run: {1e6*(c1-c0)/clk/wall/checks:.0f} us in anycastd ({1e6*(s1-s0)/clk/wall/checks:.0f} us of it in the kernel)")

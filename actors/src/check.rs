@@ -48,6 +48,18 @@ pub struct CheckActor {
     /// The pidfd watch of a `process` check, re-armed after every run.
     exits: Option<SpawnHandle>,
     last_label: Option<&'static str>,
+    series: CheckSeries,
+}
+
+/// The check's series, looked up once: `with_label_values` hashes the labels and takes the
+/// family's lock on every call, which at thousands of runs a second was a good part of the
+/// daemon's own CPU. Each appears at its first use, as before; a series removed by a reload stays
+/// removed even if a last run of a stopped actor reports after it.
+#[derive(Default)]
+struct CheckSeries {
+    duration: Option<prometheus::Gauge>,
+    /// `anycastd_check_runs_total` by result: pass, degraded, fail, inconclusive.
+    runs: [Option<prometheus::IntCounter>; 4],
 }
 
 impl CheckActor {
@@ -79,6 +91,7 @@ impl CheckActor {
             wake: None,
             exits: None,
             last_label: None,
+            series: CheckSeries::default(),
         }
     }
 
@@ -208,15 +221,26 @@ impl CheckActor {
 
     fn finish(&mut self, outcome: Outcome, duration: Duration) {
         let (service, check) = (self.probe.service.as_str(), self.probe.check.as_str());
-        self.metrics
-            .check_duration
-            .with_label_values(&[service, check])
-            .set(duration.as_secs_f64());
-        self.metrics
-            .check_runs
-            .with_label_values(&[service, check, outcome.as_label()])
-            .inc();
         let label = outcome.as_label();
+        let metrics = &self.metrics;
+        self.series
+            .duration
+            .get_or_insert_with(|| metrics.check_duration.with_label_values(&[service, check]))
+            .set(duration.as_secs_f64());
+        let slot = match outcome {
+            Outcome::Pass => 0,
+            Outcome::Degraded(_) => 1,
+            Outcome::Fail(_) => 2,
+            Outcome::Inconclusive(_) => 3,
+        };
+        if let Some(runs) = self.series.runs.get_mut(slot) {
+            runs.get_or_insert_with(|| {
+                metrics
+                    .check_runs
+                    .with_label_values(&[service, check, label])
+            })
+            .inc();
+        }
         if self.last_label != Some(label) {
             let reason = outcome.reason().unwrap_or("");
             match outcome {

@@ -95,7 +95,6 @@ pub struct ServiceActor {
     service: service::Service,
     epoch: Instant,
     deadline: Option<SpawnHandle>,
-    metrics: Arc<Metrics>,
     supervisor: Recipient<ServiceReport>,
     /// The last effective change: why, and when (seconds since the Unix epoch).
     changed: Option<(String, f64)>,
@@ -103,6 +102,39 @@ pub struct ServiceActor {
     runs: std::collections::HashMap<String, (Duration, f64)>,
     /// The drain check last reported.
     drain_check: Option<String>,
+    /// The service's series, looked up once (see `ServiceSeries`).
+    series: ServiceSeries,
+}
+
+/// A service's series, looked up once when its actor is made: they are set after every check
+/// result, and `with_label_values` hashes the labels and takes the family's lock on every call.
+struct ServiceSeries {
+    up: prometheus::Gauge,
+    /// `anycastd_service_state`, in the order of [`ServiceState::ALL`].
+    state: Vec<(ServiceState, prometheus::Gauge)>,
+    penalty: prometheus::Gauge,
+    transitions: prometheus::IntCounter,
+    last_change: prometheus::Gauge,
+}
+
+impl ServiceSeries {
+    fn new(metrics: &Metrics, name: &str) -> ServiceSeries {
+        ServiceSeries {
+            up: metrics.service_up.with_label_values(&[name]),
+            state: ServiceState::ALL
+                .into_iter()
+                .map(|state| {
+                    let series = metrics
+                        .service_state
+                        .with_label_values(&[name, state.as_label()]);
+                    (state, series)
+                })
+                .collect(),
+            penalty: metrics.dampening_penalty.with_label_values(&[name]),
+            transitions: metrics.service_transitions.with_label_values(&[name]),
+            last_change: metrics.service_last_change.with_label_values(&[name]),
+        }
+    }
 }
 
 /// Seconds since the Unix epoch, now.
@@ -121,11 +153,12 @@ impl ServiceActor {
         metrics: Arc<Metrics>,
         supervisor: Recipient<ServiceReport>,
     ) -> ServiceActor {
+        let series = ServiceSeries::new(&metrics, &service.name);
         ServiceActor {
+            series,
             service: service::Service::new(service, drain),
             epoch,
             deadline: None,
-            metrics,
             supervisor,
             changed: None,
             runs: std::collections::HashMap::new(),
@@ -195,16 +228,10 @@ impl ServiceActor {
                     ServiceState::Down => log::warn!(service, to, reason; "service is down"),
                 }
                 if transition {
-                    self.metrics
-                        .service_transitions
-                        .with_label_values(&[service])
-                        .inc();
+                    self.series.transitions.inc();
                 }
                 let wall = wall_clock();
-                self.metrics
-                    .service_last_change
-                    .with_label_values(&[service])
-                    .set(wall);
+                self.series.last_change.set(wall);
                 self.changed = Some((reason, wall));
                 self.drain_check = self.service.drain_check().map(str::to_string);
                 self.supervisor.do_send(ServiceReport {
@@ -228,28 +255,17 @@ impl ServiceActor {
     }
 
     fn export(&self) {
-        let name = self.service.name();
         let snapshot = self.service.snapshot(self.now());
         let up = snapshot.state.is_some_and(|s| !s.is_down());
-        self.metrics
-            .service_up
-            .with_label_values(&[name])
-            .set(if up { 1.0 } else { 0.0 });
-        for state in ServiceState::ALL {
-            let value = if snapshot.state == Some(state) {
+        self.series.up.set(if up { 1.0 } else { 0.0 });
+        for (state, series) in &self.series.state {
+            series.set(if snapshot.state == Some(*state) {
                 1.0
             } else {
                 0.0
-            };
-            self.metrics
-                .service_state
-                .with_label_values(&[name, state.as_label()])
-                .set(value);
+            });
         }
-        self.metrics
-            .dampening_penalty
-            .with_label_values(&[name])
-            .set(snapshot.penalty);
+        self.series.penalty.set(snapshot.penalty);
     }
 }
 
@@ -259,10 +275,6 @@ impl Actor for ServiceActor {
     fn started(&mut self, _ctx: &mut Self::Context) {
         // Present from the first scrape (0 until healthy), unlike the Go daemon.
         self.export();
-        self.metrics
-            .service_transitions
-            .with_label_values(&[self.service.name()])
-            .inc_by(0);
     }
 }
 

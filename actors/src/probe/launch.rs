@@ -44,25 +44,21 @@ pub(super) fn launch(command: &[String], env: &BTreeMap<String, String>) -> io::
     let Some(program) = command.first() else {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command"));
     };
-    let environment = environment(std::env::vars_os(), env);
-    let search = environment
-        .iter()
-        .find_map(|(key, value)| (key.as_os_str() == "PATH").then_some(value.as_os_str()));
-    let path = find_program(OsStr::new(program), search)?;
+    // Most checks set no `env`: their environment is the daemon's, built once.
+    let own;
+    let prepared = if env.is_empty() {
+        inherited()
+    } else {
+        own = Prepared::of(environment(std::env::vars_os(), env))?;
+        &own
+    };
+    let path = find_program(OsStr::new(program), prepared.path.as_deref())?;
     let program = c_string(path.into_os_string().into_vec())?;
     let argv = command
         .iter()
         .map(|arg| c_string(arg.as_bytes().to_vec()))
         .collect::<io::Result<Vec<CString>>>()?;
-    let envp = environment
-        .into_iter()
-        .map(|(key, value)| {
-            let mut pair = key.into_vec();
-            pair.push(b'=');
-            pair.extend_from_slice(value.as_bytes());
-            c_string(pair)
-        })
-        .collect::<io::Result<Vec<CString>>>()?;
+    let envp = &prepared.envp;
 
     let null = above_stdio(rustix::fs::open(
         "/dev/null",
@@ -74,7 +70,7 @@ pub(super) fn launch(command: &[String], env: &BTreeMap<String, String>) -> io::
     let pid = crate::sys::spawn_subreaper(
         &program,
         &pointers(&argv),
-        &pointers(&envp),
+        &pointers(envp),
         [null.as_fd(), write.as_fd(), null.as_fd()],
     )?;
     // The plugin holds the write end now: the read end sees EOF once it (and what it started)
@@ -93,6 +89,48 @@ pub(super) fn launch(command: &[String], env: &BTreeMap<String, String>) -> io::
             Err(io::Error::other(format!("pidfd_open: {e}")))
         }
     }
+}
+
+/// An environment ready for `execve`, and its `PATH`.
+struct Prepared {
+    envp: Vec<CString>,
+    path: Option<OsString>,
+}
+
+impl Prepared {
+    fn of(environment: Vec<(OsString, OsString)>) -> io::Result<Prepared> {
+        let path = environment
+            .iter()
+            .find_map(|(key, value)| (key.as_os_str() == "PATH").then(|| value.clone()));
+        let envp = environment
+            .into_iter()
+            .map(|(key, value)| {
+                let mut pair = key.into_vec();
+                pair.push(b'=');
+                pair.extend_from_slice(value.as_bytes());
+                c_string(pair)
+            })
+            .collect::<io::Result<Vec<CString>>>()?;
+        Ok(Prepared { envp, path })
+    }
+}
+
+/// The daemon's own environment, prepared at the first plugin (the daemon never changes it).
+/// A variable that cannot be passed (it holds a NUL byte, which the kernel never gives) is left
+/// out.
+fn inherited() -> &'static Prepared {
+    static INHERITED: std::sync::OnceLock<Prepared> = std::sync::OnceLock::new();
+    INHERITED.get_or_init(|| {
+        let environment = environment(std::env::vars_os(), &BTreeMap::new());
+        let usable = environment
+            .into_iter()
+            .filter(|(key, value)| !key.as_bytes().contains(&0) && !value.as_bytes().contains(&0))
+            .collect();
+        Prepared::of(usable).unwrap_or(Prepared {
+            envp: Vec::new(),
+            path: None,
+        })
+    })
 }
 
 /// The daemon's environment with `extra` set on top (a key in both takes `extra`'s value).
