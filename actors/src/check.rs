@@ -19,6 +19,7 @@ use anycastd::health::schedule::{Action, Input, Schedule};
 use crate::messages::{Ping, Stop};
 use crate::metrics::Metrics;
 use crate::probe::{self, ProbeContext};
+use crate::small_family::Series;
 use crate::watch::{inotify, netlink, pidfd, sentinel};
 
 /// One finished run of a check, sent to its ServiceActor.
@@ -51,15 +52,14 @@ pub struct CheckActor {
     series: CheckSeries,
 }
 
-/// The check's series, looked up once: `with_label_values` hashes the labels and takes the
-/// family's lock on every call, which at thousands of runs a second was a good part of the
+/// The check's series, looked up once: `with_label_values` takes the family's lock on every call, which at thousands of runs a second was a good part of the
 /// daemon's own CPU. Each appears at its first use, as before; a series removed by a reload stays
 /// removed even if a last run of a stopped actor reports after it.
 #[derive(Default)]
 struct CheckSeries {
-    duration: Option<prometheus::Gauge>,
+    duration: Option<Series>,
     /// `anycastd_check_runs_total` by result: pass, degraded, fail, inconclusive.
-    runs: [Option<prometheus::IntCounter>; 4],
+    runs: [Option<Series>; 4],
 }
 
 impl CheckActor {
@@ -269,7 +269,7 @@ impl Actor for CheckActor {
         self.metrics
             .check_watch_events
             .with_label_values(&[service, check])
-            .inc_by(0);
+            .inc_by(0.0);
         if let CheckSpec::Http2xx(spec) = &self.check.spec {
             probe::http::warm(spec);
         }

@@ -38,6 +38,7 @@ pub mod registry;
 pub mod routes;
 pub mod service;
 pub mod signals;
+pub mod small_family;
 pub mod supervisor;
 pub mod sys;
 pub mod watch;

@@ -16,6 +16,7 @@ use anycastd::health::{Outcome, Status};
 use crate::check::CheckResult;
 use crate::messages::{Ping, Stop};
 use crate::metrics::Metrics;
+use crate::small_family::Series;
 
 /// A service's effective state changed (or was evaluated for the first time).
 #[derive(Debug, Clone, Message)]
@@ -107,14 +108,14 @@ pub struct ServiceActor {
 }
 
 /// A service's series, looked up once when its actor is made: they are set after every check
-/// result, and `with_label_values` hashes the labels and takes the family's lock on every call.
+/// result, and `with_label_values` takes the family's lock on every call.
 struct ServiceSeries {
-    up: prometheus::Gauge,
+    up: Series,
     /// `anycastd_service_state`, in the order of [`ServiceState::ALL`].
-    state: Vec<(ServiceState, prometheus::Gauge)>,
-    penalty: prometheus::Gauge,
-    transitions: prometheus::IntCounter,
-    last_change: prometheus::Gauge,
+    state: Vec<(ServiceState, Series)>,
+    penalty: Series,
+    transitions: Series,
+    last_change: Series,
 }
 
 impl ServiceSeries {

@@ -104,7 +104,7 @@ fn watch_events(metrics: &Metrics) -> u64 {
     metrics
         .check_watch_events
         .with_label_values(&["web", "http_2xx"])
-        .get()
+        .get() as u64
 }
 
 /// A child process killed with SIGKILL (and reaped) when dropped.
@@ -405,7 +405,7 @@ fn a_process_killed_fails_at_once_and_a_new_pidfile_passes_again() {
             .check_watch_events
             .with_label_values(&["web", "process"])
             .get();
-        assert!(events >= 2, "{events}");
+        assert!(events >= 2.0, "{events}");
         // The pidfd now follows the new process.
         let mut second = second;
         let _ = second.0.kill();
