@@ -85,3 +85,48 @@ fn the_rules_use_only_metrics_the_daemon_defines() {
     let unknown: Vec<&String> = used.difference(&known).collect();
     assert!(unknown.is_empty(), "not defined by the daemon: {unknown:?}");
 }
+
+/// The daemon's exposition, the families kept outside the registry included, parses and lints
+/// clean with `promtool check metrics`, label values that need escaping too.
+#[test]
+fn promtool_accepts_the_exposition() {
+    use std::io::Write as _;
+    let metrics = anycastd_actors::metrics::Metrics::new().expect("metrics");
+    let service = "odd \"name\" \\ here";
+    metrics.service_up.with_label_values(&[service]).set(1.0);
+    metrics
+        .check_runs
+        .with_label_values(&[service, "http_2xx", "pass"])
+        .inc();
+    metrics
+        .check_duration
+        .with_label_values(&[service, "http_2xx"])
+        .set(0.0125);
+    metrics
+        .service_last_change
+        .with_label_values(&[service])
+        .set(1_765_000_000.5);
+    let text = metrics.render().expect("render");
+    assert!(text.contains("anycastd_service_up{service=\"odd \\\"name\\\" \\\\ here\"} 1\n"));
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (scripts/install-test-deps)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("promtool");
+    assert!(
+        out.status.success(),
+        "{}\n{}{}",
+        text,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
