@@ -103,6 +103,8 @@ pub struct CheckView<'a> {
 /// One health-checked service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Service {
+    /// The service's settings; its checks are moved into `checks` (`config.checks` is empty), so
+    /// each check's settings are kept once.
     config: model::Service,
     checks: Vec<CheckState>,
     tracker: ServiceTracker,
@@ -113,14 +115,15 @@ impl Service {
     /// A service not evaluated yet; `drain` is the drain switch now.
     pub fn new(config: &model::Service, drain: Option<String>) -> Service {
         let grace = config.health.inconclusive_grace;
+        let mut config = config.clone();
+        let checks = std::mem::take(&mut config.checks);
         Service {
-            checks: config
-                .checks
-                .iter()
-                .map(|check| CheckState::new(check.clone(), grace))
+            checks: checks
+                .into_iter()
+                .map(|check| CheckState::new(check, grace))
                 .collect(),
             tracker: ServiceTracker::new(&config.health),
-            config: config.clone(),
+            config,
             drain,
         }
     }
@@ -186,14 +189,13 @@ impl Service {
     }
 
     /// Takes new settings, keeping the checks whose settings did not change.
-    fn reconfigure(&mut self, config: model::Service) {
+    fn reconfigure(&mut self, mut config: model::Service) {
         let grace = config.health.inconclusive_grace;
         let same_health = config.health == self.config.health;
         let mut old = std::mem::take(&mut self.checks);
-        self.checks = config
-            .checks
-            .iter()
-            .map(|check| match old.iter().position(|c| c.config == *check) {
+        self.checks = std::mem::take(&mut config.checks)
+            .into_iter()
+            .map(|check| match old.iter().position(|c| c.config == check) {
                 Some(i) => {
                     let mut kept = old.swap_remove(i);
                     if !same_health {
@@ -202,7 +204,7 @@ impl Service {
                     }
                     kept
                 }
-                None => CheckState::new(check.clone(), grace),
+                None => CheckState::new(check, grace),
             })
             .collect();
         self.config = config;
