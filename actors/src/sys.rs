@@ -103,8 +103,8 @@ const CHILD_STACK: usize = 64 * 1024;
 /// Starts `program` with `argv` and `envp` (each a null-terminated array of pointers into
 /// C strings the caller keeps alive), its stdin, stdout and stderr on the given descriptors, in a
 /// process group of its own and as a child subreaper (`PR_SET_CHILD_SUBREAPER`, kept across
-/// `execve`), with every handled signal and SIGPIPE at its default action and none blocked, and no other descriptor
-/// open. Returns its PID; the caller reaps it.
+/// `execve`), with every handled signal and SIGPIPE at its default action and none blocked, and
+/// no other descriptor open. Returns its PID; the caller reaps it.
 ///
 /// The child shares the daemon's memory until it calls `execve` (`CLONE_VM | CLONE_VFORK`, the way
 /// `posix_spawn` starts a process): `fork` copied the daemon's page tables for every plugin and
@@ -112,7 +112,6 @@ const CHILD_STACK: usize = 64 * 1024;
 /// plugins a second was most of a core. `posix_spawn` itself cannot make the child a subreaper.
 ///
 /// The descriptors must not be 0, 1 or 2 (the caller moves them above 2).
-#[allow(unsafe_code)]
 pub(crate) fn spawn_subreaper(
     program: &std::ffi::CStr,
     argv: &[*const libc::c_char],
@@ -141,18 +140,33 @@ pub(crate) fn spawn_subreaper(
         stderr: stderr.as_raw_fd(),
         error: 0,
     };
-    let mut stack = vec![0u8; CHILD_STACK];
+    thread_local! {
+        // One per thread that starts plugins, made once: zeroing 64 KiB per start was a tenth of
+        // the start's cost.
+        static STACK: std::cell::RefCell<Box<[u8]>> =
+            std::cell::RefCell::new(vec![0u8; CHILD_STACK].into_boxed_slice());
+    }
+    STACK.with(|stack| {
+        let mut stack = stack.borrow_mut();
+        clone_child(&mut args, &mut stack)
+    })
+}
+
+/// `clone` of [`child_main`] on `stack` with `args` (see [`spawn_subreaper`]).
+#[allow(unsafe_code)]
+fn clone_child(args: &mut ChildArgs, stack: &mut [u8]) -> io::Result<rustix::process::Pid> {
     // The stack grows down: the child starts at the top, aligned to 16 bytes.
-    let top = stack.as_mut_ptr().wrapping_add(CHILD_STACK);
+    let top = stack.as_mut_ptr().wrapping_add(stack.len());
     let top = top.wrapping_sub(top as usize % 16);
-    let args_ptr: *mut ChildArgs = &mut args;
+    let args_ptr: *mut ChildArgs = args;
     // SAFETY:
     // - Every signal is blocked on this thread around `clone`, so no handler of the daemon runs
     //   in the child while it shares the daemon's memory; the child resets every handled signal
     //   to its default action before it unblocks them.
     // - `CLONE_VFORK` suspends this thread until the child has called `execve` or exited, so
-    //   `args`, `stack` and what `argv`/`envp` point to outlive the child's use of them, and
-    //   nothing else of this thread changes meanwhile. The other threads never see them.
+    //   `args`, `stack` (borrowed for this call) and what `argv`/`envp` point to outlive the
+    //   child's use of them, and nothing else of this thread changes meanwhile. The other
+    //   threads never see them.
     // - The child (`child_main`) only makes async-signal-safe calls, allocates nothing and takes
     //   no lock, and ends in `execve` or `_exit`; it writes only `args.error`, which this thread
     //   reads (volatile) after it resumes.
@@ -170,7 +184,6 @@ pub(crate) fn spawn_subreaper(
         );
         let clone_error = io::Error::last_os_error();
         sigprocmask(&old, std::ptr::null_mut());
-        drop(stack);
         if pid < 0 {
             return Err(clone_error);
         }
@@ -212,7 +225,7 @@ extern "C" fn child_main(raw: *mut libc::c_void) -> libc::c_int {
     // every call below is async-signal-safe and allocation-free.
     unsafe {
         // Handlers are the daemon's code: none may run here, nor survive into the plugin.
-        for signal in 1..libc::SIGRTMAX() {
+        for signal in 1..=libc::SIGRTMAX() {
             let mut action: libc::sigaction = std::mem::zeroed();
             // An ignored signal stays ignored, as `execve` keeps it, except SIGPIPE, which the
             // Rust runtime ignores for itself (as std's `Command` does).

@@ -27,7 +27,7 @@ const STDOUT_LIMIT: usize = 4096;
 const DRAIN_GRACE: Duration = Duration::from_millis(100);
 
 /// Kills the process group on drop: covers time-outs, cancellation and plugins that leave
-/// background processes behind; then asks the exec thread to kill the rest of the plugin's tree,
+/// background processes behind; then asks the reaper thread to kill the rest of the plugin's tree,
 /// reap the plugin if it was not, and reap what it left ([`super::spawner::finish`]).
 struct GroupGuard {
     pgid: Pid,
