@@ -147,24 +147,20 @@ impl PeerStatus {
     }
 }
 
-/// Every neighbour's status, by name (`None`: the actor did not answer within a second).
-async fn peer_status(
+/// Every neighbour's answer to `ask`, by name (`None`: the actor did not answer within a second).
+async fn ask_peers<M>(
     actors: Vec<(String, Addr<PeerActor>)>,
-) -> Vec<(String, Option<SessionStatus>)> {
+    ask: M,
+) -> Vec<(String, Option<M::Result>)>
+where
+    M: Message + Copy + Send + 'static,
+    M::Result: Send,
+    PeerActor: Handler<M>,
+{
     let mut out = Vec::new();
     for (name, actor) in actors {
-        let status = tokio::time::timeout(Duration::from_secs(1), actor.send(GetSessionStatus));
-        out.push((name, status.await.ok().and_then(Result::ok)));
-    }
-    out
-}
-
-/// Every neighbour's FSM state (`None`: the actor did not answer within a second).
-async fn peer_states(actors: Vec<(String, Addr<PeerActor>)>) -> Vec<Option<State>> {
-    let mut out = Vec::new();
-    for (_, actor) in actors {
-        let state = tokio::time::timeout(Duration::from_secs(1), actor.send(GetSessionState));
-        out.push(state.await.ok().and_then(Result::ok));
+        let answer = tokio::time::timeout(Duration::from_secs(1), actor.send(ask));
+        out.push((name, answer.await.ok().and_then(Result::ok)));
     }
     out
 }
@@ -175,14 +171,14 @@ impl Supervisor {
         let Some(bgp) = &self.bgp else {
             return;
         };
-        let status = peer_states(bgp.actors().to_vec());
+        let status = ask_peers(bgp.actors().to_vec(), GetSessionState);
         let announced = self.node.sent().map_or(0, RouteSet::announced_count);
         let total = self.known_prefixes.len();
         let drained = self.node.drain_reason();
         ctx.spawn(status.into_actor(self).map(move |peers, act, _| {
             let established = peers
                 .iter()
-                .filter(|state| **state == Some(State::Established))
+                .filter(|(_, state)| *state == Some(State::Established))
                 .count();
             let mut line = format!(
                 "{announced}/{total} prefixes announced, {established}/{} peers established",
@@ -229,7 +225,7 @@ impl Handler<GetStatus> for Supervisor {
         let peers = self
             .bgp
             .as_ref()
-            .map(|bgp| peer_status(bgp.actors().to_vec()));
+            .map(|bgp| ask_peers(bgp.actors().to_vec(), GetSessionStatus));
         let drained = self.node.drain_reason();
         let drains = self.drains_status();
         let config = self.path.display().to_string();
