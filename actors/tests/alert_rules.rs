@@ -4,13 +4,13 @@
 //! they name is one the daemon defines. Needs promtool (Debian package prometheus,
 //! scripts/install-test-deps).
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
+use support::{metric_names, repo};
 
 fn promtool(args: &[&str]) {
     let out = Command::new("promtool")
@@ -39,21 +39,6 @@ fn promtool_checks_the_rules() {
 #[test]
 fn promtool_unit_tests_pass() {
     promtool(&["test", "rules", "anycastd.rules.test.yml"]);
-}
-
-/// Every `anycastd_*` word in `text`.
-fn metric_names(text: &str) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("anycastd_") {
-        let tail = rest.get(start..).unwrap_or_default();
-        let end = tail
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(tail.len());
-        names.insert(tail.get(..end).unwrap_or_default().to_string());
-        rest = tail.get(end..).unwrap_or_default();
-    }
-    names
 }
 
 /// The `"anycastd_..."` string literals of the daemon's sources: the metric families it defines.

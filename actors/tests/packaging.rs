@@ -3,16 +3,16 @@
 //! `/metrics` by a running daemon (two daemons in a network namespace of the test's own, one a
 //! passive BGP neighbour of the other; needs root and iproute2).
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_anycastd");
+use support::{metric_names, repo};
 
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
-}
+const BIN: &str = env!("CARGO_BIN_EXE_anycastd");
 
 #[test]
 fn print_config_schema_prints_the_shipped_file() {
@@ -38,19 +38,7 @@ fn dashboard_metrics() -> BTreeSet<String> {
         exprs.len() >= 10,
         "expected the dashboard's queries, found {exprs:?}"
     );
-    let mut names = BTreeSet::new();
-    for expr in exprs {
-        let mut rest = expr.as_str();
-        while let Some(start) = rest.find("anycastd_") {
-            let tail = rest.get(start..).unwrap_or_default();
-            let end = tail
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(tail.len());
-            names.insert(tail.get(..end).unwrap_or_default().to_string());
-            rest = tail.get(end..).unwrap_or_default();
-        }
-    }
-    names
+    exprs.iter().flat_map(|expr| metric_names(expr)).collect()
 }
 
 fn collect_exprs(value: &serde_json::Value, out: &mut Vec<String>) {

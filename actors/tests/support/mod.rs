@@ -320,3 +320,25 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("free port")
 }
+
+/// A path in the checkout (the workspace root), from a test of the actors crate.
+pub fn repo(path: &str) -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path)
+}
+
+/// Every `anycastd_*` word in `text`: the metric names a rule, a query or a description uses.
+pub fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    let mut names = std::collections::BTreeSet::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("anycastd_") {
+        let tail = rest.get(start..).unwrap_or_default();
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        names.insert(tail.get(..end).unwrap_or_default().to_string());
+        rest = tail.get(end..).unwrap_or_default();
+    }
+    names
+}
