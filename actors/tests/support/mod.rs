@@ -119,39 +119,13 @@ fn serve(
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
     loop {
         if stop.load(Ordering::SeqCst) {
             return;
         }
-        // Read one request: head, then Content-Length bytes of body.
-        let head_end = loop {
-            if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break pos + 4;
-            }
-            match stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
+        let Some(request) = read_request(&mut stream, &mut buf) else {
+            return;
         };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        let length = head
-            .lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case("content-length")
-                    .then(|| v.trim().parse::<usize>().ok())
-                    .flatten()
-            })
-            .unwrap_or(0);
-        while buf.len() < head_end + length {
-            match stream.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let request = String::from_utf8_lossy(&buf[..head_end + length]).to_string();
-        buf.drain(..head_end + length);
         let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
         if let Ok(mut t) = stamps.lock() {
             t.push((path, Instant::now()));
@@ -165,6 +139,7 @@ fn serve(
             3 => b"HTTP/1.1 301 Moved Permanently\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n",
             _ => {
                 // Hang: hold the connection open without answering until the client goes away.
+                let mut chunk = [0u8; 4096];
                 while !stop.load(Ordering::SeqCst) {
                     match stream.read(&mut chunk) {
                         Ok(0) => return,
@@ -341,4 +316,40 @@ pub fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
         rest = tail.get(end..).unwrap_or_default();
     }
     names
+}
+
+/// Reads one HTTP/1.1 request from `stream` (its head, then `Content-Length` bytes of body),
+/// buffering in `buf` what came with it for the next; `None` at the end of the stream or on an
+/// error.
+pub fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos + 4;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+        }
+    };
+    let head = String::from_utf8_lossy(buf.get(..head_end).unwrap_or_default()).to_string();
+    let length = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())
+                .flatten()
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+        }
+    }
+    let request = String::from_utf8_lossy(buf.get(..head_end + length).unwrap_or_default());
+    let request = request.to_string();
+    buf.drain(..head_end + length);
+    Some(request)
 }
